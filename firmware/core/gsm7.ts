@@ -1,0 +1,132 @@
+/**
+ * GSM 7-bit default alphabet: septet packing (3GPP TS 23.038 §6.1.2.1) and the mapping between
+ * septets and Unicode code points through the locking and single shift tables (§6.2.1,
+ * Annex A).
+ */
+import { GSM7_DEFAULT, GSM7_DEFAULT_EXT, lockingShiftTable, singleShiftTable } from "./gsm7-tables.js";
+
+/** The escape septet to the (single shift) extension table, TS 23.038 §6.2.1.1. */
+export const ESC = 0x1b;
+
+/**
+ * Unpacks `count` septets from `octets`, starting `skipBits` bits into them (the fill bits after
+ * a UDH, TS 23.040 §9.2.3.24). Septets are packed least significant bit first (TS 23.038 §6.1.2.1.1).
+ * The caller guarantees that `octets` holds ceil((skipBits + 7·count) / 8) octets.
+ */
+export function unpackSeptets(octets: number[], count: number, skipBits: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const bit = skipBits + i * 7;
+    const idx = bit >>> 3;
+    const shift = bit & 7;
+    let v = (octets[idx] as number) >>> shift;
+    if (shift > 1) v = v | ((octets[idx + 1] as number) << (8 - shift));
+    out.push(v & 0x7f);
+  }
+  return out;
+}
+
+/** Packs septets after `fillBits` zero bits; spare bits of the last octet are zero. */
+export function packSeptets(septets: number[], fillBits: number): number[] {
+  const totalBits = fillBits + septets.length * 7;
+  const n = (totalBits + 7) >>> 3;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(0);
+  for (let i = 0; i < septets.length; i++) {
+    const bit = fillBits + i * 7;
+    const idx = bit >>> 3;
+    const shift = bit & 7;
+    const v = (septets[i] as number) & 0x7f;
+    out[idx] = ((out[idx] as number) | (v << shift)) & 0xff;
+    if (shift > 1) out[idx + 1] = ((out[idx + 1] as number) | (v >>> (8 - shift))) & 0xff;
+  }
+  return out;
+}
+
+function lockingOrDefault(id: number): number[] {
+  const t = lockingShiftTable(id);
+  return t === undefined ? GSM7_DEFAULT : t;
+}
+
+function singleOrDefault(id: number): number[] {
+  const t = singleShiftTable(id);
+  return t === undefined ? GSM7_DEFAULT_EXT : t;
+}
+
+/**
+ * Septets → code points. `locking`/`single` are national language ids (0 = default tables);
+ * an id without a table falls back to the default one (TS 23.038 §6.2.1.2.4/5).
+ */
+export function septetsToCodePoints(septets: number[], locking: number, single: number): number[] {
+  const base = lockingOrDefault(locking);
+  const ext = singleOrDefault(single);
+  const out: number[] = [];
+  const n = septets.length;
+  for (let i = 0; i < n; i++) {
+    const s = septets[i] as number;
+    if (s !== ESC) {
+      out.push(base[s] as number);
+      continue;
+    }
+    if (i + 1 >= n) {
+      // A dangling escape at the end of the text: shown as a space (TS 23.038 §6.2.1.1, note on 0x1B).
+      out.push(0x20);
+      continue;
+    }
+    i++;
+    const e = septets[i] as number;
+    const cp = ext[e] as number;
+    if (e === ESC) out.push(0x20); // ESC ESC: reserved further extension, displayed as a space (§6.2.1.1)
+    else if (cp >= 0) out.push(cp);
+    else out.push(base[e] as number); // undefined in the shift table: show the base character (§6.2.1.1)
+  }
+  return out;
+}
+
+interface Reverse {
+  [cp: number]: number;
+}
+
+const reverseCache: { [key: string]: Reverse } = {};
+
+function reverseOf(key: string, table: number[]): Reverse {
+  const cached = reverseCache[key];
+  if (cached !== undefined) return cached;
+  const r: Reverse = {};
+  for (let i = 0; i < 128; i++) {
+    const cp = table[i] as number;
+    if (i !== ESC && cp >= 0 && r[cp] === undefined) r[cp] = i;
+  }
+  reverseCache[key] = r;
+  return r;
+}
+
+/**
+ * Code points → septets with the given tables, or null when some code point has no septet.
+ * Characters of the locking table are preferred over escaped ones.
+ */
+export function codePointsToSeptets(cps: number[], locking: number, single: number): number[] | null {
+  const base = reverseOf("L" + locking, lockingOrDefault(locking));
+  const ext = reverseOf("S" + single, singleOrDefault(single));
+  const out: number[] = [];
+  for (let i = 0; i < cps.length; i++) {
+    const cp = cps[i] as number;
+    const b = base[cp];
+    if (b !== undefined) {
+      out.push(b);
+      continue;
+    }
+    const e = ext[cp];
+    if (e === undefined) return null;
+    out.push(ESC, e);
+  }
+  return out;
+}
+
+/** Septets needed for one code point (1, 2 when escaped, 0 when unmappable). */
+export function septetCost(cp: number, locking: number, single: number): number {
+  const base = reverseOf("L" + locking, lockingOrDefault(locking));
+  if (base[cp] !== undefined) return 1;
+  const ext = reverseOf("S" + single, singleOrDefault(single));
+  return ext[cp] !== undefined ? 2 : 0;
+}

@@ -1,0 +1,122 @@
+/**
+ * TP addresses (3GPP TS 23.040 §9.1.2.5) and the SMSC address of 27.005 PDU mode (TS 24.011
+ * §8.2.5.1 RP-address, length in octets).
+ */
+import { malformed } from "../errors.js";
+import { codePointsToSeptets, packSeptets, septetsToCodePoints, unpackSeptets } from "../gsm7.js";
+import type { TextCodec } from "../text.js";
+import type { Reader } from "./reader.js";
+
+/** Semi-octet digits: 0-9, then '*', '#', 'a', 'b', 'c' for 0xA-0xE (TS 23.040 §9.1.2.3). 0xF is filler. */
+const BCD = "0123456789*#abc";
+
+/** Type-of-number "alphanumeric" (TS 23.040 §9.1.2.5, bits 6-4 = 101). */
+export const TON_ALPHANUMERIC = 5;
+export const TON_INTERNATIONAL = 1;
+/** TS 23.040 §9.1.2.5: the address value is at most 10 octets, i.e. 20 digits. */
+const MAX_DIGITS = 20;
+
+export interface Address {
+  value: string;
+  toa: number;
+}
+
+function digitsFrom(octets: number[], count: number): string {
+  let out = "";
+  for (let i = 0; i < count; i++) {
+    const b = octets[i >>> 1] as number;
+    const d = (i & 1) === 0 ? b & 15 : b >>> 4;
+    if (d !== 15) out += BCD.charAt(d); // filler inside the declared length is skipped
+  }
+  return out;
+}
+
+function render(digits: string, toa: number): string {
+  return ((toa >>> 4) & 7) === TON_INTERNATIONAL ? "+" + digits : digits;
+}
+
+/** Reads a TP-OA / TP-DA / TP-RA: length in semi-octets, TOA, value (TS 23.040 §9.1.2.5). */
+export function readAddress(r: Reader, field: string, text: TextCodec): Address {
+  const at = r.pos;
+  const len = r.u8(field + " length");
+  if (len > MAX_DIGITS) throw malformed("address-too-long", field + " length " + len + " exceeds 20 semi-octets", at);
+  const toa = r.u8(field + " type");
+  const octets = r.take((len + 1) >>> 1, field);
+  if (((toa >>> 4) & 7) === TON_ALPHANUMERIC) {
+    // Alphanumeric: GSM 7-bit septets packed in the semi-octets (TS 23.040 §9.1.2.5).
+    const septets = unpackSeptets(octets, Math.floor((len * 4) / 7), 0);
+    return { value: text.fromCodePoints(septetsToCodePoints(septets, 0, 0)), toa: toa };
+  }
+  return { value: render(digitsFrom(octets, len), toa), toa: toa };
+}
+
+/** Reads the SMSC field that AT+CMGR / +CMT put before the TPDU (27.005 §3.1 <pdu>). */
+export function readSmsc(r: Reader): Address | null {
+  const at = r.pos;
+  const len = r.u8("SMSC length");
+  if (len === 0) return null;
+  // RP-Destination/Originator address: TOA + at most 10 octets (TS 24.011 §8.2.5.1/.2).
+  if (len > 11) throw malformed("invalid-smsc", "SMSC length " + len + " exceeds 11 octets", at);
+  const toa = r.u8("SMSC type");
+  const octets = r.take(len - 1, "SMSC address");
+  return { value: render(digitsFrom(octets, (len - 1) * 2), toa), toa: toa };
+}
+
+function digitValue(c: string): number {
+  const i = BCD.indexOf(c);
+  return i;
+}
+
+function packDigits(digits: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < digits.length; i += 2) {
+    const lo = digitValue(digits.charAt(i));
+    const hi = i + 1 < digits.length ? digitValue(digits.charAt(i + 1)) : 15;
+    out.push(lo | (hi << 4));
+  }
+  return out;
+}
+
+function stripPlus(value: string): string {
+  return value.charAt(0) === "+" ? value.substring(1) : value;
+}
+
+/** True when every character is a semi-octet digit (after an optional leading '+'). */
+export function isDialable(value: string): boolean {
+  const d = stripPlus(value);
+  for (let i = 0; i < d.length; i++) if (digitValue(d.charAt(i)) < 0) return false;
+  return true;
+}
+
+/** The TOA an encoder uses when the caller gives none: 0x91 for '+…', 0xD0 for text, else 0x81. */
+export function defaultToa(value: string): number {
+  if (!isDialable(value)) return 0xd0;
+  return value.charAt(0) === "+" ? 0x91 : 0x81;
+}
+
+/** Encodes a TP address; throws "invalid-address" for values the TOA cannot carry. */
+export function writeAddress(value: string, toa: number, text: TextCodec, field: string): number[] {
+  if (((toa >>> 4) & 7) === TON_ALPHANUMERIC) {
+    const septets = codePointsToSeptets(text.toCodePoints(value), 0, 0);
+    if (septets === null) throw malformed("invalid-address", field + " has characters outside GSM 7-bit", 0);
+    const octets = packSeptets(septets, 0);
+    const semi = Math.floor((septets.length * 7 + 3) / 4);
+    if (semi > MAX_DIGITS) throw malformed("address-too-long", field + " is longer than 11 GSM 7-bit characters", 0);
+    return [semi, toa].concat(octets);
+  }
+  const digits = stripPlus(value);
+  if (!isDialable(value)) throw malformed("invalid-address", field + " '" + value + "' is not a number", 0);
+  if (digits.length > MAX_DIGITS) throw malformed("address-too-long", field + " has more than 20 digits", 0);
+  return [digits.length, toa].concat(packDigits(digits));
+}
+
+/** Encodes the SMSC field; null gives the single octet 00 ("use the stored SMSC", 27.005 §3.1). */
+export function writeSmsc(value: string | null, toa: number | undefined): number[] {
+  if (value === null || value === "") return [0];
+  if (!isDialable(value)) throw malformed("invalid-smsc", "SMSC '" + value + "' is not a number", 0);
+  const digits = stripPlus(value);
+  if (digits.length > 20) throw malformed("invalid-smsc", "SMSC has more than 20 digits", 0);
+  const t = toa === undefined ? defaultToa(value) : toa;
+  const octets = packDigits(digits);
+  return [octets.length + 1, t].concat(octets);
+}

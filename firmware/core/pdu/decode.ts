@@ -1,0 +1,174 @@
+/**
+ * TPDU decoding, 3GPP TS 23.040 §9.2.2 (one function per message type), with the optional
+ * leading SMSC field of 27.005 PDU mode.
+ */
+import { malformed, toErrorInfo, type PduErrorInfo } from "../errors.js";
+import { bytesToHex, hexToBytes } from "../hex.js";
+import type { TextCodec } from "../text.js";
+import { readAddress, readSmsc } from "./address.js";
+import { decodeDcs } from "./dcs.js";
+import { Reader } from "./reader.js";
+import { readTimestamp } from "./timestamp.js";
+import type { Direction, Pdu, PduType } from "./types.js";
+import { readUserData } from "./user-data.js";
+import { readValidity } from "./validity.js";
+
+export interface DecodeOptions {
+  /** True when the hex starts with the SMSC field, as AT+CMGR / +CMT return it. */
+  smsc: boolean;
+  /**
+   * Which side sent the TPDU. "auto" reads MTI 0 as SMS-DELIVER, 1 as SMS-SUBMIT and 2 as
+   * SMS-STATUS-REPORT; "mt" and "mo" follow TS 23.040 §9.2.3.1 exactly.
+   */
+  direction: Direction | "auto";
+  text: TextCodec;
+}
+
+export type DecodeResult = { ok: true; pdu: Pdu } | { ok: false; error: PduErrorInfo };
+
+const STATUS_TEXT = ["completed", "temporary-error", "permanent-error", "temporary-error-final"];
+
+/** TP-MTI × direction → type (TS 23.040 §9.2.3.1). */
+function typeOf(mti: number, direction: Direction | "auto"): PduType | null {
+  if (mti === 0) return direction === "mo" ? "deliver-report" : "deliver";
+  if (mti === 1) return direction === "mt" ? "submit-report" : "submit";
+  if (mti === 2) return direction === "mo" ? "command" : "status-report";
+  return null; // 3 is reserved
+}
+
+function readDcs(r: Reader, pdu: Pdu): { alphabet: "gsm7" | "8bit" | "ucs2" | "reserved"; compressed: boolean } {
+  const dcs = r.u8("data coding scheme");
+  const info = decodeDcs(dcs);
+  pdu.dcs = dcs;
+  pdu.dcs_info = info;
+  return info;
+}
+
+/** SMS-DELIVER, §9.2.2.1. */
+function deliver(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
+  const oa = readAddress(r, "originating address", text);
+  pdu.originator = oa.value;
+  pdu.originator_toa = oa.toa;
+  pdu.more_messages = (fo & 0x04) === 0; // TP-MMS: 0 = more messages are waiting (§9.2.3.2)
+  pdu.reply_path = (fo & 0x80) !== 0;
+  pdu.status_report_indication = (fo & 0x20) !== 0;
+  pdu.pid = r.u8("protocol identifier");
+  const d = readDcs(r, pdu);
+  pdu.timestamp = readTimestamp(r, "service centre time stamp");
+  readUserData(r, pdu, (fo & 0x40) !== 0, d.alphabet, d.compressed, text);
+}
+
+/** SMS-SUBMIT, §9.2.2.2. */
+function submit(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
+  pdu.reject_duplicates = (fo & 0x04) !== 0;
+  pdu.reply_path = (fo & 0x80) !== 0;
+  pdu.status_report_request = (fo & 0x20) !== 0;
+  pdu.message_ref = r.u8("message reference");
+  const da = readAddress(r, "destination address", text);
+  pdu.destination = da.value;
+  pdu.destination_toa = da.toa;
+  pdu.pid = r.u8("protocol identifier");
+  const d = readDcs(r, pdu);
+  pdu.validity_period = readValidity(r, (fo >>> 3) & 3);
+  readUserData(r, pdu, (fo & 0x40) !== 0, d.alphabet, d.compressed, text);
+}
+
+/** Reads TP-PI and its extension octets (bit 7 = another PI octet follows, §9.2.3.27). */
+function readPi(r: Reader, pdu: Pdu): number {
+  const pi = r.u8("parameter indicator");
+  pdu.parameter_indicator = pi;
+  let ext = pi;
+  while ((ext & 0x80) !== 0) ext = r.u8("parameter indicator extension");
+  return pi;
+}
+
+/** The fields TP-PI announces: TP-PID, TP-DCS, TP-UDL + TP-UD (§9.2.3.27). */
+function piFields(r: Reader, pdu: Pdu, fo: number, text: TextCodec, pi: number): void {
+  if ((pi & 1) !== 0) pdu.pid = r.u8("protocol identifier");
+  let alphabet: "gsm7" | "8bit" | "ucs2" | "reserved" = "gsm7";
+  let compressed = false;
+  if ((pi & 2) !== 0) {
+    const d = readDcs(r, pdu);
+    alphabet = d.alphabet;
+    compressed = d.compressed;
+  }
+  if ((pi & 4) !== 0) readUserData(r, pdu, (fo & 0x40) !== 0, alphabet, compressed, text);
+}
+
+/** SMS-STATUS-REPORT, §9.2.2.3. */
+function statusReport(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
+  pdu.more_messages = (fo & 0x04) === 0;
+  pdu.status_report_qualifier = (fo & 0x20) !== 0 ? "command" : "submit"; // TP-SRQ §9.2.3.26
+  pdu.message_ref = r.u8("message reference");
+  const ra = readAddress(r, "recipient address", text);
+  pdu.recipient = ra.value;
+  pdu.recipient_toa = ra.toa;
+  pdu.timestamp = readTimestamp(r, "service centre time stamp");
+  pdu.discharge_time = readTimestamp(r, "discharge time");
+  const st = r.u8("status");
+  pdu.status = st;
+  // TP-ST bits 6-5 give the class of outcome; 0x80-0xFF are reserved (§9.2.3.15).
+  pdu.status_text = st >= 0x80 ? "reserved" : (STATUS_TEXT[(st >>> 5) & 3] as string);
+  if (r.remaining() > 0) piFields(r, pdu, fo, text, readPi(r, pdu)); // TP-PI onwards is optional
+}
+
+/** SMS-SUBMIT-REPORT (§9.2.2.2a) and SMS-DELIVER-REPORT (§9.2.2.1a). */
+function report(r: Reader, pdu: Pdu, fo: number, text: TextCodec, withTimestamp: boolean): void {
+  // TP-FCS is present only in the RP-ERROR variant; its values are 0x80-0xFF, while TP-PI
+  // normally has bit 7 clear, so an octet ≥ 0x80 here is read as TP-FCS (§9.2.3.22).
+  if (r.remaining() > 0 && (r.bytes[r.pos] as number) >= 0x80) pdu.failure_cause = r.u8("failure cause");
+  const pi = readPi(r, pdu);
+  if (withTimestamp) pdu.timestamp = readTimestamp(r, "service centre time stamp");
+  piFields(r, pdu, fo, text, pi);
+}
+
+/** SMS-COMMAND, §9.2.2.4. */
+function command(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
+  pdu.status_report_request = (fo & 0x20) !== 0;
+  pdu.message_ref = r.u8("message reference");
+  pdu.pid = r.u8("protocol identifier");
+  pdu.command_type = r.u8("command type");
+  pdu.message_number = r.u8("message number");
+  const da = readAddress(r, "destination address", text);
+  pdu.destination = da.value;
+  pdu.destination_toa = da.toa;
+  const at = r.pos;
+  const cdl = r.u8("command data length");
+  if (cdl > 157) throw malformed("invalid-cdl", "command data length " + cdl + " exceeds 157", at); // §9.2.3.20
+  pdu.command_data_hex = bytesToHex(r.take(cdl, "command data"));
+}
+
+function decodeBytes(bytes: number[], options: DecodeOptions): Pdu {
+  const r = new Reader(bytes, 0);
+  let smsc: string | null = null;
+  let smscToa: number | undefined = undefined;
+  if (options.smsc) {
+    const a = readSmsc(r);
+    if (a !== null) {
+      smsc = a.value;
+      smscToa = a.toa;
+    }
+  }
+  const foAt = r.pos;
+  const fo = r.u8("first octet");
+  const type = typeOf(fo & 3, options.direction);
+  if (type === null) throw malformed("reserved-mti", "message type indicator 3 is reserved", foAt);
+  const pdu: Pdu = { type: type, smsc: smsc, first_octet: fo };
+  if (smscToa !== undefined) pdu.smsc_toa = smscToa;
+  const text = options.text;
+  if (type === "deliver") deliver(r, pdu, fo, text);
+  else if (type === "submit") submit(r, pdu, fo, text);
+  else if (type === "status-report") statusReport(r, pdu, fo, text);
+  else if (type === "command") command(r, pdu, fo, text);
+  else report(r, pdu, fo, text, type === "submit-report");
+  return pdu;
+}
+
+/** Decodes a PDU given as hex; never throws. */
+export function decodePdu(hex: string, options: DecodeOptions): DecodeResult {
+  try {
+    return { ok: true, pdu: decodeBytes(hexToBytes(hex), options) };
+  } catch (e) {
+    return { ok: false, error: toErrorInfo(e) };
+  }
+}

@@ -1,0 +1,28 @@
+/** A bounds-checked cursor over the octets of one PDU; every overrun is a typed "truncated" error. */
+import { incomplete } from "../errors.js";
+
+export class Reader {
+  bytes: number[];
+  pos: number;
+  constructor(bytes: number[], pos: number) {
+    this.bytes = bytes;
+    this.pos = pos;
+  }
+  remaining(): number {
+    return this.bytes.length - this.pos;
+  }
+  /** Reads one octet; `field` names it in the error when the input has ended. */
+  u8(field: string): number {
+    if (this.pos >= this.bytes.length) throw incomplete(field, this.pos);
+    const b = this.bytes[this.pos] as number;
+    this.pos++;
+    return b;
+  }
+  /** Reads `n` octets as a new array. */
+  take(n: number, field: string): number[] {
+    if (this.pos + n > this.bytes.length) throw incomplete(field, this.bytes.length);
+    const out = this.bytes.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * TP-UDL + TP-UD: reading and writing user data with its header, in GSM 7-bit (septets with fill
+ * bits), 8-bit data and UCS2 (3GPP TS 23.040 §9.2.3.16, §9.2.3.24; TS 23.038 §6).
+ */
+import { malformed } from "../errors.js";
+import { codePointsToSeptets, packSeptets, septetsToCodePoints, unpackSeptets } from "../gsm7.js";
+import { bytesToHex, hexToBytes } from "../hex.js";
+import type { TextCodec } from "../text.js";
+import type { Reader } from "./reader.js";
+import type { Alphabet, Pdu, Udh } from "./types.js";
+import { readUdh, writeUdh } from "./udh.js";
+
+/** TS 23.040 §9.2.3.16: at most 160 septets or 140 octets of user data. */
+export const MAX_SEPTETS = 160;
+export const MAX_OCTETS = 140;
+
+function warn(pdu: Pdu, w: string): void {
+  if (pdu.warnings === undefined) pdu.warnings = [];
+  pdu.warnings.push(w);
+}
+
+/** UCS2 octets → code points; surrogate pairs joined, lone surrogates become U+FFFD (TS 23.038 §6.2.3). */
+export function ucs2ToCodePoints(o: number[], start: number, end: number): number[] {
+  const out: number[] = [];
+  let i = start;
+  while (i + 1 < end) {
+    const u = ((o[i] as number) << 8) | (o[i + 1] as number);
+    i += 2;
+    if (u >= 0xd800 && u <= 0xdbff && i + 1 < end) {
+      const v = ((o[i] as number) << 8) | (o[i + 1] as number);
+      if (v >= 0xdc00 && v <= 0xdfff) {
+        out.push(0x10000 + ((u - 0xd800) << 10) + (v - 0xdc00));
+        i += 2;
+        continue;
+      }
+    }
+    out.push(u >= 0xd800 && u <= 0xdfff ? 0xfffd : u);
+  }
+  return out;
+}
+
+/** Code points → UCS2 (UTF-16BE) octets. */
+export function codePointsToUcs2(cps: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < cps.length; i++) {
+    const cp = cps[i] as number;
+    if (cp > 0xffff) {
+      const v = cp - 0x10000;
+      const hi = 0xd800 + (v >>> 10);
+      const lo = 0xdc00 + (v & 0x3ff);
+      out.push(hi >>> 8, hi & 0xff, lo >>> 8, lo & 0xff);
+    } else {
+      out.push(cp >>> 8, cp & 0xff);
+    }
+  }
+  return out;
+}
+
+/** Reads TP-UDL and TP-UD into pdu.udl / udh / text / data_hex. */
+export function readUserData(r: Reader, pdu: Pdu, udhi: boolean, alphabet: Alphabet, compressed: boolean, text: TextCodec): void {
+  const at = r.pos;
+  const udl = r.u8("user data length");
+  pdu.udl = udl;
+  const septets = alphabet === "gsm7" && !compressed;
+  if (septets ? udl > MAX_SEPTETS : udl > MAX_OCTETS) {
+    throw malformed("invalid-udl", "user data length " + udl + " exceeds " + (septets ? MAX_SEPTETS + " septets" : MAX_OCTETS + " octets"), at);
+  }
+  const octetCount = septets ? Math.floor((udl * 7 + 7) / 8) : udl;
+  const udStart = r.pos;
+  const ud = r.take(octetCount, "user data");
+  if (r.remaining() > 0) warn(pdu, "trailing-octets:" + r.remaining()); // TP-UDL is authoritative (§9.2.3.16)
+  let headerOctets = 0;
+  if (udhi && udl > 0) {
+    const h = readUdh(ud, udStart);
+    pdu.udh = h.udh;
+    headerOctets = h.length;
+  }
+  if (septets) {
+    // After a header the text starts at the next septet boundary (fill bits, §9.2.3.24).
+    const headerSeptets = Math.floor((headerOctets * 8 + 6) / 7);
+    if (headerSeptets > udl) throw malformed("invalid-udh", "UDH is longer than the user data length", udStart);
+    const s = unpackSeptets(ud, udl - headerSeptets, headerSeptets * 7);
+    const udh = pdu.udh;
+    const locking = udh !== undefined && udh.locking_shift !== undefined ? udh.locking_shift : 0;
+    const single = udh !== undefined && udh.single_shift !== undefined ? udh.single_shift : 0;
+    pdu.text = text.fromCodePoints(septetsToCodePoints(s, locking, single));
+    return;
+  }
+  if (headerOctets > udl) throw malformed("invalid-udh", "UDH is longer than the user data length", udStart);
+  if (alphabet === "ucs2" && !compressed) {
+    if ((udl - headerOctets) % 2 !== 0) warn(pdu, "odd-ucs2-length");
+    pdu.text = text.fromCodePoints(ucs2ToCodePoints(ud, headerOctets, udl));
+    return;
+  }
+  pdu.data_hex = bytesToHex(ud, headerOctets, udl);
+}
+
+export interface UserDataInput {
+  alphabet: Alphabet;
+  udh: Udh | undefined;
+  text: string | undefined;
+  dataHex: string | undefined;
+}
+
+/** Builds TP-UDL + TP-UD; returns the octets (UDL first) and whether a header is present. */
+export function writeUserData(input: UserDataInput, text: TextCodec): number[] {
+  const header = input.udh === undefined ? [] : writeUdh(input.udh);
+  const udh = input.udh;
+  if (input.alphabet === "gsm7") {
+    if (input.text === undefined) throw malformed("inconsistent", "GSM 7-bit user data needs text", 0);
+    const locking = udh !== undefined && udh.locking_shift !== undefined ? udh.locking_shift : 0;
+    const single = udh !== undefined && udh.single_shift !== undefined ? udh.single_shift : 0;
+    const s = codePointsToSeptets(text.toCodePoints(input.text), locking, single);
+    if (s === null) throw malformed("unencodable-text", "text has characters outside the GSM 7-bit tables in use", 0);
+    const headerSeptets = Math.floor((header.length * 8 + 6) / 7);
+    const udl = headerSeptets + s.length;
+    if (udl > MAX_SEPTETS) throw malformed("text-too-long", "user data of " + udl + " septets exceeds 160", 0);
+    const fill = headerSeptets * 7 - header.length * 8;
+    return [udl].concat(header, packSeptets(s, fill));
+  }
+  let body: number[];
+  if (input.alphabet === "ucs2") {
+    if (input.text === undefined) throw malformed("inconsistent", "UCS2 user data needs text", 0);
+    body = codePointsToUcs2(text.toCodePoints(input.text));
+  } else {
+    if (input.dataHex === undefined) throw malformed("inconsistent", "8-bit user data needs data_hex", 0);
+    body = hexToBytes(input.dataHex);
+  }
+  const udl = header.length + body.length;
+  if (udl > MAX_OCTETS) throw malformed("text-too-long", "user data of " + udl + " octets exceeds 140", 0);
+  return [udl].concat(header, body);
+}

@@ -1,0 +1,51 @@
+/**
+ * The PDU codec for Node: the same firmware/core code the devices run, with JavaScript strings
+ * and thrown, typed errors.
+ */
+import {
+  decodePdu as decodeCore,
+  encodePdu as encodeCore,
+  encodeSubmit as submitCore,
+  type Direction,
+  type Pdu,
+  type PduInput,
+  type SubmitOptions,
+} from "../../firmware/core/pdu/index.js";
+import { utf16Text } from "../../firmware/core/text.js";
+import { toError } from "./errors.js";
+
+export { PduDecodeError, PduIncompleteError } from "./errors.js";
+export { Reassembler, tpduLength } from "../../firmware/core/pdu/index.js";
+export type { Pdu, PduInput, SubmitOptions, Direction } from "../../firmware/core/pdu/index.js";
+
+export interface DecodePduOptions {
+  /** The hex starts with the SMSC field (as AT+CMGR / +CMT give it). Default: true. */
+  smsc?: boolean;
+  /** "mt" (network → device), "mo" (device → network) or "auto" (MTI 0/1/2 = DELIVER/SUBMIT/STATUS-REPORT). Default: "auto". */
+  direction?: Direction | "auto";
+}
+
+/** Decodes one PDU (hex, surrounding white space ignored). Throws PduIncompleteError / PduDecodeError. */
+export function decodePdu(hex: string, options: DecodePduOptions = {}): Pdu {
+  const r = decodeCore(hex.trim(), {
+    smsc: options.smsc !== false,
+    direction: options.direction ?? "auto",
+    text: utf16Text,
+  });
+  if (!r.ok) throw toError(r.error);
+  return r.pdu;
+}
+
+/** Encodes one PDU from its decoded shape. `smsc` (default true) puts the SMSC field first. */
+export function encodePdu(pdu: PduInput, options: { smsc?: boolean } = {}): string {
+  const r = encodeCore(pdu, { smsc: options.smsc !== false, text: utf16Text });
+  if (!r.ok) throw toError(r.error);
+  return r.hex;
+}
+
+/** SMS-SUBMIT PDUs (one per part) for AT+CMGS in PDU mode. Throws PduDecodeError on bad options. */
+export function encodeSubmit(options: SubmitOptions): string[] {
+  const r = submitCore(options, utf16Text);
+  if (!r.ok) throw toError(r.error);
+  return r.parts;
+}
