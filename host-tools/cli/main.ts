@@ -1,0 +1,63 @@
+/** `simcmd <command> …`: dispatches to one module per command. */
+import { createInterface } from "node:readline";
+import type { CliIo } from "./io.js";
+import { UsageError } from "./io.js";
+import { runPdu } from "./pdu.js";
+
+const HELP = `simcmd — commands for cellular IoT devices (Super SIM IP/SMS Commands, Programmable Wireless, NB-IoT)
+
+Usage: simcmd <command> [options]   (simcmd <command> --help for details)
+
+Commands:
+  pdu decode HEX…     decode SMS PDUs to JSON
+  pdu encode          build SMS-SUBMIT PDUs (segmentation, alphabet choice)
+  build               build firmware bundles (--target moddable|espruino|lua|xs|all)
+  dev                 the local stack: broker, mock cloud, bridge, simulated devices
+  cloud, bridge, device, modem, flash, provision, hil   (not yet available)
+`;
+
+const PLANNED = ["cloud", "bridge", "device", "modem", "flash", "provision", "hil"];
+
+export function processIo(): CliIo {
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    lines: () => createInterface({ input: process.stdin, crlfDelay: Infinity }),
+  };
+}
+
+/** Runs one CLI invocation; resolves to the exit code. */
+export async function run(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+      io.out(HELP);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === "pdu") return await runPdu(rest, io);
+    if (command === "build") {
+      const { runBuild } = await import("./build.js");
+      return await runBuild(rest, io);
+    }
+    if (command === "dev") {
+      io.out("simcmd dev: not yet available — the mock cloud, bridge and device agent are still being built.\n" +
+        "What works today: `npx simcmd pdu decode 07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07`\n");
+      return 0;
+    }
+    if (PLANNED.includes(command)) {
+      io.err(`simcmd ${command}: not yet available in this version\n`);
+      return 2;
+    }
+    throw new UsageError(`unknown command '${command}'`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`simcmd: ${e.message}\nRun 'simcmd ${command === undefined ? "" : command + " "}--help' for usage.\n`);
+      return 2;
+    }
+    if (e instanceof Error && "code" in e && typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`simcmd: ${e.message}\nRun 'simcmd ${command} --help' for usage.\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
