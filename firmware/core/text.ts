@@ -73,9 +73,9 @@ function utf8To(s: string): number[] {
   let i = 0;
   while (i < n) {
     const b = s.charCodeAt(i) & 0xff;
-    let need = 0;
-    let cp = 0;
-    let min = 0;
+    let need: number;
+    let cp: number;
+    let min: number;
     if (b < 0x80) {
       out.push(b);
       i++;
