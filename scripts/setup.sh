@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what simcmd needs on a Debian/Ubuntu machine: the Lua 5.3 VM (Debian package lua5.3,
+# for the Lua firmware build and its tests), then the npm dependencies (npm ci also builds the
+# XS engine from source and the firmware bundles through `prepare`). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v lua5.3 >/dev/null 2>&1; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq lua5.3 >/dev/null
+fi
+npm ci --no-audit --no-fund
