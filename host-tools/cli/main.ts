@@ -54,8 +54,9 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
       io.err(`simcmd: ${e.message}\nRun 'simcmd ${command === undefined ? "" : command + " "}--help' for usage.\n`);
       return 2;
     }
-    if (e instanceof Error && "code" in e && typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS")) {
-      io.err(`simcmd: ${e.message}\nRun 'simcmd ${command} --help' for usage.\n`);
+    const code = typeof e === "object" && e !== null ? (e as { code?: unknown }).code : undefined;
+    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`simcmd: ${(e as Error).message}\nRun 'simcmd ${command} --help' for usage.\n`);
       return 2;
     }
     throw e;

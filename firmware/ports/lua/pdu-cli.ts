@@ -1,0 +1,32 @@
+/**
+ * Lua PDU CLI (dist/firmware/lua/pdu.lua, TypeScriptToLua, Lua 5.3): `lua5.3 pdu.lua` reads one
+ * JSON request per line on stdin and writes one JSON result per line on stdout (flushed per
+ * line). Requests are those of ../shared/pdu-service.ts: `{ op, items }` → a JSON array, one
+ * result per item; `{ pdu, smsc?, direction? }` → one object. Blank lines are skipped. Text is
+ * UTF-8 bytes (utf8Text). An absent SMSC is written as `"smsc":null` through json.ts's JSON_NULL
+ * sentinel, since a Lua table cannot hold nil.
+ */
+import { utf8Text } from "../../core/text.js";
+import { runRequest } from "../shared/pdu-service.js";
+import { JSON_NULL, parseJson, stringifyJson } from "./json.js";
+
+function handleLine(line: string): string {
+  const parsed = parseJson(line);
+  if (!parsed.ok) {
+    return stringifyJson({ error: { code: "invalid-request", message: "bad JSON: " + parsed.message } });
+  }
+  try {
+    return stringifyJson(runRequest(parsed.value, utf8Text, JSON_NULL));
+  } catch (e) {
+    return stringifyJson({ error: { code: "internal", message: tostring(e) } });
+  }
+}
+
+let line = io.read("l");
+while (line !== undefined) {
+  if (line.length > 0) {
+    io.write(handleLine(line), "\n");
+    io.stdout.flush();
+  }
+  line = io.read("l");
+}

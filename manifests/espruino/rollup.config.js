@@ -1,0 +1,50 @@
+/**
+ * Rollup configurations for the JavaScript firmware bundles. Input: the ES5 ES modules that
+ * `tsc -p firmware/tsconfig.json` writes to build/firmware/. Output: one classic script each
+ * (IIFE) that defines a single global. `generatedCode: "es5"` keeps rollup's own glue ES5
+ * (no const, arrows or shorthand), which test/conformance/espruino-es5.test.ts checks.
+ *
+ * Used by scripts/build.js (rollup's JS API), or directly:
+ *   npx rollup -c manifests/espruino/rollup.config.js      (after the tsc step)
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Package root (two levels above this file). */
+const defaultRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Output options every bundle shares. */
+const common = {
+  format: "iife",
+  generatedCode: "es5",
+  // No Object.freeze on namespace objects, no __esModule marker: neither is needed on devices.
+  freeze: false,
+  esModule: false,
+  externalLiveBindings: false,
+  sourcemap: false,
+};
+
+/**
+ * @param {string} [root] package root; default: the one this file lives in.
+ * @returns {Array<{name: string, input: import("rollup").InputOptions, output: import("rollup").OutputOptions}>}
+ */
+export function firmwareBundles(root = defaultRoot) {
+  const built = path.join(root, "build/firmware/ports");
+  const dist = path.join(root, "dist/firmware");
+  return [
+    {
+      // Espruino: `var simcmdPdu = {decode, encode, encodeSubmit, text}`.
+      name: "espruino",
+      input: { input: path.join(built, "espruino/pdu-entry.js"), treeshake: true },
+      output: { ...common, file: path.join(dist, "espruino/pdu.js"), name: "simcmdPdu", exports: "named" },
+    },
+    {
+      // xsnap: `var handleCommand = function (ArrayBuffer) → ArrayBuffer`.
+      name: "xs",
+      input: { input: path.join(built, "xs-host/pdu-entry.js"), treeshake: true },
+      output: { ...common, file: path.join(dist, "xs/pdu.js"), name: "handleCommand", exports: "default" },
+    },
+  ];
+}
+
+export default firmwareBundles().map((b) => ({ ...b.input, output: b.output }));

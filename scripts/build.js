@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+/**
+ * simcmd build (`npm run build`, also npm's `prepare`).
+ *
+ *   node scripts/build.js [--target espruino|lua|xs|node|all]...   (default: all; repeatable)
+ *
+ * Steps (independent ones run in parallel):
+ *   node      tsc -p tsconfig.build.json            host-tools + firmware core → dist/ (with .d.ts)
+ *   espruino  tsc -p firmware/tsconfig.json (ES5)   → build/firmware/, then rollup
+ *   xs          → dist/firmware/espruino/pdu.js and dist/firmware/xs/pdu.js (manifests/espruino/rollup.config.js)
+ *   lua       tstl -p manifests/lua/tsconfig.lua.json → dist/firmware/lua/pdu.lua (Lua 5.3)
+ * Prints each bundle's size. Exits 1 with the failing step's compiler output when a step fails,
+ * 2 on bad arguments.
+ */
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(import.meta.url);
+const TARGETS = ["espruino", "lua", "xs", "node"];
+
+function usage(message) {
+  if (message) process.stderr.write(`build: ${message}\n`);
+  process.stderr.write("usage: node scripts/build.js [--target espruino|lua|xs|node|all]...\n");
+  process.exit(message ? 2 : 0);
+}
+
+function parseTargets(argv) {
+  const chosen = new Set();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    let value;
+    if (arg === "--help" || arg === "-h") usage();
+    else if (arg === "--target" || arg === "-t") value = argv[++i];
+    else if (arg.startsWith("--target=")) value = arg.slice("--target=".length);
+    else usage(`unknown argument ${arg}`);
+    if (value === undefined) usage("--target needs a value");
+    for (const t of value.split(",")) {
+      if (t === "all") TARGETS.forEach((x) => chosen.add(x));
+      else if (TARGETS.includes(t)) chosen.add(t);
+      else usage(`unknown target "${t}" (espruino, lua, xs, node or all)`);
+    }
+  }
+  return chosen.size === 0 ? new Set(TARGETS) : chosen;
+}
+
+class StepError extends Error {}
+
+/** Runs a Node script from a package's bin in a child process; rejects with its output. */
+function runNode(step, script, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("error", (e) => reject(new StepError(`${step}: cannot start ${script}: ${e.message}`)));
+    child.on("close", (code) => {
+      if (code === 0) resolve(out);
+      else reject(new StepError(`${step} failed (exit ${code}): ${path.basename(script)} ${args.join(" ")}\n${out.trim()}`));
+    });
+  });
+}
+
+const tsc = () => path.join(path.dirname(require.resolve("typescript/package.json")), "bin/tsc");
+const tstl = () => path.join(path.dirname(require.resolve("typescript-to-lua/package.json")), "dist/tstl.js");
+
+async function buildNode() {
+  await runNode("node", tsc(), ["-p", "tsconfig.build.json"]);
+  return [];
+}
+
+async function buildFirmwareJs(targets) {
+  fs.rmSync(path.join(root, "build/firmware"), { recursive: true, force: true });
+  await runNode("firmware (ES5)", tsc(), ["-p", "firmware/tsconfig.json"]);
+  const { rollup } = await import("rollup");
+  const { firmwareBundles } = await import("../manifests/espruino/rollup.config.js");
+  const files = [];
+  for (const b of firmwareBundles(root)) {
+    if (!targets.has(b.name)) continue;
+    const warnings = [];
+    try {
+      const bundle = await rollup({ ...b.input, onwarn: (w) => warnings.push(w) });
+      await bundle.write(b.output);
+      await bundle.close();
+    } catch (e) {
+      throw new StepError(`${b.name} bundle failed (rollup): ${e.message}`);
+    }
+    // Unresolved imports or circular dependencies would break on a device: treat as errors.
+    const bad = warnings.filter((w) => w.code === "UNRESOLVED_IMPORT" || w.code === "MISSING_EXPORT");
+    if (bad.length > 0) throw new StepError(`${b.name} bundle failed (rollup): ${bad.map((w) => w.message).join("; ")}`);
+    for (const w of warnings) process.stderr.write(`build: ${b.name}: rollup warning: ${w.message}\n`);
+    files.push(b.output.file);
+  }
+  return files;
+}
+
+async function buildLua() {
+  await runNode("lua", tstl(), ["-p", "manifests/lua/tsconfig.lua.json"]);
+  return [path.join(root, "dist/firmware/lua/pdu.lua")];
+}
+
+async function main() {
+  const targets = parseTargets(process.argv.slice(2));
+  const started = Date.now();
+  const steps = [];
+  if (targets.has("node")) steps.push(buildNode());
+  if (targets.has("espruino") || targets.has("xs")) steps.push(buildFirmwareJs(targets));
+  if (targets.has("lua")) steps.push(buildLua());
+  const results = await Promise.allSettled(steps);
+  const failed = results.filter((r) => r.status === "rejected");
+  if (failed.length > 0) {
+    for (const f of failed) {
+      const e = f.reason;
+      process.stderr.write(`build: ${e instanceof StepError ? e.message : e?.stack ?? e}\n`);
+    }
+    process.exit(1);
+  }
+  for (const r of results) {
+    for (const file of r.value) {
+      const size = fs.statSync(file).size;
+      console.log(`  ${path.relative(root, file).padEnd(34)} ${String(size).padStart(8)} bytes`);
+    }
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`build: ${[...targets].join(", ")} done in ${seconds} s`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`build: ${e?.stack ?? e}\n`);
+  process.exit(1);
+});
