@@ -112,7 +112,8 @@ export function writeAddress(value: string, toa: number, text: TextCodec, field:
 
 /** Encodes the SMSC field; null gives the single octet 00 ("use the stored SMSC", 27.005 §3.1). */
 export function writeSmsc(value: string | null, toa: number | undefined): number[] {
-  if (value === null || value === "") return [0];
+  if (value === null) return [0];
+  if (value === "" && toa !== undefined) return [1, toa]; // a type octet with no digits
   if (!isDialable(value)) throw malformed("invalid-smsc", "SMSC '" + value + "' is not a number", 0);
   const digits = stripPlus(value);
   if (digits.length > 20) throw malformed("invalid-smsc", "SMSC has more than 20 digits", 0);

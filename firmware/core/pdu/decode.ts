@@ -114,9 +114,10 @@ function statusReport(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
 
 /** SMS-SUBMIT-REPORT (§9.2.2.2a) and SMS-DELIVER-REPORT (§9.2.2.1a). */
 function report(r: Reader, pdu: Pdu, fo: number, text: TextCodec, withTimestamp: boolean): void {
-  // TP-FCS is present only in the RP-ERROR variant; its values are 0x80-0xFF, while TP-PI
-  // normally has bit 7 clear, so an octet ≥ 0x80 here is read as TP-FCS (§9.2.3.22).
-  if (r.remaining() > 0 && (r.bytes[r.pos] as number) >= 0x80) pdu.failure_cause = r.u8("failure cause");
+  // TP-FCS is present only in the RP-ERROR variant, which the TPDU itself does not mark. The
+  // octet is read as TP-FCS when it cannot be a TP-PI: bit 7 set (FCS values are 0x80-0xFF,
+  // §9.2.3.22) or any of TP-PI's reserved bits 6-3 set (§9.2.3.27).
+  if (r.remaining() > 1 && ((r.bytes[r.pos] as number) & 0xf8) !== 0) pdu.failure_cause = r.u8("failure cause");
   const pi = readPi(r, pdu);
   if (withTimestamp) pdu.timestamp = readTimestamp(r, "service centre time stamp");
   piFields(r, pdu, fo, text, pi);

@@ -70,7 +70,9 @@ export function readUserData(r: Reader, pdu: Pdu, udhi: boolean, alphabet: Alpha
   const ud = r.take(octetCount, "user data");
   if (r.remaining() > 0) warn(pdu, "trailing-octets:" + r.remaining()); // TP-UDL is authoritative (§9.2.3.16)
   let headerOctets = 0;
-  if (udhi && udl > 0) {
+  // TP-UDHI says the user data starts with a header (§9.2.3.23), so it cannot be empty.
+  if (udhi && udl === 0) throw malformed("invalid-udh", "TP-UDHI is set but the user data is empty", at);
+  if (udhi) {
     const h = readUdh(ud, udStart);
     pdu.udh = h.udh;
     headerOctets = h.length;

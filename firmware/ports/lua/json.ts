@@ -9,8 +9,9 @@
  *   and written from the sentinel JSON_NULL: put JSON_NULL where the output needs `null`.
  * - Numbers: integers without fraction or exponent are read as Lua integers (bitwise operators
  *   need them); integral floats are written without ".0".
- * - Objects are written with sorted keys (Lua's pairs order is arbitrary); an empty table is
- *   written as `[]` (Lua cannot tell an empty object from an empty array).
+ * - Objects are written with sorted keys (Lua's pairs order is arbitrary). An empty table is
+ *   written as `[]` (Lua cannot tell an empty object from an empty array), except as the value
+ *   of a key in OBJECT_KEYS, the PDU fields that are always objects (an empty `udh` is `{}`).
  */
 import { utf8Text } from "../../core/text.js";
 
@@ -240,8 +241,27 @@ function writeNumber(v: number, out: string[]): void {
   out.push(asInt !== undefined ? tostring(asInt) : string.format("%.17g", v));
 }
 
-function writeValue(v: unknown, out: string[]): void {
-  if (v === undefined || v === null || v === JSON_NULL) {
+/** Keys whose values are objects in the PDU JSON (DESIGN.md §7), so an empty table there is `{}`. */
+const OBJECT_KEYS: { [key: string]: boolean } = {
+  udh: true,
+  dcs_info: true,
+  validity_period: true,
+  concat: true,
+  ports: true,
+  mwi: true,
+  error: true,
+};
+
+function isEmptyTable(v: unknown): boolean {
+  if (typeof v !== "object" || v === null) return false;
+  for (const _k in v as { [key: string]: unknown }) return false;
+  return true;
+}
+
+function writeValue(v: unknown, out: string[], asObject: boolean): void {
+  if (asObject && isEmptyTable(v)) {
+    out.push("{}");
+  } else if (v === undefined || v === null || v === JSON_NULL) {
     out.push("null");
   } else if (typeof v === "string") {
     writeString(v, out);
@@ -253,7 +273,7 @@ function writeValue(v: unknown, out: string[]): void {
     out.push("[");
     for (let i = 0; i < v.length; i++) {
       if (i > 0) out.push(",");
-      writeValue(v[i], out);
+      writeValue(v[i], out, false);
     }
     out.push("]");
   } else if (typeof v === "object") {
@@ -267,7 +287,7 @@ function writeValue(v: unknown, out: string[]): void {
       if (i > 0) out.push(",");
       writeString(k, out);
       out.push(":");
-      writeValue(o[k], out);
+      writeValue(o[k], out, OBJECT_KEYS[k] === true);
     }
     out.push("}");
   } else {
@@ -278,6 +298,6 @@ function writeValue(v: unknown, out: string[]): void {
 /** Serializes a value as compact JSON (see the file comment for null, numbers and key order). */
 export function stringifyJson(v: unknown): string {
   const out: string[] = [];
-  writeValue(v, out);
+  writeValue(v, out, false);
   return out.join("");
 }

@@ -31,3 +31,9 @@ declare namespace math {
 
 /** @noSelf */
 declare function tostring(value: unknown): string;
+
+/** @noSelf */
+declare namespace os {
+  /** CPU time used by the program, in seconds. */
+  function clock(): number;
+}

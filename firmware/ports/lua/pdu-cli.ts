@@ -10,13 +10,18 @@ import { utf8Text } from "../../core/text.js";
 import { runRequest } from "../shared/pdu-service.js";
 import { JSON_NULL, parseJson, stringifyJson } from "./json.js";
 
+/** CPU time in milliseconds (os.clock); the Lua port has no wall clock without extra modules. */
+function luaClockMs(): number {
+  return os.clock() * 1000;
+}
+
 function handleLine(line: string): string {
   const parsed = parseJson(line);
   if (!parsed.ok) {
     return stringifyJson({ error: { code: "invalid-request", message: "bad JSON: " + parsed.message } });
   }
   try {
-    return stringifyJson(runRequest(parsed.value, utf8Text, JSON_NULL));
+    return stringifyJson(runRequest(parsed.value, utf8Text, JSON_NULL, luaClockMs));
   } catch (e) {
     return stringifyJson({ error: { code: "internal", message: tostring(e) } });
   }

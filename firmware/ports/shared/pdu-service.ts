@@ -139,8 +139,39 @@ function runItem(op: string, item: unknown, text: TextCodec, nullValue: unknown)
   return portText(item, text);
 }
 
+/** Milliseconds from some fixed point: the runtime's clock, injected by each port. */
+export type Clock = () => number;
+
+/** Decodes at most this many PDUs in one bench request, whatever `ms` says. */
+export const BENCH_MAX_DECODES = 3000000;
+
+/**
+ * `{ op: "bench", items: [HEX…], ms }`: decodes the items over and over for about `ms`
+ * milliseconds (default 1000, at most 10000) or BENCH_MAX_DECODES decodes, timed by the
+ * runtime's own clock; answers `{ decoded, ms }`.
+ */
+function bench(items: unknown[], ms: unknown, text: TextCodec, clock: Clock): object {
+  const budget = typeof ms === "number" && ms > 0 && ms <= 10000 ? ms : 1000;
+  const hexes: string[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const h = items[i];
+    if (typeof h !== "string") return fail("invalid-input", "bench items are hex strings");
+    hexes.push(h);
+  }
+  if (hexes.length === 0) return fail("invalid-input", "bench needs at least one item");
+  const start = clock();
+  let decoded = 0;
+  let elapsed = 0;
+  while (elapsed < budget && decoded < BENCH_MAX_DECODES) {
+    for (let i = 0; i < hexes.length; i++) decodePdu(hexes[i] as string, { smsc: true, direction: "auto", text: text });
+    decoded += hexes.length;
+    elapsed = clock() - start;
+  }
+  return { decoded: decoded, ms: elapsed };
+}
+
 /** Runs one batch request (see the file comment). Never throws. */
-export function runRequest(req: unknown, text: TextCodec, nullValue: unknown): unknown {
+export function runRequest(req: unknown, text: TextCodec, nullValue: unknown, clock: Clock): unknown {
   if (!isObject(req)) {
     return fail("invalid-request", "a request is a JSON object");
   }
@@ -150,13 +181,14 @@ export function runRequest(req: unknown, text: TextCodec, nullValue: unknown): u
       ? portDecode(req["pdu"], req, text, nullValue)
       : fail("invalid-request", "a request has op and items, or pdu");
   }
-  if (op !== "decode" && op !== "encode" && op !== "encodeSubmit" && op !== "text") {
-    return fail("invalid-request", "op must be decode, encode, encodeSubmit or text");
+  if (op !== "decode" && op !== "encode" && op !== "encodeSubmit" && op !== "text" && op !== "bench") {
+    return fail("invalid-request", "op must be decode, encode, encodeSubmit, text or bench");
   }
   const items = req["items"];
   if (!Array.isArray(items)) {
     return fail("invalid-request", "items must be an array");
   }
+  if (op === "bench") return bench(items, req["ms"], text, clock);
   const out: unknown[] = [];
   for (let i = 0; i < items.length; i++) {
     out.push(runItem(op, items[i], text, nullValue));
