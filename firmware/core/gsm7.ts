@@ -8,24 +8,6 @@ import { GSM7_DEFAULT, GSM7_DEFAULT_EXT, lockingShiftTable, singleShiftTable } f
 /** The escape septet to the (single shift) extension table, TS 23.038 §6.2.1.1. */
 export const ESC = 0x1b;
 
-/**
- * Unpacks `count` septets from `octets`, starting `skipBits` bits into them (the fill bits after
- * a UDH, TS 23.040 §9.2.3.24). Septets are packed least significant bit first (TS 23.038 §6.1.2.1.1).
- * The caller guarantees that `octets` holds ceil((skipBits + 7·count) / 8) octets.
- */
-export function unpackSeptets(octets: number[], count: number, skipBits: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const bit = skipBits + i * 7;
-    const idx = bit >>> 3;
-    const shift = bit & 7;
-    let v = (octets[idx] as number) >>> shift;
-    if (shift > 1) v = v | ((octets[idx + 1] as number) << (8 - shift));
-    out.push(v & 0x7f);
-  }
-  return out;
-}
-
 /** Packs septets after `fillBits` zero bits; spare bits of the last octet are zero. */
 export function packSeptets(septets: number[], fillBits: number): number[] {
   const totalBits = fillBits + septets.length * 7;
@@ -54,32 +36,37 @@ function singleOrDefault(id: number): number[] {
 }
 
 /**
- * Septets → code points. `locking`/`single` are national language ids (0 = default tables);
- * an id without a table falls back to the default one (TS 23.038 §6.2.1.2.4/5).
+ * Unpacks and maps in one pass: the code points of `count` septets at `skipBits` bits after
+ * `start`, through the given tables (TS 23.038 §6.1.2.1.1 packing, least significant bit first). The caller guarantees that
+ * `octets` holds ceil((skipBits + 7·count) / 8) octets from `start`. Locking/single are national
+ * language ids (0 = default tables); an id without a table falls back to the default one
+ * (§6.2.1.2.4/5).
  */
-export function septetsToCodePoints(septets: number[], locking: number, single: number): number[] {
+export function unpackToCodePoints(octets: number[], start: number, count: number, skipBits: number, locking: number, single: number): number[] {
   const base = lockingOrDefault(locking);
   const ext = singleOrDefault(single);
   const out: number[] = [];
-  const n = septets.length;
-  for (let i = 0; i < n; i++) {
-    const s = septets[i] as number;
-    if (s !== ESC) {
+  let escaped = false;
+  for (let i = 0; i < count; i++) {
+    const bit = skipBits + i * 7;
+    const idx = start + (bit >>> 3);
+    const shift = bit & 7;
+    let s = (octets[idx] as number) >>> shift;
+    if (shift > 1) s = s | ((octets[idx + 1] as number) << (8 - shift));
+    s = s & 0x7f;
+    if (escaped) {
+      escaped = false;
+      const cp = ext[s] as number;
+      if (s === ESC) out.push(0x20); // ESC ESC: shown as a space (TS 23.038 §6.2.1.1)
+      else if (cp >= 0) out.push(cp);
+      else out.push(base[s] as number); // undefined in the shift table: the base character (§6.2.1.1)
+    } else if (s === ESC) {
+      escaped = true;
+    } else {
       out.push(base[s] as number);
-      continue;
     }
-    if (i + 1 >= n) {
-      // A dangling escape at the end of the text: shown as a space (TS 23.038 §6.2.1.1, note on 0x1B).
-      out.push(0x20);
-      continue;
-    }
-    i++;
-    const e = septets[i] as number;
-    const cp = ext[e] as number;
-    if (e === ESC) out.push(0x20); // ESC ESC: reserved further extension, displayed as a space (§6.2.1.1)
-    else if (cp >= 0) out.push(cp);
-    else out.push(base[e] as number); // undefined in the shift table: show the base character (§6.2.1.1)
   }
+  if (escaped) out.push(0x20); // a dangling escape is shown as a space (§6.2.1.1)
   return out;
 }
 

@@ -43,6 +43,9 @@ try {
     spawn,
     fs: { ...fs, ...fsp },
     name: "simcmd-xs",
+    // No per-command computation limit: the agent and the bench run long commands (xsnap
+    // otherwise ends the worker with "too much computation").
+    meteringLimit: 0,
     stdout: "ignore",
     stderr: "inherit", // `print` output of the worker shows on our stderr
   });

@@ -3,7 +3,7 @@
  * §8.2.5.1 RP-address, length in octets).
  */
 import { malformed } from "../errors.js";
-import { codePointsToSeptets, packSeptets, septetsToCodePoints, unpackSeptets } from "../gsm7.js";
+import { codePointsToSeptets, packSeptets, unpackToCodePoints } from "../gsm7.js";
 import type { TextCodec } from "../text.js";
 import type { Reader } from "./reader.js";
 
@@ -21,18 +21,19 @@ export interface Address {
   toa: number;
 }
 
-function digitsFrom(octets: number[], count: number): string {
-  let out = "";
-  for (let i = 0; i < count; i++) {
-    const b = octets[i >>> 1] as number;
-    const d = (i & 1) === 0 ? b & 15 : b >>> 4;
-    if (d !== 15) out += BCD.charAt(d); // filler inside the declared length is skipped
-  }
-  return out;
-}
+/** Character codes of BCD.charAt(i). */
+const BCD_CODES = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 42, 35, 97, 98, 99];
 
-function render(digits: string, toa: number): string {
-  return ((toa >>> 4) & 7) === TON_INTERNATIONAL ? "+" + digits : digits;
+/** The digits of `count` semi-octets, with '+' first for an international number (§9.1.2.5). */
+function digitsFrom(octets: number[], start: number, count: number, toa: number, text: TextCodec): string {
+  const codes: number[] = [];
+  if (((toa >>> 4) & 7) === TON_INTERNATIONAL) codes.push(43);
+  for (let i = 0; i < count; i++) {
+    const b = octets[start + (i >>> 1)] as number;
+    const d = (i & 1) === 0 ? b & 15 : b >>> 4;
+    if (d !== 15) codes.push(BCD_CODES[d] as number); // filler inside the declared length is skipped
+  }
+  return text.fromCodePoints(codes);
 }
 
 /** Reads a TP-OA / TP-DA / TP-RA: length in semi-octets, TOA, value (TS 23.040 §9.1.2.5). */
@@ -41,25 +42,24 @@ export function readAddress(r: Reader, field: string, text: TextCodec): Address 
   const len = r.u8(field + " length");
   if (len > MAX_DIGITS) throw malformed("address-too-long", field + " length " + len + " exceeds 20 semi-octets", at);
   const toa = r.u8(field + " type");
-  const octets = r.take((len + 1) >>> 1, field);
+  const start = r.need((len + 1) >>> 1, field);
   if (((toa >>> 4) & 7) === TON_ALPHANUMERIC) {
     // Alphanumeric: GSM 7-bit septets packed in the semi-octets (TS 23.040 §9.1.2.5).
-    const septets = unpackSeptets(octets, Math.floor((len * 4) / 7), 0);
-    return { value: text.fromCodePoints(septetsToCodePoints(septets, 0, 0)), toa: toa };
+    return { value: text.fromCodePoints(unpackToCodePoints(r.bytes, start, Math.floor((len * 4) / 7), 0, 0, 0)), toa: toa };
   }
-  return { value: render(digitsFrom(octets, len), toa), toa: toa };
+  return { value: digitsFrom(r.bytes, start, len, toa, text), toa: toa };
 }
 
 /** Reads the SMSC field that AT+CMGR / +CMT put before the TPDU (27.005 §3.1 <pdu>). */
-export function readSmsc(r: Reader): Address | null {
+export function readSmsc(r: Reader, text: TextCodec): Address | null {
   const at = r.pos;
   const len = r.u8("SMSC length");
   if (len === 0) return null;
   // RP-Destination/Originator address: TOA + at most 10 octets (TS 24.011 §8.2.5.1/.2).
   if (len > 11) throw malformed("invalid-smsc", "SMSC length " + len + " exceeds 11 octets", at);
   const toa = r.u8("SMSC type");
-  const octets = r.take(len - 1, "SMSC address");
-  return { value: render(digitsFrom(octets, (len - 1) * 2), toa), toa: toa };
+  const start = r.need(len - 1, "SMSC address");
+  return { value: digitsFrom(r.bytes, start, (len - 1) * 2, toa, text), toa: toa };
 }
 
 function digitValue(c: string): number {

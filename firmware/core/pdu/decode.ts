@@ -139,12 +139,27 @@ function command(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
   pdu.command_data_hex = bytesToHex(r.take(cdl, "command data"));
 }
 
+/**
+ * The result object. A constructor (rather than a literal) lets engines reserve room for the
+ * fields each decoder adds afterwards, which makes decoding markedly faster on V8.
+ */
+class DecodedPdu {
+  type: PduType;
+  smsc: string | null;
+  first_octet: number;
+  constructor(type: PduType, smsc: string | null, fo: number) {
+    this.type = type;
+    this.smsc = smsc;
+    this.first_octet = fo;
+  }
+}
+
 function decodeBytes(bytes: number[], options: DecodeOptions): Pdu {
   const r = new Reader(bytes, 0);
   let smsc: string | null = null;
   let smscToa: number | undefined = undefined;
   if (options.smsc) {
-    const a = readSmsc(r);
+    const a = readSmsc(r, options.text);
     if (a !== null) {
       smsc = a.value;
       smscToa = a.toa;
@@ -154,7 +169,7 @@ function decodeBytes(bytes: number[], options: DecodeOptions): Pdu {
   const fo = r.u8("first octet");
   const type = typeOf(fo & 3, options.direction);
   if (type === null) throw malformed("reserved-mti", "message type indicator 3 is reserved", foAt);
-  const pdu: Pdu = { type: type, smsc: smsc, first_octet: fo };
+  const pdu: Pdu = new DecodedPdu(type, smsc, fo);
   if (smscToa !== undefined) pdu.smsc_toa = smscToa;
   const text = options.text;
   if (type === "deliver") deliver(r, pdu, fo, text);
@@ -163,6 +178,15 @@ function decodeBytes(bytes: number[], options: DecodeOptions): Pdu {
   else if (type === "command") command(r, pdu, fo, text);
   else report(r, pdu, fo, text, type === "submit-report");
   return pdu;
+}
+
+/** Decodes a PDU given as octets; never throws. */
+export function decodeOctets(bytes: number[], options: DecodeOptions): DecodeResult {
+  try {
+    return { ok: true, pdu: decodeBytes(bytes, options) };
+  } catch (e) {
+    return { ok: false, error: toErrorInfo(e) };
+  }
 }
 
 /** Decodes a PDU given as hex; never throws. */

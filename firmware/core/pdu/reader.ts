@@ -2,6 +2,7 @@
 import { incomplete } from "../errors.js";
 
 export class Reader {
+  /** The input octets; only indexed and `length` read, never changed or kept. */
   bytes: number[];
   pos: number;
   constructor(bytes: number[], pos: number) {
@@ -18,11 +19,20 @@ export class Reader {
     this.pos++;
     return b;
   }
+  /** Claims the next `n` octets without copying them; returns the offset of the first. */
+  need(n: number, field: string): number {
+    if (this.pos + n > this.bytes.length) throw incomplete(field, this.bytes.length);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
   /** Reads `n` octets as a new array. */
   take(n: number, field: string): number[] {
     if (this.pos + n > this.bytes.length) throw incomplete(field, this.bytes.length);
-    const out = this.bytes.slice(this.pos, this.pos + n);
-    this.pos += n;
+    const out: number[] = [];
+    const end = this.pos + n;
+    for (let i = this.pos; i < end; i++) out.push(this.bytes[i] as number);
+    this.pos = end;
     return out;
   }
 }

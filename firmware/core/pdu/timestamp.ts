@@ -5,36 +5,41 @@
 import { malformed } from "../errors.js";
 import type { Reader } from "./reader.js";
 
+/** "00".."99", built once: timestamps are formatted on every decode. */
+const TWO_DIGITS: string[] = [];
+for (let i = 0; i < 100; i++) TWO_DIGITS.push(i < 10 ? "0" + i : "" + i);
+
 function pad2(n: number): string {
-  return n < 10 ? "0" + n : "" + n;
+  return TWO_DIGITS[n] as string;
 }
 
-function bcd(b: number, field: string, at: number): number {
+const PARTS = ["year", "month", "day", "hour", "minute", "second"];
+
+function bcd(b: number, field: string, part: number, at: number): number {
   const lo = b & 15;
   const hi = b >>> 4;
-  if (lo > 9 || hi > 9) throw malformed("invalid-timestamp", field + " has a non-decimal digit", at);
+  if (lo > 9 || hi > 9) throw malformed("invalid-timestamp", field + " " + PARTS[part] + " has a non-decimal digit", at);
   return lo * 10 + hi; // semi-octets are swapped (TS 23.040 §9.1.2.3)
 }
 
 /** Reads 7 octets; two-digit years 90-99 are 19xx, others 20xx. */
 export function readTimestamp(r: Reader, field: string): string {
-  const at = r.pos;
-  const o = r.take(7, field);
-  const yy = bcd(o[0] as number, field + " year", at);
-  const mo = bcd(o[1] as number, field + " month", at + 1);
-  const dd = bcd(o[2] as number, field + " day", at + 2);
-  const hh = bcd(o[3] as number, field + " hour", at + 3);
-  const mi = bcd(o[4] as number, field + " minute", at + 4);
-  const ss = bcd(o[5] as number, field + " second", at + 5);
+  const at = r.need(7, field);
+  const o = r.bytes;
+  const yy = bcd(o[at] as number, field, 0, at);
+  const mo = bcd(o[at + 1] as number, field, 1, at + 1);
+  const dd = bcd(o[at + 2] as number, field, 2, at + 2);
+  const hh = bcd(o[at + 3] as number, field, 3, at + 3);
+  const mi = bcd(o[at + 4] as number, field, 4, at + 4);
+  const ss = bcd(o[at + 5] as number, field, 5, at + 5);
   if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59) {
     throw malformed("invalid-timestamp", field + " is not a valid date/time", at);
   }
   // Time zone in quarter hours; bit 3 of the first semi-octet is the sign (TS 23.040 §9.2.3.11).
-  const tz = o[6] as number;
-  const tens = tz & 7;
-  const units = tz >>> 4;
-  if (units > 9) throw malformed("invalid-timestamp", field + " time zone has a non-decimal digit", at + 6);
-  const quarters = tens * 10 + units;
+  const tz = o[at + 6] as number;
+  // A units semi-octet above 9 is read by its value, as deployed SMSCs send it and peers accept
+  // it (oFono); the date and time digits above stay strict.
+  const quarters = (tz & 7) * 10 + (tz >>> 4);
   const negative = (tz & 8) !== 0;
   const mins = quarters * 15;
   const year = yy >= 90 ? 1900 + yy : 2000 + yy;

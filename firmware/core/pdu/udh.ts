@@ -12,22 +12,22 @@ export const IEI_SINGLE_SHIFT = 0x24;
 export const IEI_LOCKING_SHIFT = 0x25;
 
 /**
- * Parses the header at ud[0] (UDHL) .. ud[UDHL]. `base` is the octet offset of ud[0] in the
- * whole input, for error messages. Returns the header and its length including the UDHL octet.
+ * Parses the header at ud[base] (UDHL) .. ud[base + UDHL]; the user data ends at `udEnd`.
+ * Offsets are those of the whole input. Returns the header and its length including UDHL.
  */
-export function readUdh(ud: number[], base: number): { udh: Udh; length: number } {
-  const udhl = ud[0] as number;
-  if (udhl + 1 > ud.length) throw malformed("invalid-udh", "UDH length " + udhl + " exceeds the user data", base);
+export function readUdh(ud: number[], base: number, udEnd: number): { udh: Udh; length: number } {
+  const udhl = ud[base] as number;
+  if (base + udhl + 1 > udEnd) throw malformed("invalid-udh", "UDH length " + udhl + " exceeds the user data", base);
   const udh: Udh = {};
   const raw: RawIe[] = [];
-  let i = 1;
-  const end = udhl + 1;
+  let i = base + 1;
+  const end = base + udhl + 1;
   while (i < end) {
-    if (i + 2 > end) throw malformed("invalid-udh", "UDH information element header overruns the UDH", base + i);
+    if (i + 2 > end) throw malformed("invalid-udh", "UDH information element header overruns the UDH", i);
     const iei = ud[i] as number;
     const len = ud[i + 1] as number;
     const d = i + 2;
-    if (d + len > end) throw malformed("invalid-udh", "UDH element " + iei + " overruns the UDH", base + i);
+    if (d + len > end) throw malformed("invalid-udh", "UDH element " + iei + " overruns the UDH", i);
     const b0 = octetAt(ud, d);
     const b1 = octetAt(ud, d + 1);
     const b2 = octetAt(ud, d + 2);
@@ -52,7 +52,7 @@ export function readUdh(ud: number[], base: number): { udh: Udh; length: number 
     i = d + len;
   }
   if (raw.length > 0) udh.ies = raw;
-  return { udh: udh, length: end };
+  return { udh: udh, length: udhl + 1 };
 }
 
 /** Builds UDHL + elements in a fixed order: concat, ports, shifts, other elements. */

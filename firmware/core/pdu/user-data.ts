@@ -3,7 +3,7 @@
  * bits), 8-bit data and UCS2 (3GPP TS 23.040 §9.2.3.16, §9.2.3.24; TS 23.038 §6).
  */
 import { malformed } from "../errors.js";
-import { codePointsToSeptets, packSeptets, septetsToCodePoints, unpackSeptets } from "../gsm7.js";
+import { codePointsToSeptets, packSeptets, unpackToCodePoints } from "../gsm7.js";
 import { bytesToHex, hexToBytes } from "../hex.js";
 import type { TextCodec } from "../text.js";
 import type { Reader } from "./reader.js";
@@ -66,14 +66,15 @@ export function readUserData(r: Reader, pdu: Pdu, udhi: boolean, alphabet: Alpha
     throw malformed("invalid-udl", "user data length " + udl + " exceeds " + (septets ? MAX_SEPTETS + " septets" : MAX_OCTETS + " octets"), at);
   }
   const octetCount = septets ? Math.floor((udl * 7 + 7) / 8) : udl;
-  const udStart = r.pos;
-  const ud = r.take(octetCount, "user data");
+  const udStart = r.need(octetCount, "user data");
+  const ud = r.bytes;
+  const udEnd = udStart + octetCount;
   if (r.remaining() > 0) warn(pdu, "trailing-octets:" + r.remaining()); // TP-UDL is authoritative (§9.2.3.16)
   let headerOctets = 0;
   // TP-UDHI says the user data starts with a header (§9.2.3.23), so it cannot be empty.
   if (udhi && udl === 0) throw malformed("invalid-udh", "TP-UDHI is set but the user data is empty", at);
   if (udhi) {
-    const h = readUdh(ud, udStart);
+    const h = readUdh(ud, udStart, udEnd);
     pdu.udh = h.udh;
     headerOctets = h.length;
   }
@@ -81,20 +82,19 @@ export function readUserData(r: Reader, pdu: Pdu, udhi: boolean, alphabet: Alpha
     // After a header the text starts at the next septet boundary (fill bits, §9.2.3.24).
     const headerSeptets = Math.floor((headerOctets * 8 + 6) / 7);
     if (headerSeptets > udl) throw malformed("invalid-udh", "UDH is longer than the user data length", udStart);
-    const s = unpackSeptets(ud, udl - headerSeptets, headerSeptets * 7);
     const udh = pdu.udh;
     const locking = udh !== undefined && udh.locking_shift !== undefined ? udh.locking_shift : 0;
     const single = udh !== undefined && udh.single_shift !== undefined ? udh.single_shift : 0;
-    pdu.text = text.fromCodePoints(septetsToCodePoints(s, locking, single));
+    pdu.text = text.fromCodePoints(unpackToCodePoints(ud, udStart, udl - headerSeptets, headerSeptets * 7, locking, single));
     return;
   }
   if (headerOctets > udl) throw malformed("invalid-udh", "UDH is longer than the user data length", udStart);
   if (alphabet === "ucs2" && !compressed) {
     if ((udl - headerOctets) % 2 !== 0) warn(pdu, "odd-ucs2-length");
-    pdu.text = text.fromCodePoints(ucs2ToCodePoints(ud, headerOctets, udl));
+    pdu.text = text.fromCodePoints(ucs2ToCodePoints(ud, udStart + headerOctets, udStart + udl));
     return;
   }
-  pdu.data_hex = bytesToHex(ud, headerOctets, udl);
+  pdu.data_hex = bytesToHex(ud, udStart + headerOctets, udStart + udl);
 }
 
 export interface UserDataInput {
