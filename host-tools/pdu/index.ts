@@ -32,8 +32,9 @@ export interface DecodePduOptions {
  */
 const nodeText: TextCodec = {
   fromCodePoints(cps: number[]): string {
-    for (const cp of cps) if (cp > 0xffff) return String.fromCodePoint(...cps);
-    return String.fromCharCode(...cps);
+    // At most 160 code points per call (one TPDU's text), well within argument limits.
+    for (let i = 0; i < cps.length; i++) if ((cps[i] as number) > 0xffff) return String.fromCodePoint.apply(null, cps);
+    return String.fromCharCode.apply(null, cps);
   },
   toCodePoints: utf16Text.toCodePoints,
 };
