@@ -1,0 +1,126 @@
+/** The command agent (DESIGN.md §6): envelopes, ids, dedupe across restarts, limits. */
+import { Decoder, Encoder } from "cbor-x";
+import { Agent, type AgentOptions } from "../../firmware/agent/agent.js";
+import { MemoryStore } from "../../firmware/hal/storage.js";
+import { utf16Text } from "../../firmware/core/text.js";
+
+const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
+const uncbor = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+function agent(store = new MemoryStore(), extra: Partial<AgentOptions> = {}, now = { t: 0 }) {
+  return new Agent({
+    storage: store,
+    clock: { now: () => now.t },
+    text: utf16Text,
+    info: { version: "0.1.0", runtime: "node", modem: "bg96" },
+    ...extra,
+  });
+}
+
+const ipText = (a: Agent, s: string) => Buffer.from(a.handle({ transport: "ip", bytes: [...Buffer.from(s, "utf8")] }).bytes ?? []).toString("utf8");
+const SID = "HC" + "0123456789abcdef".repeat(2);
+
+describe("text commands", () => {
+  test.each([
+    ["ping", "ok pong"],
+    ["42 ping", "42 ok pong"],
+    ["  req-7   echo hello  world ", "req-7 ok hello  world"],
+    [`${SID} ping`, `${SID} ok pong`],
+    [`${SID} 9 ping`, "9 ok pong"],
+    ["frobnicate", "err unknown command 'frobnicate'"],
+    ["x1 frobnicate now", "x1 err unknown command 'frobnicate'"],
+    ["", "err empty command"],
+    ["c1 config get nosuchkey", "c1 err unknown key (one of device_port, mo_address, transport, sim, modem, apn)"],
+  ])("%j → %j", (cmd, reply) => {
+    expect(ipText(agent(), cmd)).toBe(reply);
+  });
+
+  test("info reports version, runtime, uptime and modem", () => {
+    const now = { t: 1000 };
+    const a = agent(new MemoryStore(), {}, now);
+    now.t = 66_000;
+    expect(ipText(a, "i info")).toBe("i ok simcmd 0.1.0 runtime=node uptime=65s modem=bg96");
+  });
+
+  test("text beyond Latin-1 survives the round trip", () => {
+    expect(ipText(agent(), "e echo Şişli € 😀")).toBe("e ok Şişli € 😀");
+  });
+});
+
+describe("an id is executed once", () => {
+  test("a repeated id gets the first reply and does not run again", () => {
+    const store = new MemoryStore();
+    const a = agent(store);
+    expect(ipText(a, "a config set apn one")).toBe("a ok one");
+    const again = a.handle({ transport: "ip", bytes: [...Buffer.from("a config set apn two")] });
+    expect(Buffer.from(again.bytes!).toString()).toBe("a ok one");
+    expect(again.executed).toBe(false);
+    expect(ipText(a, "b config get apn")).toBe("b ok one");
+  });
+
+  test("the record survives a restart (same storage, new agent)", () => {
+    const store = new MemoryStore();
+    ipText(agent(store), "r1 config set sim first");
+    const restarted = agent(store);
+    expect(ipText(restarted, "r1 config set sim second")).toBe("r1 ok first");
+    expect(store.get("c.sim")).toBe("first");
+  });
+
+  test("the record is bounded: the oldest id is forgotten first", () => {
+    const store = new MemoryStore();
+    const a = agent(store, { maxIds: 3 });
+    for (const id of ["i1", "i2", "i3", "i4"]) ipText(a, `${id} ping`);
+    expect(a.handle({ transport: "ip", bytes: [...Buffer.from("i2 ping")] }).executed).toBe(false);
+    expect(a.handle({ transport: "ip", bytes: [...Buffer.from("i1 ping")] }).executed).toBe(true);
+    expect(Object.keys(store.values).filter((k) => k.startsWith("id")).length).toBe(4); // id0-id2 + idn
+  });
+
+  test("a damaged stored entry is forgotten, not fatal", () => {
+    const store = new MemoryStore();
+    store.set("id0", "zz:q:not hex");
+    store.set("idn", "banana");
+    expect(ipText(agent(store), "ok1 ping")).toBe("ok1 ok pong");
+  });
+});
+
+describe("CBOR envelopes", () => {
+  const call = (a: Agent, v: unknown) => uncbor.decode(Buffer.from(a.handle({ transport: "ip", bytes: [...cbor.encode(v)] }).bytes!));
+
+  test("{i, c, a} → {i, r}", () => {
+    expect(call(agent(), { i: "x1", c: "ping" })).toEqual({ i: "x1", r: "pong" });
+    expect(call(agent(), { i: 7, c: "echo", a: { n: [1, 2] } })).toEqual({ i: "7", r: { n: [1, 2] } });
+    expect(call(agent(), { i: "c", c: "config", a: ["set", "apn", "super"] })).toEqual({ i: "c", r: "super" });
+  });
+
+  test("info is a map", () => {
+    expect(call(agent(), { i: "n", c: "info" })).toEqual({ i: "n", r: { version: "0.1.0", runtime: "node", uptime_s: 0, modem: "bg96" } });
+  });
+
+  test("errors are {i, e}", () => {
+    expect(call(agent(), { i: "u", c: "nope" })).toEqual({ i: "u", e: "unknown command 'nope'" });
+    expect(call(agent(), { i: "u" })).toEqual({ i: "u", e: "CBOR envelope needs a command name in c" });
+    const truncated = agent().handle({ transport: "ip", bytes: [0xa2, 0x61, 0x69] });
+    expect(uncbor.decode(Buffer.from(truncated.bytes!))).toEqual({ i: "", e: "bad CBOR: truncated" });
+  });
+});
+
+describe("limits", () => {
+  test("an IP payload over 1300 octets gets an err reply", () => {
+    const big = [...Buffer.from("p echo " + "x".repeat(1300))];
+    expect(Buffer.from(agent().handle({ transport: "ip", bytes: big }).bytes!).toString()).toBe("err payload too long (1307 > 1300 octets)");
+  });
+
+  test("a 1300-octet IP payload is fine", () => {
+    const s = "p echo " + "x".repeat(1293);
+    expect(ipText(agent(), s)).toBe("p ok " + "x".repeat(1293));
+  });
+
+  test("SMS: text beyond one SMS, and replies that would not fit, get err", () => {
+    const a = agent();
+    expect(a.handle({ transport: "sms", text: "x".repeat(161) }).text).toBe("err message too long for one SMS");
+    ipText(a, "set config set apn " + "z".repeat(170));
+    expect(a.handle({ transport: "sms", text: "g config get apn" }).text).toBe("g err reply too long for one SMS");
+    expect(a.handle({ transport: "sms", text: "t echo " + "y".repeat(140) }).text).toBe("t ok " + "y".repeat(140));
+    expect(a.handle({ transport: "sms", bytes: new Array(141).fill(0x41) }).text).toBe("err payload too long (141 > 140 octets)");
+  });
+});
