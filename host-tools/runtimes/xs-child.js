@@ -4,7 +4,7 @@
  * (host-tools/runtimes/xs.ts). Plain JavaScript so it runs without compilation. It lives in its
  * own process because `@endo/init` (which xsnap's API needs) locks down the process that imports it.
  *
- *   node host-tools/runtimes/xs-child.js [BUNDLE]   (default: dist/firmware/xs/pdu.js)
+ *   node host-tools/runtimes/xs-child.js [BUNDLE [STORAGE.json]]   (default: dist/firmware/xs/pdu.js)
  *
  * Protocol (newline-delimited JSON):
  *   1. After evaluating BUNDLE in a new worker, writes `{"ready":true}` — or
@@ -26,6 +26,52 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const bundlePath = path.resolve(process.argv[2] ?? path.join(root, "dist/firmware/xs/pdu.js"));
+/** Where the worker's persistent key-value storage lives (JSON object); absent: in memory only. */
+const storagePath = process.argv[3] ? path.resolve(process.argv[3]) : undefined;
+
+function loadStorage() {
+  if (storagePath === undefined || !fs.existsSync(storagePath)) return {};
+  try {
+    const v = JSON.parse(fs.readFileSync(storagePath, "utf8"));
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? v : {};
+  } catch {
+    return {}; // a damaged file is started afresh, as a device's flash would be reformatted
+  }
+}
+
+const storage = loadStorage();
+
+function saveStorage() {
+  if (storagePath === undefined) return;
+  const tmp = `${storagePath}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(storage));
+  fs.renameSync(tmp, storagePath); // atomic: a crash leaves the old or the new file, never half of one
+}
+
+/**
+ * Answers the worker's `issueCommand` (HAL services the host provides):
+ * {op: "storage.get", key} → {value|null}; {op: "storage.set", key, value}; {op: "storage.remove", key}.
+ */
+async function hostCommand(request) {
+  let reply;
+  try {
+    const req = JSON.parse(new TextDecoder().decode(request));
+    const key = typeof req.key === "string" ? req.key : "";
+    if (req.op === "storage.get") reply = { value: Object.hasOwn(storage, key) ? storage[key] : null };
+    else if (req.op === "storage.set" && typeof req.value === "string") {
+      storage[key] = req.value;
+      saveStorage();
+      reply = { ok: true };
+    } else if (req.op === "storage.remove") {
+      delete storage[key];
+      saveStorage();
+      reply = { ok: true };
+    } else reply = { error: "unknown host command" };
+  } catch (e) {
+    reply = { error: message(e) };
+  }
+  return new TextEncoder().encode(JSON.stringify(reply));
+}
 
 function send(obj) {
   process.stdout.write(JSON.stringify(obj) + "\n");
@@ -43,6 +89,7 @@ try {
     spawn,
     fs: { ...fs, ...fsp },
     name: "simcmd-xs",
+    handleCommand: hostCommand,
     // No per-command computation limit: the agent and the bench run long commands (xsnap
     // otherwise ends the worker with "too much computation").
     meteringLimit: 0,

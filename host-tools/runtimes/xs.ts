@@ -13,6 +13,8 @@ import { LineProcess, packageRoot } from "./line-process.js";
 export interface XsRuntimeOptions {
   /** The script to evaluate in the worker. Default: <package>/dist/firmware/xs/pdu.js. */
   bundle?: string;
+  /** A JSON file holding the worker's persistent storage (HAL KeyValueStore). Default: memory only. */
+  storage?: string;
 }
 
 interface ChildReply {
@@ -33,7 +35,8 @@ export class XsRuntime {
     const root = packageRoot();
     const bundle = path.resolve(options.bundle ?? path.join(root, "dist/firmware/xs/pdu.js"));
     const child = path.join(root, "host-tools/runtimes/xs-child.js");
-    const proc = new LineProcess("xs runtime", process.execPath, [child, bundle], root);
+    const args = options.storage === undefined ? [child, bundle] : [child, bundle, path.resolve(options.storage)];
+    const proc = new LineProcess("xs runtime", process.execPath, args, root);
     const ready = (await proc.nextLine()) as ChildReply;
     if (ready.ready !== true) {
       await proc.close();

@@ -44,6 +44,12 @@ export function firmwareBundles(root = defaultRoot) {
       input: { input: path.join(built, "xs-host/pdu-entry.js"), treeshake: true },
       output: { ...common, file: path.join(dist, "xs/pdu.js"), name: "handleCommand", exports: "default" },
     },
+    {
+      // xsnap: the device agent, `var handleCommand = …` (firmware/ports/xs-host/agent-entry.ts).
+      name: "xs",
+      input: { input: path.join(built, "xs-host/agent-entry.js"), treeshake: true },
+      output: { ...common, file: path.join(dist, "xs/agent.js"), name: "handleCommand", exports: "default" },
+    },
   ];
 }
 

@@ -1,0 +1,121 @@
+/**
+ * Where a simulated device's agent runs: inside the real XS engine (xsnap; the bundle that ships,
+ * dist/firmware/xs/agent.js) or in this Node process (the same firmware/ code, for debugging).
+ * Both answer the requests of firmware/ports/shared/agent-service.ts.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createAgentService, type AgentService } from "../../firmware/ports/shared/agent-service.js";
+import type { KeyValueStore } from "../../firmware/hal/storage.js";
+import { utf16Text } from "../../firmware/core/text.js";
+import { XsRuntime } from "../runtimes/xs.js";
+import { packageRoot } from "../runtimes/line-process.js";
+
+export type AgentRuntimeName = "xs" | "node";
+
+export interface IpAnswer {
+  hex: string;
+  executed: boolean;
+}
+
+export interface SmsAnswer {
+  report: string;
+  replies: string[];
+  executed: boolean;
+}
+
+export interface AgentRuntime {
+  ip(hex: string): Promise<IpAnswer>;
+  sms(tpdu: string): Promise<SmsAnswer>;
+  close(): Promise<void>;
+}
+
+export interface DeviceInfo {
+  version: string;
+  runtime: string;
+  modem: string;
+}
+
+/** Storage in a JSON file (written atomically), or in memory when `file` is undefined. */
+export class JsonFileStore implements KeyValueStore {
+  readonly #file: string | undefined;
+  readonly #values: Record<string, string>;
+  constructor(file: string | undefined) {
+    this.#file = file;
+    let values: Record<string, string> = {};
+    if (file !== undefined && fs.existsSync(file)) {
+      try {
+        const v: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
+        if (v !== null && typeof v === "object" && !Array.isArray(v)) values = v as Record<string, string>;
+      } catch {
+        values = {}; // a damaged file starts afresh, as a reformatted flash would
+      }
+    }
+    this.#values = values;
+  }
+  get(key: string): string | undefined {
+    return Object.hasOwn(this.#values, key) ? this.#values[key] : undefined;
+  }
+  set(key: string, value: string): void {
+    this.#values[key] = value;
+    this.#save();
+  }
+  remove(key: string): void {
+    delete this.#values[key];
+    this.#save();
+  }
+  #save(): void {
+    if (this.#file === undefined) return;
+    fs.writeFileSync(this.#file + ".tmp", JSON.stringify(this.#values));
+    fs.renameSync(this.#file + ".tmp", this.#file);
+  }
+}
+
+function check<T>(reply: unknown, what: string): T {
+  const r = reply as { error?: { code: string; message: string } };
+  if (r !== null && typeof r === "object" && r.error !== undefined) throw new Error(`agent ${what}: ${r.error.code}: ${r.error.message}`);
+  return reply as T;
+}
+
+class XsAgent implements AgentRuntime {
+  constructor(readonly xs: XsRuntime) {}
+  async ip(hex: string): Promise<IpAnswer> {
+    return check<IpAnswer>(await this.xs.request({ op: "ip", hex }), "ip");
+  }
+  async sms(tpdu: string): Promise<SmsAnswer> {
+    return check<SmsAnswer>(await this.xs.request({ op: "sms", tpdu }), "sms");
+  }
+  close(): Promise<void> {
+    return this.xs.close();
+  }
+}
+
+class NodeAgent implements AgentRuntime {
+  constructor(readonly service: AgentService) {}
+  async ip(hex: string): Promise<IpAnswer> {
+    return check<IpAnswer>(this.service.run({ op: "ip", hex }), "ip");
+  }
+  async sms(tpdu: string): Promise<SmsAnswer> {
+    return check<SmsAnswer>(this.service.run({ op: "sms", tpdu }), "sms");
+  }
+  async close(): Promise<void> {}
+}
+
+/** Starts the agent in `runtime` with persistent storage in `storage` (a JSON file; default memory). */
+export async function startAgent(runtime: AgentRuntimeName, info: DeviceInfo, storage: string | undefined, maxIds?: number): Promise<AgentRuntime> {
+  const init = { op: "init", info, ...(maxIds === undefined ? {} : { maxIds }) };
+  if (runtime === "node") {
+    const service = createAgentService(new JsonFileStore(storage), Date.now, utf16Text);
+    check(service.run(init), "init");
+    return new NodeAgent(service);
+  }
+  const bundle = path.join(packageRoot(), "dist/firmware/xs/agent.js");
+  const xs = await XsRuntime.start(storage === undefined ? { bundle } : { bundle, storage });
+  try {
+    check(await xs.request(init), "init");
+  } catch (e) {
+    await xs.close();
+    throw e;
+  }
+  return new XsAgent(xs);
+}

@@ -1,0 +1,69 @@
+/**
+ * The device agent in the real XS engine and in Node: the same requests give the same answers,
+ * SMS Commands arrive as SMS-DELIVER TPDUs and leave as SMS-SUBMIT TPDUs, and the record of
+ * executed ids survives a restart through the host-served storage.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startAgent, type AgentRuntime } from "../../host-tools/device/agent-runtime.js";
+import { decodePdu, encodePdu } from "../../host-tools/pdu/index.js";
+
+const info = { version: "0.1.0", runtime: "test", modem: "none" };
+const hex = (s: string) => Buffer.from(s, "utf8").toString("hex");
+const text = (h: string) => Buffer.from(h, "hex").toString("utf8");
+const SID = "HC" + "ab".repeat(16);
+
+function deliver(body: string, originator = "000"): string {
+  return encodePdu({ type: "deliver", originator, timestamp: "2026-11-21T12:00:00+00:00", text: body }, { smsc: false });
+}
+
+describe.each(["xs", "node"] as const)("agent in %s", (runtime) => {
+  let dir: string;
+  let agent: AgentRuntime;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "simcmd-agent-"));
+    agent = await startAgent(runtime, info, path.join(dir, "store.json"));
+  });
+  afterAll(async () => {
+    await agent.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("IP: text command → reply payload", async () => {
+    expect(text((await agent.ip(hex("1 ping"))).hex)).toBe("1 ok pong");
+    expect(text((await agent.ip(hex("2 echo Şişli 😀"))).hex)).toBe("2 ok Şişli 😀");
+  });
+
+  test("SMS: SMS-DELIVER with IncludeSid=start → RP-ACK report and an SMS-SUBMIT reply to the originator", async () => {
+    const r = await agent.sms(deliver(`${SID} ping`, "2936"));
+    expect(r.report).toBe("0000");
+    expect(r.executed).toBe(true);
+    expect(r.replies).toHaveLength(1);
+    const submit = decodePdu(r.replies[0] as string, { smsc: false, direction: "mo" });
+    expect(submit).toMatchObject({ type: "submit", destination: "2936", text: `${SID} ok pong` });
+  });
+
+  test("a duplicated command is executed once, also after a restart", async () => {
+    expect(text((await agent.ip(hex("d1 config set apn first"))).hex)).toBe("d1 ok first");
+    const again = await agent.ip(hex("d1 config set apn second"));
+    expect(again.executed).toBe(false);
+    expect(text(again.hex)).toBe("d1 ok first");
+    await agent.close();
+    agent = await startAgent(runtime, info, path.join(dir, "store.json"));
+    const afterRestart = await agent.ip(hex("d1 config set apn third"));
+    expect(afterRestart.executed).toBe(false);
+    expect(text((await agent.ip(hex("d2 config get apn"))).hex)).toBe("d2 ok first");
+  });
+
+  test("a too-long payload gets an err reply, never a crash", async () => {
+    const r = await agent.ip(hex("big echo " + "x".repeat(1400)));
+    expect(text(r.hex)).toBe("err payload too long (1409 > 1300 octets)");
+    expect(text((await agent.ip(hex("after ping"))).hex)).toBe("after ok pong");
+  });
+
+  test("a broken TPDU is acknowledged and reported, not fatal", async () => {
+    const r = await agent.sms("0B");
+    expect(r).toMatchObject({ report: "0000", replies: [], executed: false });
+  });
+});
