@@ -99,7 +99,8 @@ async function buildFirmwareJs(targets) {
 
 async function buildLua() {
   await runNode("lua", tstl(), ["-p", "manifests/lua/tsconfig.lua.json"]);
-  return [path.join(root, "dist/firmware/lua/pdu.lua")];
+  await runNode("lua agent", tstl(), ["-p", "manifests/lua/tsconfig.agent.lua.json"]);
+  return [path.join(root, "dist/firmware/lua/pdu.lua"), path.join(root, "dist/firmware/lua/agent.lua")];
 }
 
 async function main() {

@@ -1,6 +1,7 @@
 /**
  * Where a simulated device's agent runs: inside the real XS engine (xsnap; the bundle that ships,
- * dist/firmware/xs/agent.js) or in this Node process (the same firmware/ code, for debugging).
+ * dist/firmware/xs/agent.js), in Lua 5.3 (dist/firmware/lua/agent.lua under lua5.3; storage in
+ * memory) or in this Node process (the same firmware/ code, for debugging).
  * Both answer the requests of firmware/ports/shared/agent-service.ts.
  */
 import fs from "node:fs";
@@ -8,10 +9,11 @@ import path from "node:path";
 import { createAgentService, type AgentService } from "../../firmware/ports/shared/agent-service.js";
 import type { KeyValueStore } from "../../firmware/hal/storage.js";
 import { utf16Text } from "../../firmware/core/text.js";
+import { LuaRuntime } from "../runtimes/lua.js";
 import { XsRuntime } from "../runtimes/xs.js";
 import { packageRoot } from "../runtimes/line-process.js";
 
-export type AgentRuntimeName = "xs" | "node";
+export type AgentRuntimeName = "xs" | "node" | "lua";
 
 export interface IpAnswer {
   hex: string;
@@ -77,8 +79,9 @@ function check<T>(reply: unknown, what: string): T {
   return reply as T;
 }
 
-class XsAgent implements AgentRuntime {
-  constructor(readonly xs: XsRuntime) {}
+/** An agent behind a line-protocol child process (XS or Lua). */
+class ChildAgent implements AgentRuntime {
+  constructor(readonly xs: XsRuntime | LuaRuntime) {}
   async ip(hex: string): Promise<IpAnswer> {
     return check<IpAnswer>(await this.xs.request({ op: "ip", hex }), "ip");
   }
@@ -109,6 +112,16 @@ export async function startAgent(runtime: AgentRuntimeName, info: DeviceInfo, st
     check(service.run(init), "init");
     return new NodeAgent(service);
   }
+  if (runtime === "lua") {
+    const lua = await LuaRuntime.start({ script: path.join(packageRoot(), "dist/firmware/lua/agent.lua") });
+    try {
+      check(await lua.request(init), "init");
+    } catch (e) {
+      await lua.close();
+      throw e;
+    }
+    return new ChildAgent(lua);
+  }
   const bundle = path.join(packageRoot(), "dist/firmware/xs/agent.js");
   const xs = await XsRuntime.start(storage === undefined ? { bundle } : { bundle, storage });
   try {
@@ -117,5 +130,5 @@ export async function startAgent(runtime: AgentRuntimeName, info: DeviceInfo, st
     await xs.close();
     throw e;
   }
-  return new XsAgent(xs);
+  return new ChildAgent(xs);
 }

@@ -67,3 +67,36 @@ describe.each(["xs", "node"] as const)("agent in %s", (runtime) => {
     expect(r).toMatchObject({ report: "0000", replies: [], executed: false });
   });
 });
+
+describe("agent in Lua 5.3 (command parsing and reply path)", () => {
+  let agent: AgentRuntime;
+  beforeAll(async () => {
+    agent = await startAgent("lua", info, undefined);
+  });
+  afterAll(async () => {
+    await agent.close();
+  });
+
+  test("IP text commands, UTF-8 text included", async () => {
+    expect(text((await agent.ip(hex("1 ping"))).hex)).toBe("1 ok pong");
+    expect(text((await agent.ip(hex("2 echo Şişli 😀"))).hex)).toBe("2 ok Şişli 😀");
+    expect(text((await agent.ip(hex("3 nope"))).hex)).toBe("3 err unknown command 'nope'");
+  });
+
+  test("SMS-DELIVER with IncludeSid=start → SMS-SUBMIT reply", async () => {
+    const r = await agent.sms(deliver(`${SID} echo Ünïcode €`, "000"));
+    const submit = decodePdu(r.replies[0] as string, { smsc: false, direction: "mo" });
+    expect(submit).toMatchObject({ type: "submit", destination: "000", text: `${SID} ok Ünïcode €` });
+  });
+
+  test("a repeated id is answered from the record", async () => {
+    expect((await agent.ip(hex("r config set apn a"))).executed).toBe(true);
+    const again = await agent.ip(hex("r config set apn b"));
+    expect({ executed: again.executed, reply: text(again.hex) }).toEqual({ executed: false, reply: "r ok a" });
+  });
+
+  test("CBOR envelope", async () => {
+    const r = await agent.ip("a2616962633161636470696e67"); // {"i": "c1", "c": "ping"}
+    expect(r.hex).toBe("a26169626331617264706f6e67".toUpperCase()); // {"i": "c1", "r": "pong"}
+  });
+});
