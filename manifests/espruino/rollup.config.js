@@ -39,6 +39,12 @@ export function firmwareBundles(root = defaultRoot) {
       output: { ...common, file: path.join(dist, "espruino/pdu.js"), name: "simcmdPdu", exports: "named" },
     },
     {
+      // Espruino: `var simcmdAgent = {start}` (firmware/ports/espruino/agent-entry.ts).
+      name: "espruino",
+      input: { input: path.join(built, "espruino/agent-entry.js"), treeshake: true },
+      output: { ...common, file: path.join(dist, "espruino/agent.js"), name: "simcmdAgent", exports: "named" },
+    },
+    {
       // xsnap: `var handleCommand = function (ArrayBuffer) → ArrayBuffer`.
       name: "xs",
       input: { input: path.join(built, "xs-host/pdu-entry.js"), treeshake: true },

@@ -9,8 +9,8 @@ import { encodeSubmit } from "../../firmware/core/pdu/index.js";
 import { utf16Text } from "../../firmware/core/text.js";
 
 describe("espruino bundle: static checks", () => {
-  test("dist/firmware/espruino/pdu.js is ES5 and avoids what Espruino lacks", () => {
-    const code = fs.readFileSync(builtFile("dist/firmware/espruino/pdu.js"), "utf8");
+  test.each(["pdu.js", "agent.js"])("dist/firmware/espruino/%s is ES5 and avoids what Espruino lacks", (file) => {
+    const code = fs.readFileSync(builtFile(`dist/firmware/espruino/${file}`), "utf8");
     expect(formatProblems(code, checkEspruinoScript(code))).toEqual([]);
   });
 

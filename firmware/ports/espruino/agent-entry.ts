@@ -1,0 +1,94 @@
+/**
+ * The device agent for Espruino (dist/firmware/espruino/agent.js): loaded as a plain script it
+ * defines the global `simcmdAgent` with `start(config)`. HAL: Espruino's `dgram` for the IP
+ * Command socket and `Storage` for the record of executed ids (survives a reset). Strings are
+ * 8-bit on Espruino, so text travels as UTF-8 byte strings (utf8Text).
+ *
+ *   var agent = simcmdAgent.start({ devicePort: 6969, mo: { host: "100.64.0.1", port: 6969 } });
+ *   agent.stop();
+ */
+import { Agent } from "../../agent/agent.js";
+import type { KeyValueStore } from "../../hal/storage.js";
+import { utf8Text } from "../../core/text.js";
+
+interface DgramSocket {
+  on(event: "message", cb: (msg: string, info: { address: string; port: number }) => void): void;
+  bind(port: number, cb: () => void): void;
+  send(msg: string, offset: number, length: number, port: number, address: string): void;
+  close(): void;
+}
+interface Dgram {
+  createSocket(type: string): DgramSocket;
+}
+interface Storage {
+  read(name: string): string | undefined;
+  write(name: string, data: string): boolean;
+  erase(name: string): void;
+}
+declare function require(name: "dgram"): Dgram;
+declare function require(name: "Storage"): Storage;
+declare function getTime(): number;
+
+export interface AgentConfig {
+  /** UDP port for IP Commands. Default 6969. */
+  devicePort?: number;
+  /** Where replies go: Super SIM's 100.64.0.1 and a port. Default 100.64.0.1:6969. */
+  mo?: { host: string; port: number };
+  /** What `info` reports. Default version "0.1.0", modem "none". */
+  version?: string;
+  modem?: string;
+  /** Executed ids remembered. Default 16. */
+  maxIds?: number;
+}
+
+/** Espruino Storage file names are at most 28 characters; ours are "sc." + a key ≤ 15. */
+function storageOf(st: Storage): KeyValueStore {
+  return {
+    get: function (key: string): string | undefined {
+      const v = st.read("sc." + key);
+      return v === undefined || v === null ? undefined : v;
+    },
+    set: function (key: string, value: string): void {
+      st.write("sc." + key, value);
+    },
+    remove: function (key: string): void {
+      st.erase("sc." + key);
+    },
+  };
+}
+
+function toBytes(s: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i) & 0xff);
+  return out;
+}
+
+function fromBytes(b: number[]): string {
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] as number);
+  return s;
+}
+
+export function start(config: AgentConfig): { stop: () => void } {
+  const port = config.devicePort !== undefined ? config.devicePort : 6969;
+  const mo = config.mo !== undefined ? config.mo : { host: "100.64.0.1", port: 6969 };
+  const agent = new Agent({
+    storage: storageOf(require("Storage")),
+    clock: { now: function (): number { return Math.floor(getTime() * 1000); } },
+    text: utf8Text,
+    info: { version: config.version !== undefined ? config.version : "0.1.0", runtime: "espruino", modem: config.modem !== undefined ? config.modem : "none" },
+    maxIds: config.maxIds,
+  });
+  const socket = require("dgram").createSocket("udp4");
+  socket.on("message", function (msg: string) {
+    const reply = agent.handle({ transport: "ip", bytes: toBytes(msg) });
+    const out = fromBytes(reply.bytes !== undefined ? reply.bytes : []);
+    if (out.length > 0) socket.send(out, 0, out.length, mo.port, mo.host);
+  });
+  socket.bind(port, function () {});
+  return {
+    stop: function (): void {
+      socket.close();
+    },
+  };
+}
