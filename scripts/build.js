@@ -83,8 +83,9 @@ async function buildFirmwareJs(targets) {
     const warnings = [];
     try {
       const bundle = await rollup({ ...b.input, onwarn: (w) => warnings.push(w) });
-      await bundle.write(b.output);
+      const { output } = await bundle.write(b.output);
       await bundle.close();
+      writeModuleSizes(b.output.file, output[0].modules);
     } catch (e) {
       throw new StepError(`${b.name} bundle failed (rollup): ${e.message}`);
     }
@@ -95,6 +96,19 @@ async function buildFirmwareJs(targets) {
     files.push(b.output.file);
   }
   return files;
+}
+
+/**
+ * The size report beside each bundle: `<bundle>.sizes.json` with the bytes each module contributes
+ * (rollup's rendered length, before minification) and the total, largest first.
+ */
+function writeModuleSizes(file, modules) {
+  const rows = Object.entries(modules)
+    .map(([id, m]) => ({ module: path.relative(path.join(root, "build"), id), bytes: m.renderedLength }))
+    .filter((r) => r.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+  const total = fs.statSync(file).size;
+  fs.writeFileSync(file.replace(/\.js$/, ".sizes.json"), JSON.stringify({ bundle: path.relative(root, file), total, modules: rows }, null, 2) + "\n");
 }
 
 async function buildLua() {

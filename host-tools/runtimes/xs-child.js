@@ -10,7 +10,9 @@
  *   1. After evaluating BUNDLE in a new worker, writes `{"ready":true}` — or
  *      `{"ready":false,"error":"…"}` and exits 1.
  *   2. For each stdin line (a JSON request), calls `worker.issueStringCommand(line)`, which runs
- *      the bundle's global `handleCommand(ArrayBuffer)`, and writes `{"ok":true,"reply":<reply>}`
+ *      the bundle's global `handleCommand(ArrayBuffer)`, and writes `{"ok":true,"meter":{allocate,
+ *      currentHeapCount, compute},"reply":<reply>}` (meter: what XS reports after the command;
+ *      allocate = bytes the XS machine has allocated)
  *      (the reply is the bundle's JSON, embedded as is) or `{"ok":false,"error":"…"}`. Requests are
  *      answered one at a time, in order.
  *   3. At end of stdin, closes the worker and exits 0.
@@ -109,8 +111,9 @@ let buffer = "";
 function handleLine(line) {
   queue = queue.then(async () => {
     try {
-      const { reply } = await worker.issueStringCommand(line);
-      process.stdout.write(`{"ok":true,"reply":${reply}}\n`);
+      const { reply, meterUsage } = await worker.issueStringCommand(line);
+      const meter = { allocate: meterUsage.allocate, currentHeapCount: meterUsage.currentHeapCount, compute: meterUsage.compute };
+      process.stdout.write(`{"ok":true,"meter":${JSON.stringify(meter)},"reply":${reply}}\n`);
     } catch (e) {
       send({ ok: false, error: message(e) });
     }

@@ -17,15 +17,28 @@ export interface XsRuntimeOptions {
   storage?: string;
 }
 
+/** What XS reports after each command (xsnap's meter). */
+export interface XsMeter {
+  /** Bytes the XS machine has allocated (chunks and slots). */
+  allocate: number | null;
+  /** Live slots on the heap. */
+  currentHeapCount: number | null;
+  /** Computation units of the command. */
+  compute: number | null;
+}
+
 interface ChildReply {
   ok?: boolean;
   reply?: unknown;
+  meter?: XsMeter;
   error?: string;
   ready?: boolean;
 }
 
 export class XsRuntime {
   readonly #proc: LineProcess;
+  /** XS's meter after the last request (null before any). */
+  lastMeter: XsMeter | null = null;
 
   private constructor(proc: LineProcess) {
     this.#proc = proc;
@@ -49,6 +62,7 @@ export class XsRuntime {
   async request(req: object): Promise<unknown> {
     const r = (await this.#proc.request(req)) as ChildReply;
     if (r.ok !== true) throw new Error(`xs runtime: ${r.error ?? "request failed"}`);
+    this.lastMeter = r.meter ?? null;
     return r.reply;
   }
 

@@ -40,6 +40,24 @@ export function createAgentService(storage: KeyValueStore, now: () => number, te
     return { report: DELIVER_REPORT_ACK, replies: parts.ok ? parts.parts : [], executed: answer.executed };
   }
 
+  /**
+   * `{op: "bench", hex, ms}`: handles the IP payload over and over (give it no id, or every run
+   * after the first is a repeat) for about `ms` milliseconds (default 1000, at most 10000) or
+   * 1,000,000 commands, timed by the runtime's clock → `{handled, ms}`.
+   */
+  function bench(a: Agent, payload: number[], ms: unknown): object {
+    const budget = typeof ms === "number" && ms > 0 && ms <= 10000 ? ms : 1000;
+    const start = now();
+    let handled = 0;
+    let elapsed = 0;
+    while (elapsed < budget && handled < 1000000) {
+      for (let i = 0; i < 100; i++) a.handle({ transport: "ip", bytes: payload });
+      handled += 100;
+      elapsed = now() - start;
+    }
+    return { handled: handled, ms: elapsed };
+  }
+
   function run(req: { [key: string]: unknown }): object {
     const op = req["op"];
     if (op === "init") {
@@ -54,6 +72,7 @@ export function createAgentService(storage: KeyValueStore, now: () => number, te
       return { hex: bytesToHex(r.bytes !== undefined ? r.bytes : []), executed: r.executed };
     }
     if (op === "sms" && typeof req["tpdu"] === "string") return sms(req["tpdu"] as string, agent);
+    if (op === "bench" && typeof req["hex"] === "string") return bench(agent, hexToBytes(req["hex"] as string), req["ms"]);
     return { error: { code: "invalid-request", message: "op must be init, ip or sms" } };
   }
 

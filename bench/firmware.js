@@ -1,0 +1,75 @@
+// npm run bench:firmware — the device budgets of issue 5, measured in one run:
+//  - bundle sizes per target, raw and minified (acorn tokens re-joined: comments and white space
+//    gone, names kept — a lower bound on what a minifier saves), against the Espruino goal;
+//  - XS heap after the agent starts, as XS reports it (xsnap's `allocate`), against the goal and
+//    against an empty XS machine measured the same way;
+//  - commands handled per second inside XS, inside Lua 5.3 and on Node (the named peer: the same
+//    agent code on V8), each timed by its own runtime's clock. Not a test: it prints numbers.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { tokenizer } from "acorn";
+import { startAgent } from "../dist/host-tools/device/agent-runtime.js";
+import { XsRuntime } from "../dist/host-tools/runtimes/xs.js";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const KB = (n) => (n / 1024).toFixed(1).padStart(7) + " KB";
+
+function minified(code) {
+  let out = "";
+  let prev = "";
+  for (const t of tokenizer(code, { ecmaVersion: 5 })) {
+    const text = code.slice(t.start, t.end);
+    const word = /^[\w$]/.test(text);
+    if (word && /[\w$]$/.test(prev)) out += " ";
+    out += text;
+    prev = text;
+  }
+  return out.length;
+}
+
+console.log("Bundle sizes (dist/firmware/)\n");
+for (const target of ["espruino", "xs", "lua"]) {
+  const dir = path.join(root, "dist/firmware", target);
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".js") || f.endsWith(".lua"))) {
+    const code = fs.readFileSync(path.join(dir, f), "utf8");
+    const min = f.endsWith(".js") ? minified(code) : null;
+    const goal = target === "espruino" && f === "agent.js" ? `  (goal ≤ 48 KB minified: ${min <= 48 * 1024 ? "met" : "NOT met"})` : "";
+    console.log(`  ${(target + "/" + f).padEnd(20)} ${KB(code.length)} raw${min === null ? "" : `, ${KB(min)} minified`}${goal}`);
+  }
+}
+
+// XS heap: an empty machine vs the agent after init and one command, as XS reports them. xsnap's
+// `allocate` is the arena XS reserved (the same for both), so the measure is the live slot count
+// (`currentHeapCount`) times the size of an XS slot on 64-bit hosts (32 bytes); string and array
+// chunks are not in it.
+const SLOT = 32;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "simcmd-bench-"));
+const empty = path.join(tmp, "empty.js");
+fs.writeFileSync(empty, "function handleCommand(m) { return new TextEncoder().encode('{}').buffer; }\n");
+const bare = await XsRuntime.start({ bundle: empty });
+await bare.request({});
+const bareMeter = bare.lastMeter;
+await bare.close();
+const xsAgent = await XsRuntime.start({ bundle: path.join(root, "dist/firmware/xs/agent.js") });
+await xsAgent.request({ op: "init", info: { version: "0.1.0", runtime: "xs", modem: "none" } });
+await xsAgent.request({ op: "ip", hex: Buffer.from("1 ping").toString("hex") });
+const agentMeter = xsAgent.lastMeter;
+await xsAgent.close();
+const slots = (agentMeter?.currentHeapCount ?? NaN) - (bareMeter?.currentHeapCount ?? NaN);
+console.log(`\nXS heap            empty machine ${bareMeter?.currentHeapCount} live slots, agent started ${agentMeter?.currentHeapCount}: agent adds ${slots} slots ≈ ${KB(slots * SLOT)} (goal ≤ 64 KB: ${slots * SLOT <= 64 * 1024 ? "met" : "NOT met"}; arena reserved by XS: ${KB(agentMeter?.allocate ?? NaN)})`);
+
+// Commands per second, timed inside each runtime (1 s each, bounded by 1,000,000 commands).
+const ping = Buffer.from("ping").toString("hex");
+const rates = {};
+for (const runtime of ["node", "xs", "lua"]) {
+  const agent = await startAgent(runtime, { version: "0.1.0", runtime, modem: "none" }, undefined);
+  const r = await agent.xs?.request?.({ op: "bench", hex: ping, ms: 1000 }) ?? agent.service.run({ op: "bench", hex: ping, ms: 1000 });
+  rates[runtime] = r.handled / (r.ms / 1000);
+  await agent.close();
+}
+console.log("\nCommands handled per second (text `ping`, no id; timed inside each runtime)");
+for (const [k, v] of Object.entries(rates)) {
+  console.log(`  ${k.padEnd(5)} ${Math.round(v).toLocaleString("en").padStart(10)}/s   ${(v / rates.node).toFixed(3)}x Node (same agent code on V8)`);
+}
+fs.rmSync(tmp, { recursive: true, force: true });
