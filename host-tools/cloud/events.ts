@@ -1,0 +1,86 @@
+/**
+ * The in-process event bus and `GET /_mock/events` (server-sent events).
+ *
+ * Every state change is published as `{type, at, sim_sid?, …}` (docs/mock-network.md "Events"), e.g.
+ * `sim.attached`, `ip_command.sent`, `sms.delivered`, `callback.failed`. In process: `bus.on(fn)` /
+ * `bus.waitFor(pred, ms)`; over HTTP: `GET /_mock/events` streams `data: <json>\n\n` per event
+ * (`?types=a,b` filters by type; `?replay=1` first sends the last 1000 events).
+ */
+import type { FastifyInstance } from "fastify";
+
+export interface MockEvent {
+  type: string;
+  /** ISO 8601 with milliseconds. */
+  at: string;
+  sim_sid?: string | null;
+  [k: string]: unknown;
+}
+
+type Listener = (e: MockEvent) => void;
+
+export class EventBus {
+  private readonly listeners = new Set<Listener>();
+  /** The last 1000 events, oldest first. */
+  readonly recent: MockEvent[] = [];
+  constructor(private readonly now: () => Date) {}
+
+  emit(type: string, data: Record<string, unknown> = {}): MockEvent {
+    const e: MockEvent = { type, at: this.now().toISOString(), ...data };
+    this.recent.push(e);
+    if (this.recent.length > 1000) this.recent.shift();
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
+    return e;
+  }
+
+  /** Subscribes; returns the unsubscribe function. */
+  on(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /**
+   * Resolves with the first event (from now on; with `past: true` also among `recent`) matching `pred`;
+   * rejects after `timeoutMs` (default 5000) so no wait is unbounded.
+   */
+  waitFor(pred: (e: MockEvent) => boolean, timeoutMs = 5000, past = false): Promise<MockEvent> {
+    if (past) {
+      const hit = this.recent.find(pred);
+      if (hit) return Promise.resolve(hit);
+    }
+    return new Promise((resolve, reject) => {
+      const off = this.on((e) => {
+        if (!pred(e)) return;
+        clearTimeout(timer);
+        off();
+        resolve(e);
+      });
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no matching event within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+  }
+}
+
+export function registerEventRoutes(app: FastifyInstance, bus: EventBus): void {
+  app.get("/_mock/events", (req, reply) => {
+    const q = req.query as { types?: string; replay?: string };
+    const types = q.types ? new Set(q.types.split(",")) : null;
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    res.write(": simcmd mock cloud events\n\n");
+    const send = (e: MockEvent): void => {
+      if (types === null || types.has(e.type)) res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    };
+    if (q.replay === "1") for (const e of bus.recent) send(e);
+    const off = bus.on(send);
+    req.raw.on("close", off);
+  });
+}

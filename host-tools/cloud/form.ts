@@ -1,0 +1,155 @@
+/**
+ * Strict application/x-www-form-urlencoded parsing and typed parameter reading.
+ *
+ * - `parseForm(body)` → `RawParams` (null-prototype record; a repeated key gives a string[]); a malformed
+ *   percent escape or a key without a name is a 400/20001 TwilioError, never a 500.
+ * - `readParams(raw, spec)` → typed values by a declared spec. Unknown names → 400/20001 (see errors.ts);
+ *   a scalar given twice → 400; a missing required one → 400 "Missing required parameter X in the post body";
+ *   integers must be decimal, booleans `true`/`false` (any case), enums exact, uris absolute http(s).
+ *   An empty value means "not given" for optional params, except `type: "string"` with `empty: true`.
+ *
+ * Example:
+ *   const p = readParams(req.body, {
+ *     Sim: { type: "string", required: true },
+ *     DevicePort: { type: "integer", required: true, min: 0, max: 65535 },
+ *     CallbackMethod: { type: "enum", values: ["GET", "POST"] },
+ *   } as const);            // p.Sim: string, p.DevicePort: number, p.CallbackMethod?: "GET" | "POST"
+ */
+import type { FastifyInstance } from "fastify";
+import { badParam } from "./errors.js";
+
+export type RawParams = Record<string, string | string[] | undefined>;
+
+export type FieldSpec =
+  | { type: "string"; required?: boolean; maxLength?: number; empty?: boolean }
+  | { type: "uri"; required?: boolean }
+  | { type: "integer"; required?: boolean; min?: number; max?: number }
+  | { type: "boolean"; required?: boolean }
+  | { type: "enum"; required?: boolean; values: readonly string[] }
+  | { type: "list"; required?: boolean };
+
+type ValueOf<F> = F extends { type: "integer" }
+  ? number
+  : F extends { type: "boolean" }
+    ? boolean
+    : F extends { type: "enum"; values: readonly (infer V)[] }
+      ? V
+      : F extends { type: "list" }
+        ? string[]
+        : string;
+
+type RequiredKeys<S> = { [K in keyof S]: S[K] extends { required: true } ? K : never }[keyof S];
+type OptionalKeys<S> = Exclude<keyof S, RequiredKeys<S>>;
+export type Parsed<S> = { [K in RequiredKeys<S>]: ValueOf<S[K]> } & { [K in OptionalKeys<S>]?: ValueOf<S[K]> };
+
+function decode(s: string, what: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, " "));
+  } catch {
+    throw badParam(`Malformed form body: invalid percent-encoding in ${what}`);
+  }
+}
+
+/** Parses a form body strictly. Empty input → no params. */
+export function parseForm(body: string): RawParams {
+  const out: RawParams = Object.create(null) as RawParams;
+  if (body === "") return out;
+  for (const pair of body.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const key = decode(eq < 0 ? pair : pair.slice(0, eq), "a parameter name");
+    const value = eq < 0 ? "" : decode(pair.slice(eq + 1), `parameter ${key}`);
+    if (key === "") throw badParam("Malformed form body: a parameter without a name");
+    const prev = out[key];
+    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+/** Registers the strict parser for form bodies (JSON keeps fastify's parser, for the /_mock/ routes). */
+export function installFormParser(app: FastifyInstance): void {
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {
+    try {
+      done(null, parseForm(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+}
+
+function scalar(raw: RawParams, name: string): string | undefined {
+  const v = raw[name];
+  if (Array.isArray(v)) throw badParam(`Parameter ${name} was given more than once`);
+  return v;
+}
+
+function convert(name: string, v: string, f: FieldSpec): unknown {
+  switch (f.type) {
+    case "string":
+      if (f.maxLength !== undefined && [...v].length > f.maxLength)
+        throw badParam(`Parameter ${name} is longer than ${f.maxLength} characters`);
+      return v;
+    case "uri": {
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        throw badParam(`Parameter ${name} is not a valid URL: ${v}`);
+      }
+      if (u.protocol !== "http:" && u.protocol !== "https:") throw badParam(`Parameter ${name} must be an http(s) URL`);
+      return v;
+    }
+    case "integer": {
+      if (!/^-?\d{1,15}$/.test(v)) throw badParam(`Parameter ${name} must be an integer, got '${v}'`);
+      const n = Number(v);
+      if ((f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max))
+        throw badParam(`Parameter ${name} must be between ${f.min ?? "-∞"} and ${f.max ?? "∞"}, got ${n}`);
+      return n;
+    }
+    case "boolean": {
+      const l = v.toLowerCase();
+      if (l !== "true" && l !== "false") throw badParam(`Parameter ${name} must be true or false, got '${v}'`);
+      return l === "true";
+    }
+    case "enum":
+      if (!f.values.includes(v)) throw badParam(`Parameter ${name} must be one of ${f.values.join(", ")}, got '${v}'`);
+      return v;
+    case "list":
+      return [v];
+  }
+}
+
+/** Options: `where` = "post body" (default) or "query" (for messages). */
+export function readParams<const S extends Record<string, FieldSpec>>(
+  rawIn: unknown,
+  spec: S,
+  options: { where?: "post body" | "query"; ignore?: readonly string[] } = {},
+): Parsed<S> {
+  const raw = (rawIn ?? {}) as RawParams;
+  if (typeof raw !== "object" || Array.isArray(raw)) throw badParam("Malformed request body");
+  const unknown = Object.keys(raw).filter((k) => !(k in spec) && !(options.ignore ?? []).includes(k));
+  if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
+  const out: Record<string, unknown> = {};
+  for (const [name, f] of Object.entries(spec)) {
+    if (f.type === "list") {
+      const v = raw[name];
+      const list = v === undefined ? [] : Array.isArray(v) ? v : [v];
+      if (f.required && list.length === 0) throw badParam(`Missing required parameter ${name} in the ${options.where ?? "post body"}`);
+      if (v !== undefined) out[name] = list;
+      continue;
+    }
+    const v = scalar(raw, name);
+    const empty = v === undefined || (v === "" && !(f.type === "string" && f.empty));
+    if (empty) {
+      if (f.required) throw badParam(`Missing required parameter ${name} in the ${options.where ?? "post body"}`);
+      continue;
+    }
+    out[name] = convert(name, v, f);
+  }
+  return out as Parsed<S>;
+}
+
+/** Which of `names` were present in the raw params (even empty): for updates that clear a field with "". */
+export function given(rawIn: unknown, name: string): boolean {
+  return typeof rawIn === "object" && rawIn !== null && (rawIn as RawParams)[name] !== undefined;
+}

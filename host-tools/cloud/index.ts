@@ -1,0 +1,180 @@
+/**
+ * The mock cloud (issue 3, DESIGN.md §4): one fastify server for Super SIM, Wireless, API 2010 and the
+ * Huawei-style product, with a SQLite store, signed callbacks and the UDP/SMS network simulator.
+ *
+ *   const cloud = await startCloud({ port: 0 });     // → { url, accountSid, authToken, close(), events, network }
+ *   const client = twilioClient({ baseUrl: cloud.url, accountSid: cloud.accountSid, authToken: cloud.authToken });
+ *
+ * Without credentials the fixed development account is used: DEV_ACCOUNT_SID / DEV_AUTH_TOKEN below.
+ */
+import Database from "better-sqlite3";
+import Fastify, { type FastifyInstance } from "fastify";
+import { Authenticator } from "./auth.js";
+import { Callbacks, type CallbackDefaults } from "./callbacks.js";
+import type { CloudContext } from "./context.js";
+import { errors, installErrorHandlers } from "./errors.js";
+import { EventBus, registerEventRoutes } from "./events.js";
+import { installFormParser } from "./form.js";
+import { baseUrl, productOf, rewriteUrl } from "./host-routing.js";
+import { registerNetworkRoutes } from "./network/admin-routes.js";
+import type { Conditions } from "./network/conditions.js";
+import { Network } from "./network/index.js";
+import { PRODUCTS } from "./products/index.js";
+import { newSid } from "./sids.js";
+
+/** The development account used when startCloud gets no credentials. */
+export const DEV_ACCOUNT_SID = "AC5eedf00d5eedf00d5eedf00d5eedf00d";
+export const DEV_AUTH_TOKEN = "5eedf00d5eedf00d5eedf00d5eedf00d";
+/** Records are kept 30 days (DESIGN.md §4 seed facts). */
+export const RETENTION_MS = 30 * 24 * 3600 * 1000;
+
+export interface CloudOptions {
+  /** TCP port; 0 = ephemeral. Default 0. */
+  port?: number;
+  /** Listen address (also used for the UDP sockets of the network). Default "127.0.0.1". */
+  host?: string;
+  /** SQLite file, or ":memory:" (default). */
+  data?: string;
+  accountSid?: string;
+  authToken?: string;
+  /** Injected clock for dates and retention (timers stay real). Default: () => new Date(). */
+  clock?: () => Date;
+  /** Callback retry defaults (callbacks.ts), e.g. {timeoutMs: 500} in tests. */
+  callbacks?: CallbackDefaults;
+  /** Initial network conditions (network/conditions.ts). */
+  network?: Partial<Conditions>;
+  /** Largest request body, bytes. Default 1 MiB. */
+  bodyLimit?: number;
+  /** fastify logger. Default false. */
+  logger?: boolean;
+}
+
+export interface CloudHandle {
+  /** `http://host:port` (no trailing slash). */
+  url: string;
+  accountSid: string;
+  authToken: string;
+  /** The event bus (same events as GET /_mock/events). */
+  events: EventBus;
+  /** The context products got (tests and `simcmd dev` may use it directly). */
+  ctx: CloudContext;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/**
+ * Makes `db.prepare(sql)` return a cached statement for the same SQL text (statements are reusable), so
+ * products may call `ctx.db.prepare(...)` inline on hot paths without paying for compilation each time.
+ */
+function cacheStatements(db: Database.Database): void {
+  const cache = new Map<string, Database.Statement>();
+  const prepare = db.prepare.bind(db);
+  (db as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
+    let st = cache.get(sql);
+    if (!st) {
+      st = prepare(sql);
+      if (cache.size < 500) cache.set(sql, st);
+    }
+    return st;
+  };
+}
+
+/** Builds the server without listening (for tests that use app.inject, and for startCloud). */
+export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: CloudContext; close(): void } {
+  const accountSid = o.accountSid ?? DEV_ACCOUNT_SID;
+  const authToken = o.authToken ?? DEV_AUTH_TOKEN;
+  if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) throw new Error("accountSid must be AC followed by 32 hex digits");
+  if (authToken === "") throw new Error("authToken must not be empty");
+  const now = o.clock ?? (() => new Date());
+  const db = new Database(o.data ?? ":memory:");
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  cacheStatements(db);
+  const app = Fastify({
+    logger: o.logger ?? false,
+    rewriteUrl,
+    bodyLimit: o.bodyLimit ?? 1024 * 1024,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  const events = new EventBus(now);
+  const network = new Network(events, o.host ?? "127.0.0.1", o.network);
+  const callbacks = new Callbacks(db, events, authToken, now, o.callbacks);
+  const retained: [string, string][] = [["mock_callbacks", "created_ms"]];
+  let lastPurge = 0;
+  const purge = (): void => {
+    const cutoff = now().getTime() - RETENTION_MS;
+    for (const [table, col] of retained) db.prepare(`DELETE FROM ${table} WHERE ${col} < ?`).run(cutoff);
+  };
+  const ctx: CloudContext = {
+    db,
+    now,
+    accountSid,
+    authToken,
+    publicUrl: (req, product) => baseUrl(req, product ?? productOf(req.url) ?? "supersim"),
+    sid: newSid,
+    errors,
+    callbacks,
+    network,
+    events,
+    retain: (table, column = "created_ms") => void retained.push([table, column]),
+    purge,
+    retentionMs: RETENTION_MS,
+  };
+  installErrorHandlers(app);
+  installFormParser(app);
+  new Authenticator({ accountSid, authToken, now }).install(app);
+  app.addHook("onRequest", (_req, _reply, done) => {
+    const t = now().getTime();
+    if (Math.abs(t - lastPurge) >= 1000) {
+      lastPurge = t;
+      purge();
+    }
+    done();
+  });
+  registerEventRoutes(app, events);
+  callbacks.registerRoutes(app);
+  registerNetworkRoutes(app, network);
+  for (const register of PRODUCTS) register(app, ctx);
+  const timer = setInterval(purge, 60_000);
+  timer.unref();
+  return {
+    app,
+    ctx,
+    close: () => {
+      clearInterval(timer);
+      callbacks.close();
+      network.close();
+    },
+  };
+}
+
+/** Starts the mock cloud and resolves once it listens. */
+export async function startCloud(o: CloudOptions = {}): Promise<CloudHandle> {
+  const built = buildCloud(o);
+  const host = o.host ?? "127.0.0.1";
+  await built.app.listen({ port: o.port ?? 0, host });
+  const addr = built.app.server.address();
+  const port = typeof addr === "object" && addr !== null ? addr.port : (o.port ?? 0);
+  const shownHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
+  let closed = false;
+  return {
+    url: `http://${shownHost}:${port}`,
+    accountSid: built.ctx.accountSid,
+    authToken: built.ctx.authToken,
+    events: built.ctx.events,
+    ctx: built.ctx,
+    app: built.app,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      built.close();
+      await built.app.close();
+      built.ctx.db.close();
+    },
+  };
+}
+
+export type { CloudContext } from "./context.js";
+export { validateSignature, validateKoreSignature, twilioSignature, koreSignature } from "./signature.js";
+export { TwilioError } from "./errors.js";

@@ -1,0 +1,103 @@
+/**
+ * Mock-only admin API (DESIGN.md §4, docs/mock-network.md), JSON in and out, same credentials:
+ *   POST /_mock/sims/{sid|name}/attach  {"ports": {"6969": "127.0.0.1:40001"}, "sms": "127.0.0.1:40002"}
+ *        → {"device_ip", "mo", "smsc"?}
+ *   POST /_mock/sims/{sid|name}/detach  → {"sim_sid", "attached": false}
+ *   POST /_mock/sims/{sid|name}/power   {"mode": "connected|idle|edrx", "hlcom", "paging_delay_ms", "edrx_cycle_ms"}
+ *   GET  /_mock/sims/{sid|name}         → the SIM's network state
+ *   POST /_mock/network {"loss": 0..1, "latency_ms", "sms_retry_ms", "sms_max_resends"}; GET /_mock/network
+ * Errors are Twilio-shaped: 404/20404 unknown SIM, 400/20001 bad JSON fields, 403/83705 blocked (inactive) SIM.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { badParam, notFound, TwilioError } from "../errors.js";
+import type { PowerMode } from "./conditions.js";
+import { parseEndpoint, type Endpoint, type Network, type NetSim } from "./index.js";
+
+function body(req: FastifyRequest): Record<string, unknown> {
+  const b = req.body ?? {};
+  if (typeof b !== "object" || Array.isArray(b)) throw badParam("The body must be a JSON object");
+  return b as Record<string, unknown>;
+}
+
+function num(b: Record<string, unknown>, k: string, lo: number, hi: number): number | undefined {
+  const v = b[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi) throw badParam(`${k} must be a number between ${lo} and ${hi}`);
+  return v;
+}
+
+export function registerNetworkRoutes(app: FastifyInstance, net: Network): void {
+  const sim = (req: FastifyRequest): NetSim => {
+    const id = (req.params as { id: string }).id;
+    const s = net.resolve(id);
+    if (!s) throw notFound(`/_mock/sims/${id}`);
+    return s;
+  };
+
+  app.post("/_mock/sims/:id/attach", async (req) => {
+    const s = sim(req);
+    if (s.blocked) throw new TwilioError(403, 83705, "Attachment rejected: the SIM is inactive");
+    const b = body(req);
+    const ports = new Map<number, Endpoint>();
+    const raw = b.ports ?? {};
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw badParam("ports must be an object {\"devicePort\": \"host:port\"}");
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+      const port = Number(k);
+      if (!/^\d{1,5}$/.test(k) || port > 65535) throw badParam(`ports: '${k}' is not a port number`);
+      const ep = typeof v === "string" ? parseEndpoint(v) : null;
+      if (!ep) throw badParam(`ports.${k} must be "host:port"`);
+      ports.set(port, ep);
+    }
+    let sms: Endpoint | null = null;
+    if (b.sms !== undefined && b.sms !== null) {
+      sms = typeof b.sms === "string" ? parseEndpoint(b.sms) : null;
+      if (!sms) throw badParam('sms must be "host:port"');
+    }
+    return net.attach(s.sid, ports, sms);
+  });
+
+  app.post("/_mock/sims/:id/detach", async (req) => {
+    const s = sim(req);
+    net.detach(s.sid);
+    return net.state(s.sid);
+  });
+
+  app.post("/_mock/sims/:id/power", async (req) => {
+    const s = sim(req);
+    const b = body(req);
+    const mode = b.mode;
+    if (mode !== undefined && mode !== "connected" && mode !== "idle" && mode !== "edrx") throw badParam("mode must be connected, idle or edrx");
+    if (b.hlcom !== undefined && typeof b.hlcom !== "boolean") throw badParam("hlcom must be a boolean");
+    const p = net.setPower(s.sid, {
+      ...(mode !== undefined ? { mode: mode as PowerMode } : {}),
+      ...(b.hlcom !== undefined ? { hlcom: b.hlcom as boolean } : {}),
+      ...(num(b, "paging_delay_ms", 0, 600000) !== undefined ? { pagingDelayMs: b.paging_delay_ms as number } : {}),
+      ...(num(b, "edrx_cycle_ms", 1, 10_485_760) !== undefined ? { edrxCycleMs: b.edrx_cycle_ms as number } : {}),
+    });
+    return { sim_sid: s.sid, mode: p.mode, hlcom: p.hlcom, paging_delay_ms: p.pagingDelayMs, edrx_cycle_ms: p.edrxCycleMs };
+  });
+
+  app.get("/_mock/sims/:id", async (req) => net.state(sim(req).sid));
+
+  const conditions = () => {
+    const c = net.conditions;
+    return { loss: c.loss, latency_ms: c.latencyMs, sms_retry_ms: c.smsRetryMs, sms_max_resends: c.smsMaxResends, sms_validity_ms: c.smsValidityMs };
+  };
+  app.get("/_mock/network", async () => conditions());
+  app.post("/_mock/network", async (req) => {
+    const b = body(req);
+    const loss = num(b, "loss", 0, 1);
+    const latency = num(b, "latency_ms", 0, 60000);
+    const retry = num(b, "sms_retry_ms", 1, 600000);
+    const resends = num(b, "sms_max_resends", 0, 10);
+    const validity = num(b, "sms_validity_ms", 1, 7 * 86_400_000);
+    net.setConditions({
+      ...(loss !== undefined ? { loss } : {}),
+      ...(latency !== undefined ? { latencyMs: latency } : {}),
+      ...(retry !== undefined ? { smsRetryMs: retry } : {}),
+      ...(resends !== undefined ? { smsMaxResends: resends } : {}),
+      ...(validity !== undefined ? { smsValidityMs: validity } : {}),
+    });
+    return conditions();
+  });
+}

@@ -1,0 +1,316 @@
+/**
+ * The mock network (docs/mock-network.md): SIM registry, attach state, MT/MO UDP, and the SMSC.
+ *
+ * API for products (through `ctx.network`):
+ * - `upsertSim({sid, uniqueName, kind, blocked?})`: make a SIM attachable (call on create and on every
+ *   change of unique name/status; `blocked: true` refuses attach with 403/83705 and detaches it).
+ *   `removeSim(sid)`, `resolve(sidOrUniqueName)`, `state(sid)` (attached, device_ip, mo, smsc, power).
+ * - `sendIp(simSid, devicePort, payload: Buffer, {onSent(deviceIp), onFailed(code, message)})`: an MT IP
+ *   Command; runs asynchronously. Not attached → onFailed(83401, …); otherwise a real datagram goes from the
+ *   SIM's `mo` socket to the socket mapped for `devicePort` (after latency / paging / eDRX window) and
+ *   onSent(deviceIp) fires when it leaves (a lost or unmapped datagram is still "sent", as on a real network).
+ * - `onMoIp(kind, (sim, {payload, devicePort, deviceIp}) => void)`: datagrams to a SIM's `mo` address.
+ * - `sendSms(simSid, {originator, text?, dataHex?, receipt?}, {onSent?, onDelivered?, onFailed?})`: an MT
+ *   SMS ("000" Super SIM, "2936" Wireless; IncludeSid already applied). Segmented into SMS-DELIVER TPDUs
+ *   (concat UDH when needed), queued in the SIM's SMSC queue until the SIM is attached with an `sms`
+ *   address; onSent when the first part leaves; onDelivered when the modem's DELIVER-REPORT for the last
+ *   part arrives (only when `receipt`, default true); onFailed(reason) after 1 + 3 unacknowledged sends
+ *   ("no-delivery-report"), an RP-ERROR report ("rejected"), or expiry ("expired"). Throws
+ *   `SmsTooLongError`-free: validate with `smsFits(text)` / binary ≤ 140 bytes before calling.
+ * - `onMoSms(destination, (sim, {destination, text?, dataHex?, parts}) => void)`: reassembled SMS-SUBMITs
+ *   to `destination` ("000", "2936"); a STATUS-REPORT goes back per part when TP-SRR is set.
+ * Events: sim.attached, sim.detached, sim.power, network.changed, ip.sent, ip.lost, ip.received,
+ * sms.deliver.sent, sms.delivered, sms.failed, sms.submit.received, sms.status_report.sent, sms.lost.
+ */
+import { createSocket, type Socket } from "node:dgram";
+import type { EventBus } from "../events.js";
+import { DEFAULT_CONDITIONS, DEFAULT_POWER, mtFate, type Conditions, type Power } from "./conditions.js";
+import { Smsc, type MoSmsHandler, type SmsHandlers, type SmsMessage } from "./smsc.js";
+
+export { smsFits, MAX_BINARY_SMS_BYTES } from "./smsc.js";
+export type { MoSms, MoSmsHandler, SmsHandlers, SmsMessage } from "./smsc.js";
+export type { Conditions, Power } from "./conditions.js";
+
+export type SimKind = "supersim" | "wireless" | "huawei";
+
+export interface NetSim {
+  sid: string;
+  uniqueName: string | null;
+  kind: SimKind;
+  blocked?: boolean;
+}
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface Attachment {
+  deviceIp: string;
+  ports: Map<number, Endpoint>;
+  mo: Socket;
+  moAddr: Endpoint;
+  sms: Endpoint | null;
+  smsc: Socket | null;
+  smscAddr: Endpoint | null;
+}
+
+export interface IpHandlers {
+  onSent(deviceIp: string): void;
+  onFailed(code: number, message: string): void;
+}
+
+export interface MoIp {
+  payload: Buffer;
+  devicePort: number;
+  deviceIp: string;
+}
+
+export type MoIpHandler = (sim: NetSim, m: MoIp) => void;
+
+export const NOT_ATTACHED = { code: 83401, message: "The device was not attached to a cellular network" } as const;
+
+export function parseEndpoint(s: string): Endpoint | null {
+  const m = /^(.+):(\d{1,5})$/.exec(s);
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return null;
+  return { host: (m[1] as string).replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+const fmt = (e: Endpoint): string => `${e.host}:${e.port}`;
+
+export class Network {
+  readonly sims = new Map<string, NetSim>();
+  readonly attachments = new Map<string, Attachment>();
+  readonly power = new Map<string, Power>();
+  conditions: Conditions;
+  private readonly moIp = new Map<SimKind, MoIpHandler>();
+  readonly moSms = new Map<string, MoSmsHandler>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly smscs = new Map<string, Smsc>();
+  private closed = false;
+
+  constructor(
+    readonly events: EventBus,
+    readonly udpHost = "127.0.0.1",
+    conditions: Partial<Conditions> = {},
+  ) {
+    this.conditions = { ...DEFAULT_CONDITIONS, ...conditions };
+  }
+
+  // ---- registry ----
+  upsertSim(sim: NetSim): void {
+    for (const [k, v] of this.sims) if (v.sid === sim.sid && k !== sim.sid) this.sims.delete(k);
+    this.sims.set(sim.sid, { ...sim });
+    if (sim.blocked && this.attachments.has(sim.sid)) this.detach(sim.sid);
+  }
+
+  removeSim(sid: string): void {
+    this.detach(sid);
+    this.sims.delete(sid);
+    this.smscs.get(sid)?.close();
+    this.smscs.delete(sid);
+  }
+
+  /** By SID, else by unique name (first match). */
+  resolve(id: string): NetSim | undefined {
+    const s = this.sims.get(id);
+    if (s) return s;
+    for (const v of this.sims.values()) if (v.uniqueName !== null && v.uniqueName === id) return v;
+    return undefined;
+  }
+
+  isAttached(sid: string): boolean {
+    return this.attachments.has(sid);
+  }
+
+  powerOf(sid: string): Power {
+    return this.power.get(sid) ?? { ...DEFAULT_POWER, since: Date.now() };
+  }
+
+  state(sid: string): Record<string, unknown> {
+    const a = this.attachments.get(sid);
+    const p = this.powerOf(sid);
+    return {
+      sim_sid: sid,
+      attached: a !== undefined,
+      device_ip: a?.deviceIp ?? null,
+      mo: a ? fmt(a.moAddr) : null,
+      smsc: a?.smscAddr ? fmt(a.smscAddr) : null,
+      ports: a ? Object.fromEntries([...a.ports].map(([k, v]) => [String(k), fmt(v)])) : {},
+      sms: a?.sms ? fmt(a.sms) : null,
+      power: { mode: p.mode, hlcom: p.hlcom, paging_delay_ms: p.pagingDelayMs, edrx_cycle_ms: p.edrxCycleMs },
+      sms_queue: this.smscs.get(sid)?.queue.length ?? 0,
+    };
+  }
+
+  /** Stable device IP in 10.64.0.0/16 for a SID. */
+  deviceIpOf(sid: string): string {
+    let h = 0;
+    for (let i = 0; i < sid.length; i++) h = (h * 31 + sid.charCodeAt(i)) >>> 0;
+    return `10.64.${(h >>> 8) & 0xff}.${Math.max(1, h & 0xff) === 255 ? 254 : Math.max(1, h & 0xff)}`;
+  }
+
+  // ---- timing helpers ----
+  /** Runs `fn` after `ms` (0 → next tick); cancelled on close. */
+  later(ms: number, fn: () => void): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.closed) fn();
+    }, Math.max(0, ms));
+    this.timers.add(t);
+    return t;
+  }
+
+  cancel(t: NodeJS.Timeout | null | undefined): void {
+    if (!t) return;
+    clearTimeout(t);
+    this.timers.delete(t);
+  }
+
+  lost(): boolean {
+    return this.conditions.loss > 0 && Math.random() < this.conditions.loss;
+  }
+
+  // ---- attach / detach / power ----
+  private bind(onMessage: (msg: Buffer, from: Endpoint) => void): Promise<{ socket: Socket; addr: Endpoint }> {
+    return new Promise((resolve, reject) => {
+      const socket = createSocket(this.udpHost.includes(":") ? "udp6" : "udp4");
+      socket.once("error", reject);
+      socket.on("message", (msg, rinfo) => onMessage(msg, { host: rinfo.address, port: rinfo.port }));
+      socket.bind(0, this.udpHost, () => {
+        socket.off("error", reject);
+        socket.on("error", (e) => this.events.emit("network.error", { error: e.message }));
+        const a = socket.address();
+        resolve({ socket, addr: { host: a.address, port: a.port } });
+      });
+    });
+  }
+
+  /** Attaches (or re-maps) a SIM. Keeps its sockets when already attached. */
+  async attach(sid: string, ports: Map<number, Endpoint>, sms: Endpoint | null): Promise<Record<string, unknown>> {
+    let a = this.attachments.get(sid);
+    if (!a) {
+      const mo = await this.bind((msg, from) => this.onMoDatagram(sid, msg, from));
+      a = { deviceIp: this.deviceIpOf(sid), ports, mo: mo.socket, moAddr: mo.addr, sms: null, smsc: null, smscAddr: null };
+      this.attachments.set(sid, a);
+    }
+    a.ports = ports;
+    a.sms = sms;
+    if (sms && !a.smsc) {
+      const s = await this.bind((msg, from) => this.smscOf(sid).onDatagram(msg, from));
+      a.smsc = s.socket;
+      a.smscAddr = s.addr;
+    }
+    const out: Record<string, unknown> = { device_ip: a.deviceIp, mo: fmt(a.moAddr) };
+    if (sms && a.smscAddr) out.smsc = fmt(a.smscAddr);
+    this.events.emit("sim.attached", { sim_sid: sid, ...out });
+    this.smscOf(sid).kick();
+    return out;
+  }
+
+  detach(sid: string): boolean {
+    const a = this.attachments.get(sid);
+    if (!a) return false;
+    this.attachments.delete(sid);
+    a.mo.close();
+    a.smsc?.close();
+    this.smscs.get(sid)?.pause();
+    this.events.emit("sim.detached", { sim_sid: sid });
+    return true;
+  }
+
+  setPower(sid: string, p: Partial<Omit<Power, "since">>): Power {
+    const cur = this.powerOf(sid);
+    const next: Power = { ...cur, ...p, since: Date.now() };
+    this.power.set(sid, next);
+    this.events.emit("sim.power", { sim_sid: sid, mode: next.mode, hlcom: next.hlcom, paging_delay_ms: next.pagingDelayMs, edrx_cycle_ms: next.edrxCycleMs });
+    this.smscOf(sid).kick();
+    return next;
+  }
+
+  setConditions(c: Partial<Conditions>): Conditions {
+    this.conditions = { ...this.conditions, ...c };
+    this.events.emit("network.changed", { loss: this.conditions.loss, latency_ms: this.conditions.latencyMs, sms_retry_ms: this.conditions.smsRetryMs });
+    return this.conditions;
+  }
+
+  // ---- IP ----
+  onMoIp(kind: SimKind, handler: MoIpHandler): void {
+    this.moIp.set(kind, handler);
+  }
+
+  sendIp(simSid: string, devicePort: number, payload: Buffer, h: IpHandlers): void {
+    const fail = (): void => {
+      this.events.emit("ip.failed", { sim_sid: simSid, device_port: devicePort, error_code: NOT_ATTACHED.code });
+      h.onFailed(NOT_ATTACHED.code, NOT_ATTACHED.message);
+    };
+    if (!this.attachments.has(simSid)) {
+      this.later(0, fail);
+      return;
+    }
+    const fate = mtFate(this.powerOf(simSid), "ip", Date.now());
+    this.later(fate.delayMs + this.conditions.latencyMs, () => {
+      const a = this.attachments.get(simSid);
+      if (!a) return fail();
+      const dest = a.ports.get(devicePort);
+      const reason = fate.drop ? fate.reason : dest === undefined ? "no-port-mapping" : this.lost() ? "loss" : null;
+      if (reason || !dest) {
+        this.events.emit("ip.lost", { sim_sid: simSid, device_port: devicePort, reason });
+        h.onSent(a.deviceIp);
+        return;
+      }
+      a.mo.send(payload, dest.port, dest.host, (err) => {
+        if (err) {
+          this.events.emit("ip.lost", { sim_sid: simSid, device_port: devicePort, reason: err.message });
+        } else {
+          this.events.emit("ip.sent", { sim_sid: simSid, device_port: devicePort, bytes: payload.length, to: fmt(dest) });
+        }
+        h.onSent(a.deviceIp);
+      });
+    });
+  }
+
+  private onMoDatagram(sid: string, msg: Buffer, from: Endpoint): void {
+    if (this.lost()) {
+      this.events.emit("ip.lost", { sim_sid: sid, direction: "mo", reason: "loss" });
+      return;
+    }
+    this.later(this.conditions.latencyMs, () => {
+      const a = this.attachments.get(sid);
+      const sim = this.sims.get(sid);
+      if (!a || !sim) return;
+      let devicePort = from.port;
+      for (const [port, ep] of a.ports) if (ep.port === from.port && (ep.host === from.host || ep.host === "localhost")) devicePort = port;
+      this.events.emit("ip.received", { sim_sid: sid, device_port: devicePort, bytes: msg.length });
+      this.moIp.get(sim.kind)?.(sim, { payload: msg, devicePort, deviceIp: a.deviceIp });
+    });
+  }
+
+  // ---- SMS ----
+  smscOf(sid: string): Smsc {
+    let s = this.smscs.get(sid);
+    if (!s) {
+      s = new Smsc(this, sid);
+      this.smscs.set(sid, s);
+    }
+    return s;
+  }
+
+  onMoSms(destination: string, handler: MoSmsHandler): void {
+    this.moSms.set(destination, handler);
+  }
+
+  sendSms(simSid: string, message: SmsMessage, handlers: SmsHandlers = {}): { parts: number } {
+    return this.smscOf(simSid).enqueue(message, handlers);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const s of this.smscs.values()) s.close();
+    for (const sid of [...this.attachments.keys()]) this.detach(sid);
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * The SMSC of one SIM (docs/mock-network.md "SMS over the mock network"): one bare binary TPDU per
+ * datagram. MT: a queue of messages, one SMS-DELIVER outstanding at a time, resent after `smsRetryMs`
+ * without a DELIVER-REPORT (at most `smsMaxResends` times), kept while the SIM is detached. MO: SMS-SUBMITs
+ * reassembled and handed to the handler of their destination; STATUS-REPORT per part when TP-SRR is set.
+ */
+import { randomInt } from "node:crypto";
+import { decodePdu, encodePdu, encodeSubmit, Reassembler, type Pdu, type PduInput } from "../../pdu/index.js";
+import { mtFate } from "./conditions.js";
+import type { Endpoint, Network, NetSim } from "./index.js";
+
+export const MAX_BINARY_SMS_BYTES = 140;
+
+export interface SmsMessage {
+  /** TP-OA of the SMS-DELIVER: "000" (Super SIM) or "2936" (Wireless). */
+  originator: string;
+  /** Text (GSM 7-bit when it fits, else UCS2); or `dataHex` (8-bit data). */
+  text?: string;
+  dataHex?: string;
+  /** Whether the modem's DELIVER-REPORT makes it `delivered` (onDelivered). Default true. */
+  receipt?: boolean;
+}
+
+export interface SmsHandlers {
+  onSent?(): void;
+  onDelivered?(): void;
+  /** reason: "no-delivery-report" | "rejected" | "expired" | "encode-error" | "closed". */
+  onFailed?(reason: string, message: string): void;
+}
+
+export interface MoSms {
+  destination: string;
+  text?: string;
+  dataHex?: string;
+  parts: Pdu[];
+}
+
+export type MoSmsHandler = (sim: NetSim, m: MoSms) => void;
+
+/** True when `text` fits one SMS: 160 GSM 7-bit septets (extension chars count 2) or 70 UCS2 code units. */
+export function smsFits(text: string): boolean {
+  try {
+    return encodeSubmit({ to: "000", text, includeSmsc: false, maxParts: 1 }).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+interface Pending {
+  parts: Buffer[];
+  next: number;
+  sends: number;
+  sent: boolean;
+  receipt: boolean;
+  handlers: SmsHandlers;
+  expiresAt: number;
+  ref: number;
+}
+
+function scts(d: Date): string {
+  return d.toISOString().slice(0, 19) + "+00:00";
+}
+
+/** SMS-DELIVER TPDUs (binary, no SMSC field) for a message, segmented with the concat UDH when needed. */
+export function deliverTpdus(m: SmsMessage, now: Date, ref: number): Buffer[] {
+  const submits = encodeSubmit({ to: "000", text: m.text, dataHex: m.dataHex, includeSmsc: false, ref });
+  return submits.map((hex) => {
+    const s = decodePdu(hex, { smsc: false, direction: "mo" });
+    const d: PduInput = { type: "deliver", originator: m.originator, pid: 0, dcs: s.dcs, timestamp: scts(now), udh: s.udh, text: s.text, data_hex: s.data_hex };
+    return Buffer.from(encodePdu(d, { smsc: false }), "hex");
+  });
+}
+
+export class Smsc {
+  readonly queue: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight = false;
+  private readonly reassembler = new Reassembler({ timeoutMs: 120000, maxPending: 8 });
+
+  constructor(
+    private readonly net: Network,
+    private readonly sid: string,
+  ) {}
+
+  enqueue(m: SmsMessage, handlers: SmsHandlers): { parts: number } {
+    let parts: Buffer[];
+    try {
+      parts = deliverTpdus(m, new Date(), randomInt(256));
+    } catch (e) {
+      this.net.later(0, () => handlers.onFailed?.("encode-error", (e as Error).message));
+      return { parts: 0 };
+    }
+    this.queue.push({ parts, next: 0, sends: 0, sent: false, receipt: m.receipt !== false, handlers, expiresAt: Date.now() + this.net.conditions.smsValidityMs, ref: 0 });
+    this.net.later(0, () => this.kick());
+    return { parts: parts.length };
+  }
+
+  private endpoint(): { sock: NonNullable<ReturnType<Network["attachments"]["get"]>>["smsc"]; to: Endpoint } | null {
+    const a = this.net.attachments.get(this.sid);
+    if (!a || !a.smsc || !a.sms) return null;
+    return { sock: a.smsc, to: a.sms };
+  }
+
+  /** Sends the head of the queue when the SIM can take it and nothing is outstanding. */
+  kick(): void {
+    if (this.inFlight) return;
+    const now = Date.now();
+    while (this.queue.length > 0 && (this.queue[0] as Pending).expiresAt <= now) {
+      const p = this.queue.shift() as Pending;
+      this.net.events.emit("sms.failed", { sim_sid: this.sid, reason: "expired" });
+      p.handlers.onFailed?.("expired", "The SMS expired in the SMSC before the SIM attached");
+    }
+    const head = this.queue[0];
+    if (!head || !this.endpoint()) return;
+    this.inFlight = true;
+    const fate = mtFate(this.net.powerOf(this.sid), "sms", now);
+    this.timer = this.net.later(fate.delayMs + this.net.conditions.latencyMs, () => this.transmit(head));
+  }
+
+  private transmit(p: Pending): void {
+    const ep = this.endpoint();
+    if (!ep || this.queue[0] !== p) {
+      this.inFlight = false;
+      return;
+    }
+    p.sends++;
+    const tpdu = p.parts[p.next] as Buffer;
+    const afterSend = (): void => {
+      if (!p.sent) {
+        p.sent = true;
+        p.handlers.onSent?.();
+      }
+      this.timer = this.net.later(this.net.conditions.smsRetryMs, () => this.noReport(p));
+    };
+    if (this.net.lost()) {
+      this.net.events.emit("sms.lost", { sim_sid: this.sid, direction: "mt", part: p.next + 1 });
+      afterSend();
+      return;
+    }
+    ep.sock?.send(tpdu, ep.to.port, ep.to.host, () => {
+      this.net.events.emit("sms.deliver.sent", { sim_sid: this.sid, part: p.next + 1, parts: p.parts.length, attempt: p.sends, tpdu: tpdu.toString("hex").toUpperCase() });
+      afterSend();
+    });
+  }
+
+  private noReport(p: Pending): void {
+    this.inFlight = false;
+    if (this.queue[0] !== p) return;
+    if (p.sends > this.net.conditions.smsMaxResends) {
+      this.queue.shift();
+      this.net.events.emit("sms.failed", { sim_sid: this.sid, reason: "no-delivery-report", sends: p.sends });
+      p.handlers.onFailed?.("no-delivery-report", `No delivery report after ${p.sends} attempts`);
+    }
+    this.kick();
+  }
+
+  /** Detached: stop waiting; the current part is sent again after the next attach. */
+  pause(): void {
+    this.net.cancel(this.timer);
+    this.timer = null;
+    this.inFlight = false;
+  }
+
+  close(): void {
+    this.pause();
+    this.queue.length = 0;
+  }
+
+  /** A datagram from the modem to the `smsc` address. */
+  onDatagram(msg: Buffer, from: Endpoint): void {
+    if (this.net.lost()) {
+      this.net.events.emit("sms.lost", { sim_sid: this.sid, direction: "mo" });
+      return;
+    }
+    this.net.later(this.net.conditions.latencyMs, () => this.handle(msg, from));
+  }
+
+  private handle(msg: Buffer, _from: Endpoint): void {
+    let pdu: Pdu;
+    try {
+      pdu = decodePdu(msg.toString("hex"), { smsc: false, direction: "mo" });
+    } catch (e) {
+      this.net.events.emit("sms.malformed", { sim_sid: this.sid, error: (e as Error).message, tpdu: msg.toString("hex") });
+      return;
+    }
+    if (pdu.type === "deliver-report") return this.onReport(pdu);
+    if (pdu.type === "submit") return this.onSubmit(pdu);
+    this.net.events.emit("sms.unexpected", { sim_sid: this.sid, pdu_type: pdu.type });
+  }
+
+  private onReport(pdu: Pdu): void {
+    const p = this.queue[0];
+    if (!p || !this.inFlight) return;
+    this.net.cancel(this.timer);
+    this.timer = null;
+    this.inFlight = false;
+    if (pdu.failure_cause !== undefined) {
+      this.queue.shift();
+      this.net.events.emit("sms.failed", { sim_sid: this.sid, reason: "rejected", failure_cause: pdu.failure_cause });
+      p.handlers.onFailed?.("rejected", `The device rejected the SMS (TP-FCS 0x${pdu.failure_cause.toString(16)})`);
+    } else if (++p.next >= p.parts.length) {
+      this.queue.shift();
+      this.net.events.emit("sms.delivered", { sim_sid: this.sid, parts: p.parts.length, receipt: p.receipt });
+      if (p.receipt) p.handlers.onDelivered?.();
+    } else {
+      p.sends = 0;
+    }
+    this.kick();
+  }
+
+  private onSubmit(pdu: Pdu): void {
+    const dest = (pdu.destination ?? "").replace(/^\+/, "");
+    const handler = this.net.moSms.get(dest);
+    this.net.events.emit("sms.submit.received", { sim_sid: this.sid, destination: dest, message_ref: pdu.message_ref ?? 0, routed: handler !== undefined });
+    if (pdu.status_report_request) this.statusReport(pdu, handler !== undefined ? 0x00 : 0x41);
+    if (!handler) return;
+    const whole = this.reassembler.add(pdu, Date.now(), []);
+    const sim = this.net.sims.get(this.sid);
+    if (!whole || !sim) return;
+    handler(sim, { destination: dest, text: whole.text, dataHex: whole.data_hex, parts: whole.parts });
+  }
+
+  private statusReport(submit: Pdu, status: number): void {
+    const ep = this.endpoint();
+    if (!ep) return;
+    const now = scts(new Date());
+    const hex = encodePdu(
+      { type: "status-report", message_ref: submit.message_ref ?? 0, recipient: submit.destination ?? "", timestamp: now, discharge_time: now, status },
+      { smsc: false },
+    );
+    const tpdu = Buffer.from(hex, "hex");
+    this.net.later(this.net.conditions.latencyMs, () => {
+      if (this.net.lost()) return;
+      ep.sock?.send(tpdu, ep.to.port, ep.to.host, () =>
+        this.net.events.emit("sms.status_report.sent", { sim_sid: this.sid, message_ref: submit.message_ref ?? 0, status }),
+      );
+    });
+  }
+}

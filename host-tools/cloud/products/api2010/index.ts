@@ -1,0 +1,16 @@
+/**
+ * API 2010 (`/api/2010-04-01/…`, or Host api.twilio.com): SIP Domains with their credential-list and
+ * IP-ACL mappings, and Messages (with the mock's messaging admin routes). See the files it imports.
+ */
+import type { FastifyInstance } from "fastify";
+import type { CloudContext } from "../../context.js";
+import { registerMessages } from "./messages.js";
+import { registerSipDomainMappings } from "./sip-domain-mappings.js";
+import { SIP_SCHEMA, registerSipDomains } from "./sip-domains.js";
+
+export function registerApi2010(app: FastifyInstance, ctx: CloudContext): void {
+  ctx.db.exec(SIP_SCHEMA);
+  registerSipDomains(app, ctx);
+  registerSipDomainMappings(app, ctx);
+  registerMessages(app, ctx);
+}

@@ -1,0 +1,193 @@
+/**
+ * Huawei-style NB-IoT device commands, modelled on Huawei OceanConnect (IoT platform v1.4.0 application API;
+ * reference/bridge-anchors.md §4). Routes (JSON; under `/huawei`):
+ *
+ *   POST /huawei/iocm/app/sec/v1.1.0/login                   form appId=<AccountSid>&secret=<AuthToken>
+ *        → 200 {accessToken, tokenType: "bearer", refreshToken, expiresIn: 3600, scope: "default"}
+ *   POST /huawei/iocm/app/cmd/v1.4.0/deviceCommands[?appId=]  create → 201 the command (status PENDING)
+ *        body {deviceId, command: {serviceId, method, paras}, callbackUrl?, expireTime? (s, default 172800;
+ *        0 = immediate), maxRetransmit? (0..3, default 3)}
+ *   GET  /huawei/iocm/app/cmd/v1.4.0/deviceCommands?deviceId=&startTime=&endTime=&pageNo=&pageSize=
+ *        → 200 {pagination: {pageNo, pageSize, totalSize}, data: [command…]} (newest first; times yyyyMMddTHHmmssZ)
+ *   GET  /huawei/iocm/app/cmd/v1.4.0/deviceCommands/{commandId} → 200 the command (mock addition)
+ *   POST /_mock/huawei/devices {device_id?, node_id?, name?} → 201 {deviceId, nodeId, name}: a device on the
+ *        mock network (attach it with /_mock/sims/{deviceId|nodeId}/attach, port 5683 = its command port)
+ *   POST /_mock/huawei/config {ack_timeout_ms?, device_port?, short_result_codes?, notify_timeout_ms?}
+ *
+ * Auth: `Authorization: Bearer <accessToken>` from the login (OceanConnect also sends `app_key`, accepted
+ * and ignored), or Basic AccountSid:AuthToken like the rest of the mock. Errors are Huawei-shaped
+ * `{error_code, error_desc}`: 100022 invalid input (400), 100418 unknown device (404), 100612 unknown
+ * command (404), 100208 bad appId/secret (401), 100217 no or bad token (401), 100413 body too large (413).
+ * A command's fields are checked before anything is stored. Delivery: delivery.ts.
+ */
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { basicCredentials } from "../../auth.js";
+import type { CloudContext } from "../../context.js";
+import { parseForm, type RawParams } from "../../form.js";
+import type { HuaweiEngine } from "./delivery.js";
+import { DEFAULT_EXPIRE_S, HuaweiError, commandOut, commandRow, deviceRow, invalid, type HuaweiCommandRow } from "./store.js";
+
+const TOKEN_TTL_S = 3600;
+const BASE = "/huawei/iocm/app/cmd/v1.4.0/deviceCommands";
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export class HuaweiAuth {
+  private readonly tokens = new Map<string, number>();
+  constructor(private readonly ctx: CloudContext) {}
+
+  check(req: FastifyRequest): void {
+    const h = req.headers.authorization ?? "";
+    if (/^bearer /i.test(h)) {
+      const exp = this.tokens.get(h.slice(7).trim());
+      if (exp !== undefined && exp > this.ctx.now().getTime()) return;
+      throw new HuaweiError(401, "100217", "The application hasn't been authorized: invalid or expired accessToken");
+    }
+    const c = basicCredentials(h);
+    if (c && same(c[0], this.ctx.accountSid) && same(c[1], this.ctx.authToken)) return;
+    throw new HuaweiError(401, "100217", "The application hasn't been authorized: send Authorization: Bearer <accessToken>");
+  }
+
+  login(body: unknown): Record<string, unknown> {
+    const raw: RawParams = typeof body === "string" ? parseForm(body) : ((body ?? {}) as RawParams);
+    const one = (k: string): string | undefined => {
+      const v = raw[k];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const appId = one("appId");
+    const secret = one("secret");
+    if (appId === undefined || secret === undefined) throw invalid("appId and secret are required");
+    if (!same(appId, this.ctx.accountSid) || !same(secret, this.ctx.authToken)) throw new HuaweiError(401, "100208", "AppId or secret is not right.");
+    const token = randomBytes(24).toString("hex");
+    this.tokens.set(token, this.ctx.now().getTime() + TOKEN_TTL_S * 1000);
+    return { accessToken: token, tokenType: "bearer", refreshToken: randomBytes(24).toString("hex"), expiresIn: TOKEN_TTL_S, scope: "default" };
+  }
+}
+
+interface CreateBody {
+  deviceId: string;
+  serviceId: string;
+  method: string;
+  paras: Record<string, unknown>;
+  callbackUrl: string | null;
+  expireTime: number;
+  maxRetransmit: number;
+}
+
+/** Validates a create body completely (throws 100022) before anything is written. */
+export function parseCreate(body: unknown): CreateBody {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw invalid("the body must be a JSON object");
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).filter((k) => !["deviceId", "command", "callbackUrl", "expireTime", "maxRetransmit"].includes(k));
+  if (unknown.length > 0) throw invalid(`unknown fields ${unknown.join(", ")}`);
+  const str = (v: unknown, name: string, max: number): string => {
+    if (typeof v !== "string" || v.length === 0 || v.length > max) throw invalid(`${name} must be a string of 1 to ${max} characters`);
+    return v;
+  };
+  const deviceId = str(b.deviceId, "deviceId", 64);
+  const c = b.command;
+  if (typeof c !== "object" || c === null || Array.isArray(c)) throw invalid("command must be an object {serviceId, method, paras}");
+  const cmd = c as Record<string, unknown>;
+  const extra = Object.keys(cmd).filter((k) => !["serviceId", "method", "paras"].includes(k));
+  if (extra.length > 0) throw invalid(`unknown fields command.${extra.join(", command.")}`);
+  const serviceId = str(cmd.serviceId, "command.serviceId", 64);
+  const method = str(cmd.method, "command.method", 128);
+  if (typeof cmd.paras !== "object" || cmd.paras === null || Array.isArray(cmd.paras)) throw invalid("command.paras must be an object");
+  let callbackUrl: string | null = null;
+  if (b.callbackUrl !== undefined && b.callbackUrl !== null) {
+    callbackUrl = str(b.callbackUrl, "callbackUrl", 1024);
+    if (!/^https?:\/\/\S+$/.test(callbackUrl)) throw invalid("callbackUrl must be an http(s) URL");
+  }
+  const int = (v: unknown, name: string, lo: number, hi: number, dflt: number): number => {
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw invalid(`${name} must be an integer from ${lo} to ${hi}`);
+    return v;
+  };
+  return {
+    deviceId,
+    serviceId,
+    method,
+    paras: cmd.paras as Record<string, unknown>,
+    callbackUrl,
+    expireTime: int(b.expireTime, "expireTime", 0, 2592000, DEFAULT_EXPIRE_S),
+    maxRetransmit: int(b.maxRetransmit, "maxRetransmit", 0, 3, 3),
+  };
+}
+
+function qInt(q: Record<string, unknown>, k: string, lo: number, hi: number, dflt: number): number {
+  const v = q[k];
+  if (v === undefined || v === "") return dflt;
+  if (typeof v !== "string" || !/^\d{1,9}$/.test(v) || Number(v) < lo || Number(v) > hi) throw invalid(`${k} must be an integer from ${lo} to ${hi}`);
+  return Number(v);
+}
+
+function qTime(q: Record<string, unknown>, k: string): number | null {
+  const v = q[k];
+  if (v === undefined || v === "") return null;
+  const m = typeof v === "string" ? /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(v) : null;
+  if (!m) throw invalid(`${k} must be a time yyyyMMddTHHmmssZ`);
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+}
+
+export function registerHuaweiCommands(app: FastifyInstance, ctx: CloudContext, auth: HuaweiAuth, engine: HuaweiEngine): void {
+  const open = { config: { auth: false } };
+  app.post("/huawei/iocm/app/sec/v1.1.0/login", open, async (req) => auth.login(req.body));
+
+  app.post(BASE, open, async (req, reply) => {
+    auth.check(req);
+    const c = parseCreate(req.body);
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const appId = typeof q.appId === "string" && q.appId !== "" ? q.appId : ctx.accountSid;
+    if (!deviceRow(ctx, c.deviceId)) throw new HuaweiError(404, "100418", `The deviceData is not existed: ${c.deviceId}`);
+    const commandId = randomUUID().replace(/-/g, "");
+    const now = ctx.now().getTime();
+    ctx.db
+      .prepare(`INSERT INTO huawei_commands (command_id, app_id, device_id, service_id, method, paras, callback_url, expire_time, max_retransmit,
+        status, created_ms, expires_ms) VALUES (?,?,?,?,?,?,?,?,?,'PENDING',?,?)`)
+      .run(commandId, appId, c.deviceId, c.serviceId, c.method, JSON.stringify(c.paras), c.callbackUrl, c.expireTime, c.maxRetransmit, now,
+        now + c.expireTime * 1000);
+    const row = commandRow(ctx, commandId) as HuaweiCommandRow;
+    ctx.events.emit("huawei_command.pending", { sim_sid: c.deviceId, command_id: commandId });
+    engine.submit(row);
+    return reply.code(201).send(commandOut(row));
+  });
+
+  app.get(BASE, open, async (req) => {
+    auth.check(req);
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const pageNo = qInt(q, "pageNo", 0, 1e6, 0);
+    const pageSize = qInt(q, "pageSize", 1, 250, 25);
+    const where = ["1"];
+    const args: unknown[] = [];
+    if (typeof q.deviceId === "string" && q.deviceId !== "") {
+      where.push("device_id = ?");
+      args.push(q.deviceId);
+    }
+    const start = qTime(q, "startTime");
+    const end = qTime(q, "endTime");
+    if (start !== null) {
+      where.push("created_ms >= ?");
+      args.push(start);
+    }
+    if (end !== null) {
+      where.push("created_ms <= ?");
+      args.push(end);
+    }
+    const w = where.join(" AND ");
+    const total = (ctx.db.prepare(`SELECT COUNT(*) AS n FROM huawei_commands WHERE ${w}`).get(...args) as { n: number }).n;
+    const rows = ctx.db.prepare(`SELECT * FROM huawei_commands WHERE ${w} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...args, pageSize, pageNo * pageSize) as HuaweiCommandRow[];
+    return { pagination: { pageNo, pageSize, totalSize: total }, data: rows.map(commandOut) };
+  });
+
+  app.get<{ Params: { id: string } }>(`${BASE}/:id`, open, async (req) => {
+    auth.check(req);
+    const row = commandRow(ctx, req.params.id);
+    if (!row) throw new HuaweiError(404, "100612", `Device command is not existed: ${req.params.id}`);
+    return commandOut(row);
+  });
+}

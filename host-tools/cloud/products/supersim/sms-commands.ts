@@ -1,0 +1,144 @@
+/**
+ * Super SIM SmsCommands: POST /v1/SmsCommands (201), GET /v1/SmsCommands (200; Sim/Status/Direction, paging),
+ * GET /v1/SmsCommands/{Sid} (200).
+ * to_sim: Payload ≤ one SMS (160 GSM 7-bit septets or 70 UCS2 characters; 400/20001 otherwise), sent as an
+ * SMS-DELIVER from "000"; queued → sent (the TPDU left for the modem) → delivered (its DELIVER-REPORT) |
+ * failed (no report after the resends, rejected, expired, SIM not ready/active, SMS not enabled on its Fleet).
+ * from_sim: SMS-SUBMITs to "000" become `received` records and the Fleet's sms_commands_url webhook.
+ */
+import type { FastifyInstance } from "fastify";
+import type { CloudContext } from "../../context.js";
+import { badParam, notFound } from "../../errors.js";
+import { readParams } from "../../form.js";
+import { smsFits } from "../../network/index.js";
+import { fetchPage, readPaging, v1Envelope, PAGING_PARAMS } from "../../paging.js";
+import { isSid } from "../../sids.js";
+import { bySidOrName, countCommand, fleetOf, iso, simParam, v1, type SimRow } from "./common.js";
+
+interface SmsRow {
+  seq: number;
+  sid: string;
+  sim_sid: string;
+  payload: string | null;
+  status: string;
+  direction: string;
+  callback_url: string | null;
+  callback_method: string;
+  created_ms: number;
+  updated_ms: number;
+}
+
+export function smsJson(ctx: CloudContext, r: SmsRow, base: string): Record<string, unknown> {
+  return {
+    sid: r.sid,
+    account_sid: ctx.accountSid,
+    sim_sid: r.sim_sid,
+    payload: r.payload,
+    status: r.status,
+    direction: r.direction,
+    date_created: iso(r.created_ms),
+    date_updated: iso(r.updated_ms),
+    url: `${base}/SmsCommands/${r.sid}`,
+  };
+}
+
+export function registerSmsCommands(app: FastifyInstance, ctx: CloudContext): void {
+  const db = ctx.db;
+  const insert = db.prepare(`INSERT INTO ss_sms_commands (sid, sim_sid, payload, status, direction, callback_url, callback_method,
+    created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?)`);
+  const getRow = db.prepare("SELECT * FROM ss_sms_commands WHERE sid = ?");
+  const simRow = (sid: string) => (db.prepare("SELECT * FROM ss_sims WHERE sid = ?").get(sid) as SimRow | undefined) ?? null;
+
+  const params = (r: SmsRow, sim: SimRow | null, error?: { code: number; message: string }) => ({
+    AccountSid: ctx.accountSid, ApiVersion: "v1", CommandSid: r.sid, SimSid: r.sim_sid, SimUniqueName: sim?.unique_name ?? null,
+    SimIccid: sim?.iccid ?? null, Command: r.payload, Payload: r.payload, PayloadType: "text", Direction: r.direction, Status: r.status,
+    ErrorCode: error?.code, ErrorMessage: error?.message,
+  });
+
+  const transition = (sid: string, status: string, error?: { code: number; message: string }): void => {
+    const cur = getRow.get(sid) as SmsRow | undefined;
+    if (!cur || cur.status === "delivered" || cur.status === "failed") return;
+    db.prepare("UPDATE ss_sms_commands SET status = ?, updated_ms = ? WHERE sid = ?").run(status, ctx.now().getTime(), sid);
+    const r = getRow.get(sid) as SmsRow;
+    ctx.events.emit(`sms_command.${status}`, { sim_sid: r.sim_sid, command_sid: sid, error_code: error?.code ?? null });
+    if (r.callback_url)
+      ctx.callbacks.send({ url: r.callback_url, method: r.callback_method as "GET" | "POST", kind: "sms_command.status", resourceSid: sid, simSid: r.sim_sid, params: params(r, simRow(r.sim_sid), error) });
+  };
+
+  app.post("/supersim/v1/SmsCommands", async (req, reply) => {
+    const p = readParams(req.body, {
+      Sim: { type: "string", required: true },
+      Payload: { type: "string", required: true },
+      CallbackMethod: { type: "enum", values: ["GET", "POST"] },
+      CallbackUrl: { type: "uri" },
+    });
+    if (!smsFits(p.Payload)) throw badParam("Payload is longer than one SMS: at most 160 GSM 7-bit characters or 70 UCS2 characters");
+    const sim = simParam(ctx, p.Sim);
+    const now = ctx.now().getTime();
+    const sid = ctx.sid("HC");
+    insert.run(sid, sim.sid, p.Payload, "queued", "to_sim", p.CallbackUrl ?? null, p.CallbackMethod ?? "POST", now, now);
+    countCommand(ctx, sim.sid);
+    const r = getRow.get(sid) as SmsRow;
+    ctx.events.emit("sms_command.queued", { sim_sid: sim.sid, command_sid: sid });
+    const status = (simRow(sim.sid) as SimRow).status;
+    const fleet = fleetOf(ctx, sim);
+    if (status !== "ready" && status !== "active") {
+      setImmediate(() => transition(sid, "failed", { code: 83400, message: `The Super SIM is ${status}` }));
+    } else if (fleet !== null && fleet.sms_commands_enabled === 0) {
+      setImmediate(() => transition(sid, "failed", { code: 83400, message: "SMS Commands are not enabled on the Super SIM's Fleet" }));
+    } else {
+      ctx.network.sendSms(sim.sid, { originator: "000", text: p.Payload, receipt: true }, {
+        onSent: () => transition(sid, "sent"),
+        onDelivered: () => transition(sid, "delivered"),
+        onFailed: (_reason, message) => transition(sid, "failed", { code: 83400, message }),
+      });
+    }
+    return reply.code(201).send(smsJson(ctx, r, v1(ctx, req)));
+  });
+
+  app.get("/supersim/v1/SmsCommands", async (req) => {
+    const q = readParams(req.query, {
+      Sim: { type: "string" },
+      Status: { type: "enum", values: ["queued", "sent", "delivered", "received", "failed"] },
+      Direction: { type: "enum", values: ["to_sim", "from_sim"] },
+    }, { where: "query", ignore: PAGING_PARAMS });
+    const pr = readPaging(req.query);
+    const conds: string[] = [];
+    const args: unknown[] = [];
+    const filters: [string, string][] = [];
+    if (q.Sim !== undefined) {
+      const s = bySidOrName<SimRow>(ctx, "ss_sims", "HS", q.Sim);
+      conds.push("sim_sid = ?");
+      args.push(s?.sid ?? "");
+      filters.push(["Sim", q.Sim]);
+    }
+    if (q.Status !== undefined) { conds.push("status = ?"); args.push(q.Status); filters.push(["Status", q.Status]); }
+    if (q.Direction !== undefined) { conds.push("direction = ?"); args.push(q.Direction); filters.push(["Direction", q.Direction]); }
+    const page = fetchPage<SmsRow & Record<string, unknown>>(db, { table: "ss_sms_commands", where: conds.join(" AND ") || "1", args }, pr);
+    const base = v1(ctx, req);
+    return v1Envelope({ key: "sms_commands", url: `${base}/SmsCommands`, filters, pr, page, items: page.rows.map((r) => smsJson(ctx, r, base)) });
+  });
+
+  app.get("/supersim/v1/SmsCommands/:sid", async (req) => {
+    const sid = (req.params as { sid: string }).sid;
+    const r = isSid(sid, "HC") ? (getRow.get(sid) as SmsRow | undefined) : undefined;
+    if (!r) throw notFound(`/SmsCommands/${sid}`);
+    return smsJson(ctx, r, v1(ctx, req));
+  });
+
+  // Device → cloud: SMS-SUBMIT to 000.
+  ctx.network.onMoSms("000", (netSim, m) => {
+    const sim = simRow(netSim.sid);
+    if (!sim || netSim.kind !== "supersim") return;
+    const now = ctx.now().getTime();
+    const sid = ctx.sid("HC");
+    const payload = m.text ?? Buffer.from(m.dataHex ?? "", "hex").toString("base64");
+    insert.run(sid, sim.sid, payload, "received", "from_sim", null, "POST", now, now);
+    countCommand(ctx, sim.sid);
+    const r = getRow.get(sid) as SmsRow;
+    ctx.events.emit("sms_command.received", { sim_sid: sim.sid, command_sid: sid });
+    const fleet = fleetOf(ctx, sim);
+    if (fleet?.sms_commands_url)
+      ctx.callbacks.send({ url: fleet.sms_commands_url, method: fleet.sms_commands_method as "GET" | "POST", kind: "fleet.sms_commands", resourceSid: sid, simSid: sim.sid, params: params(r, sim) });
+  });
+}

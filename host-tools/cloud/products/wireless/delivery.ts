@@ -1,0 +1,134 @@
+/**
+ * Programmable Wireless Command lifecycle over the mock network (docs/mock-network.md "SMS"):
+ *
+ * - MT: a `to_sim` Command becomes an SMS-DELIVER from originator "2936" (IncludeSid start/end applied to
+ *   the text; binary mode sends the decoded bytes as 8-bit data) queued at the SIM's SMSC.
+ *   queued → `sent` when the first TPDU leaves → `delivered` when the modem's DELIVER-REPORT arrives (only when
+ *   DeliveryReceiptRequested, default true) | `failed` (no DELIVER-REPORT after 1 + 3 sends, an RP-ERROR,
+ *   or expiry). Status never goes backwards.
+ * - Status callbacks (CallbackUrl/CallbackMethod, signed by ctx.callbacks) on `sent`, `delivered` and
+ *   `failed`, in that order per Command (each waits for the previous one): CommandSid, CommandStatus, SimSid,
+ *   SimUniqueName, ErrorCode, ErrorMessage (failed only), ApiVersion=v1, AccountSid, CommandMode.
+ * - MO: an SMS-SUBMIT to "2936" (reassembled when concatenated) becomes a `from_sim` Command with status
+ *   `received`, POSTed (or GET) to the SIM's commands_callback_url with CommandSid, SimSid, SimUniqueName,
+ *   Command, Status=received, ApiVersion=v1, AccountSid, CommandMode. Text longer than 160 characters is
+ *   truncated (Twilio's warning 33111, emitted as an event). 8-bit MO data becomes a binary Command (base64).
+ *
+ * Failure codes (mock choices; Twilio documents none for Wireless SMS delivery): 30003 "Unreachable
+ * destination handset" when no DELIVER-REPORT came or the SMS expired, 30008 "Unknown error" when the modem
+ * answered RP-ERROR. A callback that does not answer 2xx is recorded (GET /_mock/callbacks) with 11200.
+ */
+import type { CloudContext } from "../../context.js";
+import type { MoSms, NetSim } from "../../network/index.js";
+import { sendInOrder } from "../ordered-callbacks.js";
+import { createCommandRow, setCommandStatus, simBySid, type CommandRow, type CommandStatus } from "./store.js";
+
+export const WIRELESS_ORIGINATOR = "2936";
+const ORDER: Record<CommandStatus, number> = { queued: 0, received: 0, sent: 1, delivered: 2, failed: 3 };
+
+function statusCallback(ctx: CloudContext, row: CommandRow): void {
+  if (row.callback_url === null) return;
+  const sim = simBySid(ctx.db, row.sim_sid);
+  const url = row.callback_url;
+  const method = row.callback_method === "GET" ? "GET" : "POST";
+  const params = {
+    CommandSid: row.sid,
+    CommandStatus: row.status,
+    SimSid: row.sim_sid,
+    SimUniqueName: sim?.unique_name ?? null,
+    ErrorCode: row.error_code,
+    ErrorMessage: row.error_message,
+    ApiVersion: "v1",
+    AccountSid: row.account_sid,
+    CommandMode: row.command_mode,
+  };
+  sendInOrder(ctx, row.sid, { url, method, params, kind: "wireless_command.status", resourceSid: row.sid, simSid: row.sim_sid, errorCode: 11200 });
+}
+
+function move(ctx: CloudContext, sid: string, to: CommandStatus, error: { code: number; message: string } | null = null): void {
+  const cur = ctx.db.prepare("SELECT status FROM wireless_commands WHERE sid = ?").get(sid) as { status: CommandStatus } | undefined;
+  if (!cur || cur.status === "failed" || cur.status === "delivered" || ORDER[to] <= ORDER[cur.status]) return;
+  const row = setCommandStatus(ctx, sid, to, error);
+  if (!row) return;
+  ctx.events.emit(`wireless_command.${to}`, { sim_sid: row.sim_sid, command_sid: sid, error_code: row.error_code });
+  statusCallback(ctx, row);
+}
+
+/** The text the device receives: the Command with its SID at the start or end when asked. */
+export function bodyWithSid(text: string, sid: string, includeSid: "none" | "start" | "end"): string {
+  return includeSid === "start" ? `${sid} ${text}` : includeSid === "end" ? `${text} ${sid}` : text;
+}
+
+/** Hands a freshly created `to_sim` Command to the SMSC; status changes follow asynchronously. */
+export function deliverCommand(ctx: CloudContext, row: CommandRow, includeSid: "none" | "start" | "end"): void {
+  const content =
+    row.command_mode === "binary"
+      ? { dataHex: Buffer.from(row.command ?? "", "base64").toString("hex") }
+      : { text: bodyWithSid(row.command ?? "", row.sid, includeSid) };
+  ctx.network.sendSms(
+    row.sim_sid,
+    { originator: WIRELESS_ORIGINATOR, ...content, receipt: row.delivery_receipt_requested === 1 },
+    {
+      onSent: () => move(ctx, row.sid, "sent"),
+      onDelivered: () => move(ctx, row.sid, "delivered"),
+      onFailed: (reason: string) =>
+        move(
+          ctx,
+          row.sid,
+          "failed",
+          reason === "rejected"
+            ? { code: 30008, message: "Unknown error: the device rejected the SMS" }
+            : { code: 30003, message: `Unreachable destination handset (${reason})` },
+        ),
+    },
+  );
+}
+
+/** MO SMS to 2936 → a `from_sim` Command and the SIM's commands callback. */
+export function onMoCommand(ctx: CloudContext, net: NetSim, m: MoSms): void {
+  const sim = simBySid(ctx.db, net.sid);
+  if (!sim) {
+    ctx.events.emit("wireless_command.ignored", { sim_sid: net.sid, reason: "not a Programmable Wireless SIM" });
+    return;
+  }
+  let command: string;
+  let mode: "text" | "binary";
+  if (m.text !== undefined) {
+    mode = "text";
+    const chars = [...m.text];
+    if (chars.length > 160) ctx.events.emit("wireless_command.truncated", { sim_sid: sim.sid, warning: 33111, length: chars.length });
+    command = chars.slice(0, 160).join("");
+  } else {
+    mode = "binary";
+    command = Buffer.from(m.dataHex ?? "", "hex").toString("base64");
+  }
+  const row = createCommandRow(ctx, sim, {
+    command,
+    command_mode: mode,
+    delivery_receipt_requested: 0,
+    status: "received",
+    direction: "from_sim",
+    callback_url: null,
+    callback_method: "POST",
+  });
+  ctx.events.emit("wireless_command.received", { sim_sid: sim.sid, command_sid: row.sid });
+  if (sim.commands_callback_url === null) return;
+  ctx.callbacks.send({
+    url: sim.commands_callback_url,
+    method: sim.commands_callback_method === "GET" ? "GET" : "POST",
+    kind: "wireless_sim.commands",
+    resourceSid: row.sid,
+    simSid: sim.sid,
+    errorCode: 11200,
+    params: {
+      CommandSid: row.sid,
+      SimSid: sim.sid,
+      SimUniqueName: sim.unique_name,
+      Command: command,
+      Status: "received",
+      ApiVersion: "v1",
+      AccountSid: sim.account_sid,
+      CommandMode: mode,
+    },
+  });
+}
