@@ -1,0 +1,3 @@
+import { runModemSuite } from "./modem-suite.js";
+
+runModemSuite("sara-r4");

@@ -1,0 +1,3 @@
+import { runModemSuite } from "./modem-suite.js";
+
+runModemSuite("sim7080");
