@@ -13,10 +13,13 @@ Commands:
   pdu encode          build SMS-SUBMIT PDUs (segmentation, alphabet choice)
   build               build firmware bundles (--target moddable|espruino|lua|xs|all)
   dev                 the local stack: broker, mock cloud, bridge, simulated devices
-  cloud, bridge, device, modem, flash, provision, hil   (not yet available)
+  device              a simulated device: the firmware agent (XS or Node) on the mock network
+  cloud               the mock cloud alone (Super SIM, Wireless, 2010 APIs and the simulated network)
+  modem               a virtual modem (bg96, sim7080, sara-r4) on a new pseudo-terminal, attached to the mock cloud
+  bridge, flash, provision, hil   (not yet available)
 `;
 
-const PLANNED = ["cloud", "bridge", "device", "modem", "flash", "provision", "hil"];
+const PLANNED = ["bridge", "flash", "provision", "hil"];
 
 export function processIo(): CliIo {
   return {
@@ -35,9 +38,22 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
       return command === undefined ? 2 : 0;
     }
     if (command === "pdu") return await runPdu(rest, io);
+    if (command === "modem") {
+      const { runModem } = await import("./modem.js");
+      return await runModem(rest, io);
+    }
     if (command === "build") {
       const { runBuild } = await import("./build.js");
       return await runBuild(rest, io);
+    }
+    if (command === "cloud") {
+      const { runCloud } = await import("./cloud.js");
+      return await runCloud(rest, io);
+    }
+    if (command === "device") {
+      const { runDevice } = await import("./device.js");
+      const { DEV_ACCOUNT_SID, DEV_AUTH_TOKEN } = await import("../cloud/index.js");
+      return await runDevice(rest, io, { accountSid: DEV_ACCOUNT_SID, authToken: DEV_AUTH_TOKEN });
     }
     if (command === "dev") {
       io.out("simcmd dev: not yet available — the mock cloud, bridge and device agent are still being built.\n" +
