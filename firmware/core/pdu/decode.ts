@@ -10,7 +10,7 @@ import { decodeDcs } from "./dcs.js";
 import { Reader } from "./reader.js";
 import { readTimestamp } from "./timestamp.js";
 import type { Direction, Pdu, PduType } from "./types.js";
-import { readUserData } from "./user-data.js";
+import { addUserData, readUserData } from "./user-data.js";
 import { readValidity } from "./validity.js";
 
 export interface DecodeOptions {
@@ -44,33 +44,60 @@ function readDcs(r: Reader, pdu: Pdu): { alphabet: "gsm7" | "8bit" | "ucs2" | "r
   return info;
 }
 
-/** SMS-DELIVER, §9.2.2.1. */
-function deliver(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
+/** SMS-DELIVER, §9.2.2.1. Built as one literal so every DELIVER has the same shape (fast on V8). */
+function deliver(r: Reader, smsc: string | null, fo: number, text: TextCodec): Pdu {
   const oa = readAddress(r, "originating address", text);
-  pdu.originator = oa.value;
-  pdu.originator_toa = oa.toa;
-  pdu.more_messages = (fo & 0x04) === 0; // TP-MMS: 0 = more messages are waiting (§9.2.3.2)
-  pdu.reply_path = (fo & 0x80) !== 0;
-  pdu.status_report_indication = (fo & 0x20) !== 0;
-  pdu.pid = r.u8("protocol identifier");
-  const d = readDcs(r, pdu);
-  pdu.timestamp = readTimestamp(r, "service centre time stamp");
-  readUserData(r, pdu, (fo & 0x40) !== 0, d.alphabet, d.compressed, text);
+  const pid = r.u8("protocol identifier");
+  const dcs = r.u8("data coding scheme");
+  const info = decodeDcs(dcs);
+  const timestamp = readTimestamp(r, "service centre time stamp");
+  const ud = readUserData(r, (fo & 0x40) !== 0, info.alphabet, info.compressed, text);
+  const pdu: Pdu = {
+    type: "deliver",
+    smsc: smsc,
+    originator: oa.value,
+    originator_toa: oa.toa,
+    first_octet: fo,
+    more_messages: (fo & 0x04) === 0, // TP-MMS: 0 = more messages are waiting (§9.2.3.2)
+    reply_path: (fo & 0x80) !== 0,
+    status_report_indication: (fo & 0x20) !== 0,
+    pid: pid,
+    dcs: dcs,
+    dcs_info: info,
+    timestamp: timestamp,
+    udl: ud.udl,
+  };
+  addUserData(pdu, ud);
+  return pdu;
 }
 
-/** SMS-SUBMIT, §9.2.2.2. */
-function submit(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
-  pdu.reject_duplicates = (fo & 0x04) !== 0;
-  pdu.reply_path = (fo & 0x80) !== 0;
-  pdu.status_report_request = (fo & 0x20) !== 0;
-  pdu.message_ref = r.u8("message reference");
+/** SMS-SUBMIT, §9.2.2.2. One literal, as for DELIVER. */
+function submit(r: Reader, smsc: string | null, fo: number, text: TextCodec): Pdu {
+  const mr = r.u8("message reference");
   const da = readAddress(r, "destination address", text);
-  pdu.destination = da.value;
-  pdu.destination_toa = da.toa;
-  pdu.pid = r.u8("protocol identifier");
-  const d = readDcs(r, pdu);
-  pdu.validity_period = readValidity(r, (fo >>> 3) & 3);
-  readUserData(r, pdu, (fo & 0x40) !== 0, d.alphabet, d.compressed, text);
+  const pid = r.u8("protocol identifier");
+  const dcs = r.u8("data coding scheme");
+  const info = decodeDcs(dcs);
+  const vp = readValidity(r, (fo >>> 3) & 3);
+  const ud = readUserData(r, (fo & 0x40) !== 0, info.alphabet, info.compressed, text);
+  const pdu: Pdu = {
+    type: "submit",
+    smsc: smsc,
+    destination: da.value,
+    destination_toa: da.toa,
+    first_octet: fo,
+    reject_duplicates: (fo & 0x04) !== 0,
+    reply_path: (fo & 0x80) !== 0,
+    status_report_request: (fo & 0x20) !== 0,
+    message_ref: mr,
+    pid: pid,
+    dcs: dcs,
+    dcs_info: info,
+    validity_period: vp,
+    udl: ud.udl,
+  };
+  addUserData(pdu, ud);
+  return pdu;
 }
 
 /** Reads TP-PI and its extension octets (bit 7 = another PI octet follows, §9.2.3.27). */
@@ -92,7 +119,11 @@ function piFields(r: Reader, pdu: Pdu, fo: number, text: TextCodec, pi: number):
     alphabet = d.alphabet;
     compressed = d.compressed;
   }
-  if ((pi & 4) !== 0) readUserData(r, pdu, (fo & 0x40) !== 0, alphabet, compressed, text);
+  if ((pi & 4) !== 0) {
+    const ud = readUserData(r, (fo & 0x40) !== 0, alphabet, compressed, text);
+    pdu.udl = ud.udl;
+    addUserData(pdu, ud);
+  }
 }
 
 /** SMS-STATUS-REPORT, §9.2.2.3. */
@@ -139,21 +170,6 @@ function command(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
   pdu.command_data_hex = bytesToHex(r.take(cdl, "command data"));
 }
 
-/**
- * The result object. A constructor (rather than a literal) lets engines reserve room for the
- * fields each decoder adds afterwards, which makes decoding markedly faster on V8.
- */
-class DecodedPdu {
-  type: PduType;
-  smsc: string | null;
-  first_octet: number;
-  constructor(type: PduType, smsc: string | null, fo: number) {
-    this.type = type;
-    this.smsc = smsc;
-    this.first_octet = fo;
-  }
-}
-
 function decodeBytes(bytes: number[], options: DecodeOptions): Pdu {
   const r = new Reader(bytes, 0);
   let smsc: string | null = null;
@@ -169,14 +185,17 @@ function decodeBytes(bytes: number[], options: DecodeOptions): Pdu {
   const fo = r.u8("first octet");
   const type = typeOf(fo & 3, options.direction);
   if (type === null) throw malformed("reserved-mti", "message type indicator 3 is reserved", foAt);
-  const pdu: Pdu = new DecodedPdu(type, smsc, fo);
-  if (smscToa !== undefined) pdu.smsc_toa = smscToa;
   const text = options.text;
-  if (type === "deliver") deliver(r, pdu, fo, text);
-  else if (type === "submit") submit(r, pdu, fo, text);
-  else if (type === "status-report") statusReport(r, pdu, fo, text);
-  else if (type === "command") command(r, pdu, fo, text);
-  else report(r, pdu, fo, text, type === "submit-report");
+  let pdu: Pdu;
+  if (type === "deliver") pdu = deliver(r, smsc, fo, text);
+  else if (type === "submit") pdu = submit(r, smsc, fo, text);
+  else {
+    pdu = { type: type, smsc: smsc, first_octet: fo };
+    if (type === "status-report") statusReport(r, pdu, fo, text);
+    else if (type === "command") command(r, pdu, fo, text);
+    else report(r, pdu, fo, text, type === "submit-report");
+  }
+  if (smscToa !== undefined) pdu.smsc_toa = smscToa;
   return pdu;
 }
 

@@ -14,9 +14,21 @@ import { readUdh, writeUdh } from "./udh.js";
 export const MAX_SEPTETS = 160;
 export const MAX_OCTETS = 140;
 
-function warn(pdu: Pdu, w: string): void {
-  if (pdu.warnings === undefined) pdu.warnings = [];
-  pdu.warnings.push(w);
+/** What TP-UDL + TP-UD decode to (only `udl` is always there). */
+export interface UserData {
+  udl: number;
+  udh: Udh | undefined;
+  text: string | undefined;
+  data_hex: string | undefined;
+  warnings: string[] | undefined;
+}
+
+/** Adds the optional user-data fields that are present to a decoded PDU. */
+export function addUserData(pdu: Pdu, ud: UserData): void {
+  if (ud.udh !== undefined) pdu.udh = ud.udh;
+  if (ud.text !== undefined) pdu.text = ud.text;
+  if (ud.data_hex !== undefined) pdu.data_hex = ud.data_hex;
+  if (ud.warnings !== undefined) pdu.warnings = ud.warnings;
 }
 
 /** UCS2 octets → code points; surrogate pairs joined, lone surrogates become U+FFFD (TS 23.038 §6.2.3). */
@@ -56,11 +68,11 @@ export function codePointsToUcs2(cps: number[]): number[] {
   return out;
 }
 
-/** Reads TP-UDL and TP-UD into pdu.udl / udh / text / data_hex. */
-export function readUserData(r: Reader, pdu: Pdu, udhi: boolean, alphabet: Alphabet, compressed: boolean, text: TextCodec): void {
+/** Reads TP-UDL and TP-UD (§9.2.3.16, §9.2.3.24). */
+export function readUserData(r: Reader, udhi: boolean, alphabet: Alphabet, compressed: boolean, text: TextCodec): UserData {
   const at = r.pos;
   const udl = r.u8("user data length");
-  pdu.udl = udl;
+  const out: UserData = { udl: udl, udh: undefined, text: undefined, data_hex: undefined, warnings: undefined };
   const septets = alphabet === "gsm7" && !compressed;
   if (septets ? udl > MAX_SEPTETS : udl > MAX_OCTETS) {
     throw malformed("invalid-udl", "user data length " + udl + " exceeds " + (septets ? MAX_SEPTETS + " septets" : MAX_OCTETS + " octets"), at);
@@ -69,32 +81,33 @@ export function readUserData(r: Reader, pdu: Pdu, udhi: boolean, alphabet: Alpha
   const udStart = r.need(octetCount, "user data");
   const ud = r.bytes;
   const udEnd = udStart + octetCount;
-  if (r.remaining() > 0) warn(pdu, "trailing-octets:" + r.remaining()); // TP-UDL is authoritative (§9.2.3.16)
+  if (r.remaining() > 0) out.warnings = ["trailing-octets:" + r.remaining()]; // TP-UDL is authoritative (§9.2.3.16)
   let headerOctets = 0;
   // TP-UDHI says the user data starts with a header (§9.2.3.23), so it cannot be empty.
   if (udhi && udl === 0) throw malformed("invalid-udh", "TP-UDHI is set but the user data is empty", at);
   if (udhi) {
     const h = readUdh(ud, udStart, udEnd);
-    pdu.udh = h.udh;
+    out.udh = h.udh;
     headerOctets = h.length;
   }
   if (septets) {
     // After a header the text starts at the next septet boundary (fill bits, §9.2.3.24).
     const headerSeptets = Math.floor((headerOctets * 8 + 6) / 7);
     if (headerSeptets > udl) throw malformed("invalid-udh", "UDH is longer than the user data length", udStart);
-    const udh = pdu.udh;
+    const udh = out.udh;
     const locking = udh !== undefined && udh.locking_shift !== undefined ? udh.locking_shift : 0;
     const single = udh !== undefined && udh.single_shift !== undefined ? udh.single_shift : 0;
-    pdu.text = text.fromCodePoints(unpackToCodePoints(ud, udStart, udl - headerSeptets, headerSeptets * 7, locking, single));
-    return;
+    out.text = text.fromCodePoints(unpackToCodePoints(ud, udStart, udl - headerSeptets, headerSeptets * 7, locking, single));
+    return out;
   }
   if (headerOctets > udl) throw malformed("invalid-udh", "UDH is longer than the user data length", udStart);
   if (alphabet === "ucs2" && !compressed) {
-    if ((udl - headerOctets) % 2 !== 0) warn(pdu, "odd-ucs2-length");
-    pdu.text = text.fromCodePoints(ucs2ToCodePoints(ud, udStart + headerOctets, udStart + udl));
-    return;
+    if ((udl - headerOctets) % 2 !== 0) out.warnings = (out.warnings !== undefined ? out.warnings : []).concat(["odd-ucs2-length"]);
+    out.text = text.fromCodePoints(ucs2ToCodePoints(ud, udStart + headerOctets, udStart + udl));
+    return out;
   }
-  pdu.data_hex = bytesToHex(ud, udStart + headerOctets, udStart + udl);
+  out.data_hex = bytesToHex(ud, udStart + headerOctets, udStart + udl);
+  return out;
 }
 
 export interface UserDataInput {
