@@ -1,0 +1,53 @@
+/**
+ * Modem drivers (docs/modems.md): `createModem(family, engine, options)` picks the family at run
+ * time. Each driver is one object per capability (capabilities.ts) over the AT engine
+ * (firmware/at), which it never opens: the engine, and the serial and clock under it, are injected.
+ */
+import type { AtEngine, Clock } from "../at/index.js";
+import { bg96 } from "./bg96.js";
+import type { Modem, ModemFamily, ModemOptions } from "./capabilities.js";
+import { saraR4 } from "./sara-r4.js";
+import { sim7080 } from "./sim7080.js";
+import { settings } from "./steps.js";
+
+export type * from "./capabilities.js";
+export { Generic3gpp, parseRegistration, statName } from "./generic-3gpp.js";
+export { PduSms } from "./sms-pdu.js";
+export { Bg96Udp, qiurcLength, qirdLength, BG96_MAX_READ, BG96_MAX_SEND } from "./bg96.js";
+export { Sim7080Udp, carecvLength, caurcLength, SIM7080_MAX_READ, SIM7080_MAX_SEND } from "./sim7080.js";
+export { SaraR4Udp, parseUsorf, SARA_MAX_HEX } from "./sara-r4.js";
+export {
+  DEFAULT_APN,
+  DEFAULT_BOOT_TIMEOUT,
+  DEFAULT_DATA_TIMEOUT,
+  DEFAULT_POLL_INTERVAL,
+  DEFAULT_REASSEMBLY_TIMEOUT,
+  DEFAULT_REGISTRATION_TIMEOUT,
+  DEFAULT_REMOTE_HOST,
+  DEFAULT_REMOTE_PORT,
+  DEFAULT_SMS_TIMEOUT,
+} from "./steps.js";
+
+/** The families createModem knows, for validation and help texts. */
+export const MODEM_FAMILIES: ModemFamily[] = ["bg96", "sim7080", "sara-r4"];
+
+/** ModemOptions plus the clock the drivers poll and time out with (the engine's clock). Required. */
+export interface CreateModemOptions extends ModemOptions {
+  clock: Clock;
+}
+
+/** A driver for `family` on `engine`. Throws TypeError for an unknown family or a bad option. */
+export function createModem(family: ModemFamily, engine: AtEngine, options: CreateModemOptions): Modem {
+  if (options === undefined || options === null || options.clock === undefined) throw new TypeError('"clock" is required');
+  const s = settings(options);
+  switch (family) {
+    case "bg96":
+      return bg96(engine, options.clock, s);
+    case "sim7080":
+      return sim7080(engine, options.clock, s);
+    case "sara-r4":
+      return saraR4(engine, options.clock, s);
+    default:
+      throw new TypeError('unknown modem family "' + String(family) + '" (bg96, sim7080 or sara-r4)');
+  }
+}

@@ -1,0 +1,3 @@
+import { modemContract, virtualModem } from "./modem.contract.js";
+
+modemContract("bg96", virtualModem);

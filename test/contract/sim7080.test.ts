@@ -1,0 +1,3 @@
+import { modemContract, virtualModem } from "./modem.contract.js";
+
+modemContract("sim7080", virtualModem);
