@@ -267,6 +267,16 @@ function doubleBytes(v: number): number[] {
   return [0xfb, (hi >>> 24) & 255, (hi >>> 16) & 255, (hi >>> 8) & 255, hi & 255, (lo >>> 24) & 255, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255];
 }
 
+/** Bytewise lexicographic order of encoded keys; a shorter key sorts first (RFC 8949 §4.2.1). */
+function compareEncoded(a: { bytes: number[] }, b: { bytes: number[] }): number {
+  if (a.bytes.length !== b.bytes.length) return a.bytes.length - b.bytes.length;
+  for (let i = 0; i < a.bytes.length; i++) {
+    const d = (a.bytes[i] as number) - (b.bytes[i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 function put(out: number[], v: CborValue, text: TextCodec, depth: number): void {
   if (depth > 16) throw malformed("cbor-too-deep", "value nested deeper than 16", 0);
   if (v === false) out.push(0xf4);
@@ -292,18 +302,25 @@ function put(out: number[], v: CborValue, text: TextCodec, depth: number): void 
     head(out, 4, v.length);
     for (let i = 0; i < v.length; i++) put(out, v[i], text, depth + 1);
   } else {
-    const keys: string[] = [];
-    for (const k in v) keys.push(k);
+    // Deterministic encoding (RFC 8949 §4.2.1): keys sorted by their encoded bytes, so every
+    // runtime emits the same octets whatever order its objects keep (Lua's is arbitrary).
+    const keys: { key: string; bytes: number[] }[] = [];
+    for (const k in v) {
+      const kb: number[] = [];
+      put(kb, k, text, depth + 1);
+      keys.push({ key: k, bytes: kb });
+    }
+    keys.sort(compareEncoded);
     head(out, 5, keys.length);
     for (let i = 0; i < keys.length; i++) {
-      const k = keys[i] as string;
-      put(out, k, text, depth + 1);
-      put(out, v[k], text, depth + 1);
+      const e = keys[i] as { key: string; bytes: number[] };
+      for (let j = 0; j < e.bytes.length; j++) out.push(e.bytes[j] as number);
+      put(out, v[e.key], text, depth + 1);
     }
   }
 }
 
-/** Encodes a value (preferred serialization for integers and lengths, RFC 8949 §4.1); never throws. */
+/** Encodes a value deterministically (RFC 8949 §4.2.1: preferred serialization, sorted map keys); never throws. */
 export function encodeCbor(v: CborValue, text: TextCodec): CborEncodeResult {
   try {
     const out: number[] = [];

@@ -95,3 +95,9 @@ test("random octets never throw", () => {
     if (!res.ok) expect(["incomplete", "malformed"]).toContain(res.error.kind);
   }
 });
+
+test("maps are encoded deterministically: keys sorted by encoded bytes (RFC 8949 §4.2.1)", () => {
+  const r = encodeCbor({ r: "pong", i: "c1", aa: 1, b: 2 }, utf16Text);
+  expect(r.ok && Buffer.from(r.bytes).toString("hex")).toBe(Buffer.from(
+    "a4" + "6162" + "02" + "6169" + "626331" + "6172" + "64706f6e67" + "626161" + "01", "hex").toString("hex"));
+});
