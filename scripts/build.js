@@ -20,13 +20,20 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
-const TARGETS = ["espruino", "lua", "xs", "node"];
+/** What `all` (and no --target) builds. "moddable" here is its bundle and manifest; mcconfig runs only when
+ * the moddable target is named explicitly (it needs the Moddable SDK). */
+const TARGETS = ["espruino", "lua", "xs", "node", "moddable"];
 
 function usage(message) {
   if (message) process.stderr.write(`build: ${message}\n`);
-  process.stderr.write("usage: node scripts/build.js [--target espruino|lua|xs|node|all]...\n");
+  process.stderr.write("usage: node scripts/build.js [--target espruino|lua|xs|node|moddable|all]... [--board esp32/<board>]\n");
   process.exit(message ? 2 : 0);
 }
+
+/** Named explicitly with --target moddable: also run mcconfig. */
+let moddableNamed = false;
+/** mcconfig platform. Default esp32 (Moddable's generic ESP32 board). */
+let board = "esp32";
 
 function parseTargets(argv) {
   const chosen = new Set();
@@ -36,12 +43,20 @@ function parseTargets(argv) {
     if (arg === "--help" || arg === "-h") usage();
     else if (arg === "--target" || arg === "-t") value = argv[++i];
     else if (arg.startsWith("--target=")) value = arg.slice("--target=".length);
+    else if (arg === "--board") {
+      board = argv[++i];
+      if (board === undefined) usage("--board needs a value, e.g. esp32/moddable_two");
+      continue;
+    }
     else usage(`unknown argument ${arg}`);
     if (value === undefined) usage("--target needs a value");
     for (const t of value.split(",")) {
       if (t === "all") TARGETS.forEach((x) => chosen.add(x));
-      else if (TARGETS.includes(t)) chosen.add(t);
-      else usage(`unknown target "${t}" (espruino, lua, xs, node or all)`);
+      else if (TARGETS.includes(t)) {
+        chosen.add(t);
+        if (t === "moddable") moddableNamed = true;
+      }
+      else usage(`unknown target "${t}" (espruino, lua, xs, node, moddable or all)`);
     }
   }
   return chosen.size === 0 ? new Set(TARGETS) : chosen;
@@ -111,6 +126,28 @@ function writeModuleSizes(file, modules) {
   fs.writeFileSync(file.replace(/\.js$/, ".sizes.json"), JSON.stringify({ bundle: path.relative(root, file), total, modules: rows }, null, 2) + "\n");
 }
 
+/** Puts the manifest beside the Moddable bundle; with --target moddable, runs mcconfig there. */
+async function finishModdable(files) {
+  const dir = path.join(root, "dist/firmware/moddable");
+  fs.copyFileSync(path.join(root, "manifests/moddable/manifest.json"), path.join(dir, "manifest.json"));
+  if (!moddableNamed) return files;
+  const found = (process.env.PATH ?? "").split(path.delimiter).some((p) => p !== "" && fs.existsSync(path.join(p, "mcconfig")));
+  if (!found || process.env.MODDABLE === undefined) {
+    throw new StepError(
+      "moddable: dist/firmware/moddable/ has main.js and manifest.json, but the Moddable SDK is missing " +
+        `(${!found ? "mcconfig is not on PATH" : "MODDABLE is not set"}). Install it (https://github.com/Moddable-OpenSource/moddable, ` +
+        "documentation/Moddable SDK - Getting Started.md), then run: " +
+        `cd dist/firmware/moddable && mcconfig -m -p ${board}`,
+    );
+  }
+  await new Promise((resolve, reject) => {
+    const child = spawn("mcconfig", ["-m", "-p", board], { cwd: dir, stdio: "inherit" });
+    child.on("error", (e) => reject(new StepError(`moddable: cannot start mcconfig: ${e.message}`)));
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new StepError(`moddable: mcconfig -m -p ${board} failed (exit ${code})`))));
+  });
+  return files;
+}
+
 async function buildLua() {
   await runNode("lua", tstl(), ["-p", "manifests/lua/tsconfig.lua.json"]);
   await runNode("lua agent", tstl(), ["-p", "manifests/lua/tsconfig.agent.lua.json"]);
@@ -122,7 +159,9 @@ async function main() {
   const started = Date.now();
   const steps = [];
   if (targets.has("node")) steps.push(buildNode());
-  if (targets.has("espruino") || targets.has("xs")) steps.push(buildFirmwareJs(targets));
+  if (targets.has("espruino") || targets.has("xs") || targets.has("moddable")) {
+    steps.push(buildFirmwareJs(targets).then((files) => (targets.has("moddable") ? finishModdable(files) : files)));
+  }
   if (targets.has("lua")) steps.push(buildLua());
   const results = await Promise.allSettled(steps);
   const failed = results.filter((r) => r.status === "rejected");

@@ -56,6 +56,17 @@ export function firmwareBundles(root = defaultRoot) {
       input: { input: path.join(built, "xs-host/agent-entry.js"), treeshake: true },
       output: { ...common, file: path.join(dist, "xs/agent.js"), name: "handleCommand", exports: "default" },
     },
+    {
+      // Moddable: one ES module (main.js) beside manifests/moddable/manifest.json; Moddable's own
+      // modules stay imports for mcconfig to resolve.
+      name: "moddable",
+      input: {
+        input: path.join(built, "moddable/main.js"),
+        treeshake: true,
+        external: ["embedded:io/socket/udp", "embedded:io/serial", "timer", "preference", "mc/config"],
+      },
+      output: { ...common, format: "es", file: path.join(dist, "moddable/main.js") },
+    },
   ];
 }
 
