@@ -4,10 +4,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CliIo } from "./io.js";
 
-const HELP = `Usage: simcmd build [--target espruino|lua|xs|node|all]
+const HELP = `Usage: simcmd build [--target espruino|lua|xs|node|moddable|all]... [--board esp32/<board>]
 
-Builds firmware bundles into dist/firmware/<target>/ and prints their sizes.
-  --target T   which bundle (default all)
+Builds the firmware into dist/firmware/<target>/ and prints each bundle's size; a <bundle>.sizes.json
+beside each JavaScript bundle lists the bytes every module contributes.
+  --target T   espruino, lua, xs, node, moddable or all (default all; repeatable or comma-separated).
+               all builds the Moddable bundle and manifest; --target moddable also runs the Moddable
+               SDK's mcconfig, and fails with what to install when it is missing.
+  --board B    mcconfig platform for --target moddable (default esp32)
 `;
 
 export async function runBuild(args: string[], io: CliIo): Promise<number> {
