@@ -39,15 +39,20 @@ const nodeText: TextCodec = {
   toCodePoints: utf16Text.toCodePoints,
 };
 
+/** Scratch octets for decodePdu: 1 KiB, far more than an SMSC field and a TPDU (≤ 176 octets). */
+const SCRATCH = Buffer.allocUnsafe(1024);
+
 /** Decodes one PDU (hex, surrounding white space ignored). Throws PduIncompleteError / PduDecodeError. */
 export function decodePdu(hex: string, options: DecodePduOptions = {}): Pdu {
   const h = hex.trim();
   const opts = { smsc: options.smsc !== false, direction: options.direction ?? "auto", text: nodeText };
   // Node's native hex decoder stops at the first bad digit; then the portable parser reports it.
-  const octets = Buffer.from(h, "hex");
-  // The decoder only indexes its input and reads `length`, so a Buffer serves as its number[]
-  // (firmware/core types it number[] for TypeScriptToLua, which maps only arrays to Lua tables).
-  const r = octets.length * 2 === h.length ? decodeOctets(octets as unknown as number[], opts) : decodeCore(h, opts);
+  // Node's hex decoder writes into one scratch buffer (decoding keeps no reference to it); it stops
+  // at the first bad digit, and then the portable parser reports that digit. The decoder only
+  // indexes its input, so the Buffer serves as its number[] (firmware/core types it number[] for
+  // TypeScriptToLua, which maps only arrays to Lua tables).
+  const n = h.length <= SCRATCH.length * 2 ? SCRATCH.write(h, 0, "hex") : -1;
+  const r = n * 2 === h.length ? decodeOctets(SCRATCH as unknown as number[], opts, n) : decodeCore(h, opts);
   if (!r.ok) throw toError(r.error);
   return r.pdu;
 }

@@ -125,3 +125,12 @@ describe("round trip: random text in every alphabet", () => {
     }
   });
 });
+
+test("decodePdu reuses no state between calls: a truncated PDU after a long one is still truncated", () => {
+  const long = encodeSubmit({ to: "+31612345678", text: "x".repeat(150) })[0] as string;
+  const short = long.slice(0, 40);
+  expect(decodePdu(long).text).toBe("x".repeat(150));
+  expect(() => decodePdu(short)).toThrow(expect.objectContaining({ name: "PduIncompleteError", code: "truncated" }));
+  // And a PDU longer than the host's scratch buffer takes the portable path with the same result.
+  expect(() => decodePdu("00".repeat(1500))).toThrow(PduDecodeError);
+});

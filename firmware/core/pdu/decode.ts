@@ -170,8 +170,8 @@ function command(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
   pdu.command_data_hex = bytesToHex(r.take(cdl, "command data"));
 }
 
-function decodeBytes(bytes: number[], options: DecodeOptions): Pdu {
-  const r = new Reader(bytes, 0);
+function decodeBytes(bytes: number[], end: number, options: DecodeOptions): Pdu {
+  const r = new Reader(bytes, 0, end);
   let smsc: string | null = null;
   let smscToa: number | undefined = undefined;
   if (options.smsc) {
@@ -199,10 +199,13 @@ function decodeBytes(bytes: number[], options: DecodeOptions): Pdu {
   return pdu;
 }
 
-/** Decodes a PDU given as octets; never throws. */
-export function decodeOctets(bytes: number[], options: DecodeOptions): DecodeResult {
+/**
+ * Decodes a PDU given as octets — the first `length` of them (default: all); never throws and
+ * never keeps a reference to `bytes`, so a caller may reuse one buffer for every call.
+ */
+export function decodeOctets(bytes: number[], options: DecodeOptions, length?: number): DecodeResult {
   try {
-    return { ok: true, pdu: decodeBytes(bytes, options) };
+    return { ok: true, pdu: decodeBytes(bytes, length !== undefined ? length : bytes.length, options) };
   } catch (e) {
     return { ok: false, error: toErrorInfo(e) };
   }
@@ -211,7 +214,8 @@ export function decodeOctets(bytes: number[], options: DecodeOptions): DecodeRes
 /** Decodes a PDU given as hex; never throws. */
 export function decodePdu(hex: string, options: DecodeOptions): DecodeResult {
   try {
-    return { ok: true, pdu: decodeBytes(hexToBytes(hex), options) };
+    const bytes = hexToBytes(hex);
+    return { ok: true, pdu: decodeBytes(bytes, bytes.length, options) };
   } catch (e) {
     return { ok: false, error: toErrorInfo(e) };
   }
