@@ -9,8 +9,14 @@ function storageOf(a: string | undefined): StorageName | undefined {
   return (STORAGES as readonly string[]).includes(s ?? "") ? (s as StorageName) : undefined;
 }
 
+/** <used> as +CPMS reports it: the storage-full fault makes every storage look full, as a full SIM does. */
+function used(m: VirtualModem, name: string): number {
+  const s = m.sms.storages[name as keyof typeof m.sms.storages];
+  return m.faults.storageFull ? s.capacity : s.used();
+}
+
 function counts(m: VirtualModem): string {
-  return m.sms.cpms.map((n) => `${m.sms.storages[n].used()},${m.sms.storages[n].capacity}`).join(",");
+  return m.sms.cpms.map((n) => `${used(m, n)},${m.sms.storages[n].capacity}`).join(",");
 }
 
 const textModeUnsupported = (m: VirtualModem): Reply | undefined => (m.sms.cmgf !== 0 ? cms(CMS.operationNotSupported) : undefined);
@@ -30,7 +36,7 @@ export const smsCommands: CommandTable = {
   // §3.2.2 Preferred Message Storage
   "+CPMS": (c, m) => {
     if (c.form === "test") return ok('+CPMS: ("SM","ME"),("SM","ME"),("SM","ME")');
-    if (c.form === "read") return ok("+CPMS: " + m.sms.cpms.map((n) => `"${n}",${m.sms.storages[n].used()},${m.sms.storages[n].capacity}`).join(","));
+    if (c.form === "read") return ok("+CPMS: " + m.sms.cpms.map((n) => `"${n}",${used(m, n)},${m.sms.storages[n].capacity}`).join(","));
     if (c.form !== "set" || c.args.length === 0 || c.args.length > 3) return cms(CMS.operationNotAllowed);
     const next = [...m.sms.cpms] as [StorageName, StorageName, StorageName];
     for (let i = 0; i < c.args.length; i++) {

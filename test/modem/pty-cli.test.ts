@@ -65,6 +65,30 @@ describe("dialect details", () => {
   });
   afterAll(() => net.close());
 
+  test("power-off commands of each manual, and +CPMS showing full storage under the storage-full fault", async () => {
+    for (const [dialect, cmd, after] of [
+      ["bg96", "AT+QPOWD=1", "POWERED DOWN"],
+      ["sim7080", "AT+CPOWD=1", "NORMAL POWER DOWN"],
+      ["sara-r4", "AT+CPWROFF", undefined],
+    ] as const) {
+      const h = await startModem({ dialect, network: net.link });
+      const c = await AtClient.open(h.port);
+      try {
+        await c.at("ATE0");
+        h.modem.faults.apply({ fault: "storage-full" });
+        const cpms = await c.at("AT+CPMS?");
+        const m = /^\+CPMS: "SM",(\d+),(\d+)/.exec(cpms.lines[0] ?? "");
+        expect(m?.[1]).toBe(m?.[2]);
+        const mark = c.mark();
+        expect((await c.at(cmd)).final).toBe("OK");
+        if (after !== undefined) await c.waitFor(new RegExp(after), mark);
+      } finally {
+        await c.close();
+        await h.close();
+      }
+    }
+  });
+
   test("BG96 push mode (+QIURC with data), UDP client socket and AT+QIRD counters", async () => {
     const h = await startModem({ dialect: "bg96", network: net.link });
     const c = await AtClient.open(h.port);

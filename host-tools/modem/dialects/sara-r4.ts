@@ -93,6 +93,8 @@ export function saraR4(m: VirtualModem): Dialect {
         if (p === 0) return ok(`+UPSND: 0,0,"${psd.active ? m.state.deviceIp : "0.0.0.0"}"`);
         return ok(`+UPSND: 0,${p ?? 8},${psd.active ? 1 : 0}`);
       },
+      // u-blox AT commands manual, "Module switch off" AT+CPWROFF: stores settings and switches off, then OK
+      "+CPWROFF": () => ok(),
       // "Create Socket" AT+USOCR=<protocol>[,<local_port>] → +USOCR: <socket>
       "+USOCR": async (c) => {
         if (c.form === "test") return ok("+USOCR: (6,17),(1-65535)");

@@ -65,6 +65,8 @@ export function sim7080(m: VirtualModem): Dialect {
       active.clear();
     },
     commands: {
+      // SIM7070/SIM7080/SIM7090 AT Command Manual, AT+CPOWD power off: 1 = normal power off
+      "+CPOWD": (c) => (c.args[0] === "1" || c.args[0] === "0" ? { final: "OK", after: ["NORMAL POWER DOWN"] } : error()),
       // AT+CCID answers the bare ICCID on SIMCom modules
       "+CCID": (c) => (c.form === "test" ? ok() : ok(m.state.identity.iccid)),
       "+CNMP": (c) => (c.form === "read" ? ok("+CNMP: 38") : ok()),
