@@ -94,6 +94,8 @@ export interface SmsSendOptions {
   statusReport?: boolean;
   /** "auto" (default), "gsm7", "ucs2" (firmware/core/pdu encodeSubmit). */
   alphabet?: "auto" | "gsm7" | "ucs2";
+  /** 8-bit data as hex, sent instead of `text` (which is then ignored). Default: none. */
+  dataHex?: string;
 }
 
 export interface SmsSent {

@@ -180,7 +180,10 @@ export class PduSms implements Sms {
     const wantReport = o.statusReport === true;
     const ref = this.concatRef;
     this.concatRef = (this.concatRef % 255) + 1;
-    const enc = encodeSubmit({ to: to, text: text, alphabet: o.alphabet !== undefined ? o.alphabet : "auto", statusReport: wantReport, ref: ref }, this.s.text);
+    const enc =
+      o.dataHex !== undefined
+        ? encodeSubmit({ to: to, dataHex: o.dataHex, statusReport: wantReport, ref: ref }, this.s.text)
+        : encodeSubmit({ to: to, text: text, alphabet: o.alphabet !== undefined ? o.alphabet : "auto", statusReport: wantReport, ref: ref }, this.s.text);
     if (!enc.ok) return cb(fail("pdu", "", -1, enc.error.code + ": " + enc.error.message));
     this.sendParts(to, enc.parts, 0, [], wantReport, cb);
   }

@@ -1,6 +1,9 @@
 /** `simcmd device`: a simulated device running the firmware agent on the mock network. */
 import { parseArgs } from "node:util";
+import { MODEM_FAMILIES } from "../../firmware/modems/index.js";
+import type { ModemFamily } from "../../firmware/modems/capabilities.js";
 import { DEFAULT_DEVICE_PORT, SimulatedDevice } from "../device/device.js";
+import { DEFAULT_APN, DEFAULT_READY_TIMEOUT_MS, ModemDevice } from "../device/modem-device.js";
 import type { CliIo } from "./io.js";
 import { UsageError } from "./io.js";
 
@@ -8,18 +11,26 @@ const HELP = `Usage: simcmd device --sim SID|NAME --cloud URL [options]
 
 Runs the firmware command agent as a device on the mock cloud's network: it attaches the SIM,
 answers IP Commands (UDP) and SMS Commands (SMS TPDUs) and replies over the same transport.
+Without --modem the agent sits on plain UDP sockets; with --modem it talks AT to a virtual modem of
+that family on a pty (the modem attaches the SIM): IP Commands arrive as socket URCs, SMS Commands
+as +CMTI, and the agent, the AT engine and the driver all run in the chosen runtime.
 
 Options:
   --sim SID|NAME        the SIM this device plays (required)
   --cloud URL           the mock cloud (required), e.g. http://127.0.0.1:4010
   --runtime R           xs | node (default xs: the bundle that ships, in Moddable's XS engine)
   --port N              device port for IP Commands (default ${DEFAULT_DEVICE_PORT})
+  --modem F             bg96 | sim7080 | sara-r4: go through a virtual modem of that family
+                        (default: none, plain UDP); replies go to 100.64.0.1:<port> and to 2936 / 000
+  --apn APN             APN of the modem's PDP context (default ${DEFAULT_APN}; only with --modem)
   --storage FILE        persistent storage (executed ids, config) as JSON (default: memory only)
   --account-sid AC…     account (default $SIMCMD_ACCOUNT_SID, else the mock's development account)
   --auth-token T        token (default $SIMCMD_AUTH_TOKEN, else the development token)
   --json                print {"sim", "runtime", "device_port", "device_ip"} once attached
+                        (with --modem also "modem" and "serial", the pty)
   -h, --help            this help
-Stops on SIGINT/SIGTERM, detaching the SIM.
+Stops on SIGINT/SIGTERM, detaching the SIM. With --modem it waits up to ${DEFAULT_READY_TIMEOUT_MS / 1000} s for the modem
+to come up (init, registration, PDP context, UDP listener, SMS) and logs the agent's errors on stderr.
 `;
 
 export async function runDevice(args: string[], io: CliIo, defaults: { accountSid: string; authToken: string }): Promise<number> {
@@ -31,6 +42,8 @@ export async function runDevice(args: string[], io: CliIo, defaults: { accountSi
       runtime: { type: "string" },
       port: { type: "string" },
       storage: { type: "string" },
+      modem: { type: "string" },
+      apn: { type: "string" },
       "account-sid": { type: "string" },
       "auth-token": { type: "string" },
       json: { type: "boolean" },
@@ -44,20 +57,31 @@ export async function runDevice(args: string[], io: CliIo, defaults: { accountSi
   if (runtime !== "xs" && runtime !== "node") throw new UsageError(`--runtime must be xs or node, got '${runtime}'`);
   const port = values.port === undefined ? DEFAULT_DEVICE_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535, got '${values.port}'`);
-  const device = await SimulatedDevice.start({
-    cloud: {
-      url: values.cloud.replace(/\/$/, ""),
-      accountSid: values["account-sid"] ?? process.env["SIMCMD_ACCOUNT_SID"] ?? defaults.accountSid,
-      authToken: values["auth-token"] ?? process.env["SIMCMD_AUTH_TOKEN"] ?? defaults.authToken,
-    },
-    sim: values.sim,
-    runtime,
-    devicePort: port,
-    ...(values.storage === undefined ? {} : { storage: values.storage }),
-  });
-  device.on("error", (e) => io.err(`simcmd device: ${e.message}\n`));
-  const ready = { sim: values.sim, runtime, device_port: port, device_ip: device.attachment.device_ip };
-  io.out(values.json ? JSON.stringify(ready) + "\n" : `device ${values.sim} (${runtime}) attached as ${ready.device_ip}, port ${port}; Ctrl-C to stop\n`);
+  const modem = values.modem;
+  if (modem !== undefined && !MODEM_FAMILIES.includes(modem as ModemFamily)) throw new UsageError(`--modem must be ${MODEM_FAMILIES.join(", ")}, got '${modem}'`);
+  if (values.apn !== undefined && modem === undefined) throw new UsageError("--apn needs --modem");
+  const cloud = {
+    url: values.cloud.replace(/\/$/, ""),
+    accountSid: values["account-sid"] ?? process.env["SIMCMD_ACCOUNT_SID"] ?? defaults.accountSid,
+    authToken: values["auth-token"] ?? process.env["SIMCMD_AUTH_TOKEN"] ?? defaults.authToken,
+  };
+  const storage = values.storage === undefined ? {} : { storage: values.storage };
+  let device: SimulatedDevice | ModemDevice;
+  let ready: Record<string, unknown>;
+  if (modem === undefined) {
+    device = await SimulatedDevice.start({ cloud, sim: values.sim, runtime, devicePort: port, ...storage });
+    ready = { sim: values.sim, runtime, device_port: port, device_ip: device.attachment.device_ip };
+    io.out(values.json ? JSON.stringify(ready) + "\n" : `device ${values.sim} (${runtime}) attached as ${device.attachment.device_ip}, port ${port}; Ctrl-C to stop\n`);
+  } else {
+    const m = await ModemDevice.start({ cloud, sim: values.sim, modem: modem as ModemFamily, runtime, devicePort: port, apn: values.apn ?? DEFAULT_APN, ...storage });
+    m.on("log", (line) => {
+      if (!line.startsWith("state ")) io.err(`simcmd device: ${line}\n`);
+    });
+    device = m;
+    ready = { sim: values.sim, runtime, device_port: port, device_ip: m.attachment.device_ip, modem, serial: m.modem.port };
+    io.out(values.json ? JSON.stringify(ready) + "\n" : `device ${values.sim} (${runtime}, ${modem} on ${m.modem.port}) attached as ${m.attachment.device_ip}, port ${port}; Ctrl-C to stop\n`);
+  }
+  device.on("error", (e: Error) => io.err(`simcmd device: ${e.message}\n`));
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

@@ -3,6 +3,7 @@
  * per reply, in order. Shared by the XS and Lua runtimes. Many requests may be in flight; replies
  * are matched first-in first-out. When the child dies or writes garbage, every pending and later
  * request rejects with a message that names the child and quotes the end of its stderr.
+ * A line `{"event": {…}}` is not a reply: it goes to `onEvent` (dropped when none is given).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -36,9 +37,11 @@ export class LineProcess {
   #stderr = "";
   #failure: Error | undefined;
   #exited: Promise<void>;
+  readonly #onEvent: ((event: Record<string, unknown>) => void) | undefined;
 
-  constructor(label: string, command: string, args: string[], cwd: string) {
+  constructor(label: string, command: string, args: string[], cwd: string, onEvent?: (event: Record<string, unknown>) => void) {
     this.#label = label;
+    this.#onEvent = onEvent;
     this.#child = spawn(command, args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
     this.#exited = new Promise((resolve) => this.#child.once("close", () => resolve()));
     this.#child.stdout!.setEncoding("utf8");
@@ -92,15 +95,20 @@ export class LineProcess {
       this.#buffer = this.#buffer.slice(nl + 1);
       nl = this.#buffer.indexOf("\n");
       if (line.trim() === "") continue;
-      const waiter = this.#pending.shift();
       let parsed: unknown;
       try {
         parsed = JSON.parse(line);
       } catch {
         const err = new Error(`${this.#label} wrote a line that is not JSON: ${line.slice(0, 200)}`);
-        waiter?.reject(err);
+        this.#pending.shift()?.reject(err);
         continue;
       }
+      if (parsed !== null && typeof parsed === "object" && "event" in parsed) {
+        const e = (parsed as { event: unknown }).event;
+        if (e !== null && typeof e === "object") this.#onEvent?.(e as Record<string, unknown>);
+        continue;
+      }
+      const waiter = this.#pending.shift();
       if (waiter === undefined) {
         this.#fail(new Error(`${this.#label} wrote an unexpected line: ${line.slice(0, 200)}`));
         this.#child.kill();

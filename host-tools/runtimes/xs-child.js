@@ -4,7 +4,13 @@
  * (host-tools/runtimes/xs.ts). Plain JavaScript so it runs without compilation. It lives in its
  * own process because `@endo/init` (which xsnap's API needs) locks down the process that imports it.
  *
- *   node host-tools/runtimes/xs-child.js [BUNDLE [STORAGE.json]]   (default: dist/firmware/xs/pdu.js)
+ *   node host-tools/runtimes/xs-child.js [BUNDLE [STORAGE.json]] [--serial PATH]
+ *                                                        (default bundle: dist/firmware/xs/pdu.js)
+ *
+ * `--serial PATH` lets the bundle open that tty (the virtual modem's pty, or a real UART) through
+ * the `serialport` package: the HAL of firmware/ports/xs-host/modem-agent-entry.ts. XS has no
+ * timers or I/O of its own: this process owns the port and the timers and calls into the worker
+ * when bytes arrive or a timer fires.
  *
  * Protocol (newline-delimited JSON):
  *   1. After evaluating BUNDLE in a new worker, writes `{"ready":true}` — or
@@ -15,7 +21,9 @@
  *      allocate = bytes the XS machine has allocated)
  *      (the reply is the bundle's JSON, embedded as is) or `{"ok":false,"error":"…"}`. Requests are
  *      answered one at a time, in order.
- *   3. At end of stdin, closes the worker and exits 0.
+ *   3. At end of stdin, closes the worker (and the serial port, and cancels the timers) and exits 0.
+ *   Events: `{"event":{…}}` lines, written whenever the worker asks (`{op: "event", …}` below); they
+ *   are not replies to requests (host-tools/runtimes/line-process.ts routes them apart).
  */
 import "@endo/init";
 import { xsnap } from "@agoric/xsnap";
@@ -25,11 +33,19 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { SerialPort } from "serialport";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bundlePath = path.resolve(process.argv[2] ?? path.join(root, "dist/firmware/xs/pdu.js"));
+const positional = [];
+/** The tty the worker may open (--serial PATH). */
+let serialPath;
+for (let i = 2; i < process.argv.length; i++) {
+  if (process.argv[i] === "--serial") serialPath = process.argv[++i];
+  else positional.push(process.argv[i]);
+}
+const bundlePath = path.resolve(positional[0] ?? path.join(root, "dist/firmware/xs/pdu.js"));
 /** Where the worker's persistent key-value storage lives (JSON object); absent: in memory only. */
-const storagePath = process.argv[3] ? path.resolve(process.argv[3]) : undefined;
+const storagePath = positional[1] ? path.resolve(positional[1]) : undefined;
 
 function loadStorage() {
   if (storagePath === undefined || !fs.existsSync(storagePath)) return {};
@@ -50,9 +66,35 @@ function saveStorage() {
   fs.renameSync(tmp, storagePath); // atomic: a crash leaves the old or the new file, never half of one
 }
 
+/** The open serial port (after the worker's serial.open), and the host timers by worker id. */
+let port;
+const timers = new Map();
+let closing = false;
+
+function openSerial() {
+  if (port !== undefined) return Promise.resolve({ ok: true });
+  if (serialPath === undefined) return Promise.resolve({ error: "no serial port was given (--serial PATH)" });
+  return new Promise((resolve) => {
+    const p = new SerialPort({ path: serialPath, baudRate: 115200 }, (e) => {
+      if (e) return resolve({ error: `cannot open ${serialPath}: ${e.message}` });
+      port = p;
+      p.on("data", (d) => deliver({ op: "serial", hex: d.toString("hex") }));
+      p.on("error", (err) => event({ event: "log", message: `serial ${serialPath}: ${err.message}` }));
+      p.on("close", () => {
+        if (!closing) event({ event: "log", message: `serial ${serialPath} closed` });
+      });
+      resolve({ ok: true });
+    });
+  });
+}
+
 /**
  * Answers the worker's `issueCommand` (HAL services the host provides):
- * {op: "storage.get", key} → {value|null}; {op: "storage.set", key, value}; {op: "storage.remove", key}.
+ * {op: "storage.get", key} → {value|null}; {op: "storage.set", key, value}; {op: "storage.remove", key};
+ * {op: "serial.open"} → {ok}|{error}; {op: "serial.write", hex}; {op: "timer.set", id, ms};
+ * {op: "timer.clear", id}; {op: "event", …} → written to stdout as {"event": {…}}.
+ * Never calls into the worker (it is waiting for this answer): serial data and timer firings are
+ * queued behind the command in progress (deliver).
  */
 async function hostCommand(request) {
   let reply;
@@ -68,11 +110,38 @@ async function hostCommand(request) {
       delete storage[key];
       saveStorage();
       reply = { ok: true };
+    } else if (req.op === "serial.open") reply = await openSerial();
+    else if (req.op === "serial.write" && typeof req.hex === "string") {
+      if (port === undefined) reply = { error: "serial port not open" };
+      else {
+        port.write(Buffer.from(req.hex, "hex"));
+        reply = { ok: true };
+      }
+    } else if (req.op === "timer.set" && typeof req.id === "number") {
+      clearTimeout(timers.get(req.id));
+      const ms = typeof req.ms === "number" && req.ms > 0 ? req.ms : 0;
+      timers.set(req.id, setTimeout(() => {
+        timers.delete(req.id);
+        deliver({ op: "timer", id: req.id });
+      }, ms));
+      reply = { ok: true };
+    } else if (req.op === "timer.clear" && typeof req.id === "number") {
+      clearTimeout(timers.get(req.id));
+      timers.delete(req.id);
+      reply = { ok: true };
+    } else if (req.op === "event") {
+      const { op: _op, ...rest } = req;
+      event(rest);
+      reply = { ok: true };
     } else reply = { error: "unknown host command" };
   } catch (e) {
     reply = { error: message(e) };
   }
   return new TextEncoder().encode(JSON.stringify(reply));
+}
+
+function event(e) {
+  send({ event: e });
 }
 
 function send(obj) {
@@ -108,6 +177,22 @@ send({ ready: true });
 
 let queue = Promise.resolve();
 let buffer = "";
+
+/** Calls into the worker on the host's own account (serial bytes, a timer): no reply line. */
+function deliver(req) {
+  if (closing) return;
+  queue = queue.then(async () => {
+    if (closing) return;
+    try {
+      const { reply } = await worker.issueStringCommand(JSON.stringify(req));
+      const r = JSON.parse(reply);
+      if (r !== null && typeof r === "object" && r.error !== undefined) event({ event: "log", message: `${req.op}: ${JSON.stringify(r.error)}` });
+    } catch (e) {
+      event({ event: "log", message: `${req.op}: ${message(e)}` });
+    }
+  });
+}
+
 function handleLine(line) {
   queue = queue.then(async () => {
     try {
@@ -134,7 +219,11 @@ process.stdin.on("data", (chunk) => {
 process.stdin.on("end", () => {
   if (buffer.trim() !== "") handleLine(buffer);
   queue = queue.then(async () => {
+    closing = true;
+    for (const t of timers.values()) clearTimeout(t);
+    timers.clear();
     await worker.close().catch(() => {});
+    if (port !== undefined && port.isOpen) await new Promise((resolve) => port.close(() => resolve()));
     process.exit(0);
   });
 });

@@ -15,6 +15,10 @@ export interface XsRuntimeOptions {
   bundle?: string;
   /** A JSON file holding the worker's persistent storage (HAL KeyValueStore). Default: memory only. */
   storage?: string;
+  /** A tty the worker may open through the host (`{op: "serial.open"}`). Default: none. */
+  serial?: string;
+  /** The worker's events (`{op: "event", …}` through issueCommand). Default: dropped. */
+  onEvent?: (event: Record<string, unknown>) => void;
 }
 
 /** What XS reports after each command (xsnap's meter). */
@@ -49,7 +53,8 @@ export class XsRuntime {
     const bundle = path.resolve(options.bundle ?? path.join(root, "dist/firmware/xs/pdu.js"));
     const child = path.join(root, "host-tools/runtimes/xs-child.js");
     const args = options.storage === undefined ? [child, bundle] : [child, bundle, path.resolve(options.storage)];
-    const proc = new LineProcess("xs runtime", process.execPath, args, root);
+    if (options.serial !== undefined) args.push("--serial", options.serial);
+    const proc = new LineProcess("xs runtime", process.execPath, args, root, options.onEvent);
     const ready = (await proc.nextLine()) as ChildReply;
     if (ready.ready !== true) {
       await proc.close();

@@ -57,6 +57,14 @@ export function firmwareBundles(root = defaultRoot) {
       output: { ...common, file: path.join(dist, "xs/agent.js"), name: "handleCommand", exports: "default" },
     },
     {
+      // xsnap: the device agent behind a modem (AT engine + driver), `var handleCommand = …`
+      // (firmware/ports/xs-host/modem-agent-entry.ts).
+      name: "xs",
+      // `context`: TypeScript's ES5 `__extends` helper reads top-level `this` (`this && this.__extends`).
+      input: { input: path.join(built, "xs-host/modem-agent-entry.js"), treeshake: true, context: "this" },
+      output: { ...common, file: path.join(dist, "xs/modem-agent.js"), name: "handleCommand", exports: "default" },
+    },
+    {
       // Moddable: one ES module (main.js) beside manifests/moddable/manifest.json; Moddable's own
       // modules stay imports for mcconfig to resolve.
       name: "moddable",

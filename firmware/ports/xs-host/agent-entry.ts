@@ -12,42 +12,15 @@
  *     `report` is the SMS-DELIVER-REPORT (RP-ACK) to send back at once; `replies` are SMS-SUBMIT TPDUs
  *     to the originator (2936 / 000), empty while a concatenated message is incomplete.
  */
-import type { KeyValueStore } from "../../hal/storage.js";
 import { utf16Text } from "../../core/text.js";
 import { createAgentService } from "../shared/agent-service.js";
-
-declare const TextEncoder: { new (): { encode(s: string): { buffer: ArrayBuffer } } };
-declare const TextDecoder: { new (): { decode(b: ArrayBuffer): string } };
-/** xsnap: a synchronous request to the host (answered by host-tools/runtimes/xs-child.js). */
-declare function issueCommand(message: ArrayBuffer): ArrayBuffer;
-
-function host(req: object): { [key: string]: unknown } {
-  const reply = issueCommand(new TextEncoder().encode(JSON.stringify(req)).buffer);
-  return JSON.parse(new TextDecoder().decode(reply)) as { [key: string]: unknown };
-}
-
-const hostStore: KeyValueStore = {
-  get: function (key: string): string | undefined {
-    const v = host({ op: "storage.get", key: key })["value"];
-    return typeof v === "string" ? v : undefined;
-  },
-  set: function (key: string, value: string): void {
-    host({ op: "storage.set", key: key, value: value });
-  },
-  remove: function (key: string): void {
-    host({ op: "storage.remove", key: key });
-  },
-};
+import { hostStore, reply, request } from "./host.js";
 
 const service = createAgentService(hostStore, Date.now, utf16Text);
 
-function reply(value: unknown): ArrayBuffer {
-  return new TextEncoder().encode(JSON.stringify(value)).buffer;
-}
-
 export default function handleCommand(message: ArrayBuffer): ArrayBuffer {
   try {
-    return reply(service.run(JSON.parse(new TextDecoder().decode(message)) as { [key: string]: unknown }));
+    return reply(service.run(request(message)));
   } catch (e) {
     return reply({ error: { code: "internal", message: String(e) } });
   }
