@@ -75,7 +75,8 @@ export const GSM7_DEFAULT_EXT: number[] = [
 
 // 3GPP TS 23.038 Annex A.3.1 Turkish National Language Locking Shift Table
 // (differs from §6.2.1 at 0x04 €, 0x07 ı, 0x0B Ğ, 0x0C ğ, 0x1C Ş, 0x1D ş, 0x40 İ, 0x60 ç)
-const TURKISH_LOCKING: number[] = [
+function turkishLocking(): number[] {
+  return [
   /* 0x00 */ 0x0040, 0x00a3, 0x0024, 0x00a5, 0x20ac, 0x00e9, 0x00f9, 0x0131,
   /* 0x08 */ 0x00f2, 0x00c7, 0x000a, 0x011e, 0x011f, 0x000d, 0x00c5, 0x00e5,
   /* 0x10 */ 0x0394, 0x005f, 0x03a6, 0x0393, 0x039b, 0x03a9, 0x03a0, 0x03a8,
@@ -93,9 +94,11 @@ const TURKISH_LOCKING: number[] = [
   /* 0x70 */ 0x0070, 0x0071, 0x0072, 0x0073, 0x0074, 0x0075, 0x0076, 0x0077,
   /* 0x78 */ 0x0078, 0x0079, 0x007a, 0x00e4, 0x00f6, 0x00f1, 0x00fc, 0x00e0
 ];
+}
 
 // 3GPP TS 23.038 Annex A.3.3 Portuguese National Language Locking Shift Table
-const PORTUGUESE_LOCKING: number[] = [
+function portugueseLocking(): number[] {
+  return [
   /* 0x00 */ 0x0040, 0x00a3, 0x0024, 0x00a5, 0x00ea, 0x00e9, 0x00fa, 0x00ed,
   /* 0x08 */ 0x00f3, 0x00e7, 0x000a, 0x00d4, 0x00f4, 0x000d, 0x00c1, 0x00e1,
   /* 0x10 */ 0x0394, 0x005f, 0x00aa, 0x00c7, 0x00c0, 0x221e, 0x005e, 0x005c,
@@ -113,10 +116,12 @@ const PORTUGUESE_LOCKING: number[] = [
   /* 0x70 */ 0x0070, 0x0071, 0x0072, 0x0073, 0x0074, 0x0075, 0x0076, 0x0077,
   /* 0x78 */ 0x0078, 0x0079, 0x007a, 0x00e3, 0x00f5, 0x0060, 0x00fc, 0x00e0
 ];
+}
 
 // 3GPP TS 23.038 Annex A.2.1 Turkish National Language Single Shift Table
 // (0x0A form feed, 0x0D CR2 = -1)
-const TURKISH_SINGLE_SHIFT: number[] = [
+function turkishSingleShift(): number[] {
+  return [
   /* 0x00 */    -1,    -1,    -1,    -1,    -1,    -1,    -1,    -1,
   /* 0x08 */    -1,    -1, 0x000c,    -1,    -1,    -1,    -1,    -1,
   /* 0x10 */    -1,    -1,    -1,    -1, 0x005e,    -1,    -1,    -1,
@@ -134,10 +139,12 @@ const TURKISH_SINGLE_SHIFT: number[] = [
   /* 0x70 */    -1,    -1,    -1, 0x015f,    -1,    -1,    -1,    -1,
   /* 0x78 */    -1,    -1,    -1,    -1,    -1,    -1,    -1,    -1
 ];
+}
 
 // 3GPP TS 23.038 Annex A.2.2 Spanish National Language Single Shift Table
 // (0x0A form feed, 0x0D CR2 = -1)
-const SPANISH_SINGLE_SHIFT: number[] = [
+function spanishSingleShift(): number[] {
+  return [
   /* 0x00 */    -1,    -1,    -1,    -1,    -1,    -1,    -1,    -1,
   /* 0x08 */    -1, 0x00e7, 0x000c,    -1,    -1,    -1,    -1,    -1,
   /* 0x10 */    -1,    -1,    -1,    -1, 0x005e,    -1,    -1,    -1,
@@ -155,10 +162,12 @@ const SPANISH_SINGLE_SHIFT: number[] = [
   /* 0x70 */    -1,    -1,    -1,    -1,    -1, 0x00fa,    -1,    -1,
   /* 0x78 */    -1,    -1,    -1,    -1,    -1,    -1,    -1,    -1
 ];
+}
 
 // 3GPP TS 23.038 Annex A.2.3 Portuguese National Language Single Shift Table
 // (0x0A form feed, 0x0D CR2 = -1)
-const PORTUGUESE_SINGLE_SHIFT: number[] = [
+function portugueseSingleShift(): number[] {
+  return [
   /* 0x00 */    -1,    -1,    -1,    -1,    -1, 0x00ea,    -1,    -1,
   /* 0x08 */    -1, 0x00e7, 0x000c, 0x00d4, 0x00f4,    -1, 0x00c1, 0x00e1,
   /* 0x10 */    -1,    -1, 0x03a6, 0x0393, 0x005e, 0x03a9, 0x03a0, 0x03a8,
@@ -176,16 +185,32 @@ const PORTUGUESE_SINGLE_SHIFT: number[] = [
   /* 0x70 */    -1,    -1,    -1,    -1,    -1, 0x00fa,    -1,    -1,
   /* 0x78 */    -1,    -1,    -1, 0x00e3, 0x00f5,    -1,    -1, 0x00e2
 ];
+}
 
 /**
  * Locking shift table for national language id (TS 23.038 §6.2.1.2.4 / Annex A.3):
  * 0 → GSM7_DEFAULT, 1 Turkish, 3 Portuguese; returns undefined for ids without a locking shift
  * table (e.g. 2 Spanish has none) and for unsupported ids.
  */
+/**
+ * National tables are built on first use: most devices never see a national-language SMS, and an
+ * array literal at module level costs heap on every device (one slot per entry on XS).
+ */
+const built: { [key: string]: number[] } = {};
+
+function cached(key: string, make: () => number[]): number[] {
+  let t = built[key];
+  if (t === undefined) {
+    t = make();
+    built[key] = t;
+  }
+  return t;
+}
+
 export function lockingShiftTable(id: number): number[] | undefined {
   if (id === 0) return GSM7_DEFAULT;
-  if (id === 1) return TURKISH_LOCKING;
-  if (id === 3) return PORTUGUESE_LOCKING;
+  if (id === 1) return cached("L1", turkishLocking);
+  if (id === 3) return cached("L3", portugueseLocking);
   return undefined;
 }
 
@@ -195,9 +220,9 @@ export function lockingShiftTable(id: number): number[] | undefined {
  */
 export function singleShiftTable(id: number): number[] | undefined {
   if (id === 0) return GSM7_DEFAULT_EXT;
-  if (id === 1) return TURKISH_SINGLE_SHIFT;
-  if (id === 2) return SPANISH_SINGLE_SHIFT;
-  if (id === 3) return PORTUGUESE_SINGLE_SHIFT;
+  if (id === 1) return cached("S1", turkishSingleShift);
+  if (id === 2) return cached("S2", spanishSingleShift);
+  if (id === 3) return cached("S3", portugueseSingleShift);
   return undefined;
 }
 
