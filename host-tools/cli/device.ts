@@ -1,4 +1,5 @@
 /** `simcmd device`: a simulated device running the firmware agent on the mock network. */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { MODEM_FAMILIES } from "../../firmware/modems/index.js";
 import type { ModemFamily } from "../../firmware/modems/capabilities.js";
@@ -24,6 +25,8 @@ Options:
                         (default: none, plain UDP); replies go to 100.64.0.1:<port> and to 2936 / 000
   --apn APN             APN of the modem's PDP context (default ${DEFAULT_APN}; only with --modem)
   --storage FILE        persistent storage (executed ids, config) as JSON (default: memory only)
+  --config FILE         settings as a JSON object with any of: sim, cloud, runtime, port, modem, apn,
+                        storage, account_sid, auth_token (flags given on the command line win)
   --account-sid AC…     account (default $SIMCMD_ACCOUNT_SID, else the mock's development account)
   --auth-token T        token (default $SIMCMD_AUTH_TOKEN, else the development token)
   --json                print {"sim", "runtime", "device_port", "device_ip"} once attached
@@ -33,11 +36,44 @@ Stops on SIGINT/SIGTERM, detaching the SIM. With --modem it waits up to ${DEFAUL
 to come up (init, registration, PDP context, UDP listener, SMS) and logs the agent's errors on stderr.
 `;
 
+/** Settings a --config file may hold, and the flag each stands for. */
+const CONFIG_KEYS: Record<string, string> = {
+  sim: "sim",
+  cloud: "cloud",
+  runtime: "runtime",
+  port: "port",
+  modem: "modem",
+  apn: "apn",
+  storage: "storage",
+  account_sid: "account-sid",
+  auth_token: "auth-token",
+};
+
+/** Reads a --config file into flag values; every problem is a UsageError naming the file and key. */
+function loadConfig(file: string): Record<string, string> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`--config ${file}: ${(e as Error).message}`);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new UsageError(`--config ${file}: must hold a JSON object`);
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const flag = CONFIG_KEYS[key];
+    if (flag === undefined) throw new UsageError(`--config ${file}: unknown key '${key}' (known: ${Object.keys(CONFIG_KEYS).join(", ")})`);
+    if (typeof value !== "string" && typeof value !== "number") throw new UsageError(`--config ${file}: '${key}' must be a string or a number`);
+    out[flag] = String(value);
+  }
+  return out;
+}
+
 export async function runDevice(args: string[], io: CliIo, defaults: { accountSid: string; authToken: string }): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       sim: { type: "string" },
+      config: { type: "string" },
       cloud: { type: "string" },
       runtime: { type: "string" },
       port: { type: "string" },
@@ -51,6 +87,11 @@ export async function runDevice(args: string[], io: CliIo, defaults: { accountSi
     },
   });
   if (values.help) return io.out(HELP), 0;
+  if (values.config !== undefined) {
+    const fromFile = loadConfig(values.config);
+    const v = values as Record<string, string | boolean | undefined>;
+    for (const [flag, value] of Object.entries(fromFile)) if (v[flag] === undefined) v[flag] = value;
+  }
   if (values.sim === undefined) throw new UsageError("--sim is required");
   if (values.cloud === undefined) throw new UsageError("--cloud is required");
   const runtime = values.runtime ?? "xs";

@@ -140,6 +140,9 @@ async function cloudCall<T>(o: DeviceOptions, action: string, body: object): Pro
       authorization: "Basic " + Buffer.from(`${o.cloud.accountSid}:${o.cloud.authToken}`).toString("base64"),
     },
     body: JSON.stringify(body),
+  }).catch((e: unknown) => {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`cannot reach the mock cloud at ${o.cloud.url} to ${action} SIM '${o.sim}': ${cause?.code ?? cause?.message ?? (e as Error).message}`);
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`mock cloud ${action} of SIM '${o.sim}' failed: ${res.status} ${text}`);

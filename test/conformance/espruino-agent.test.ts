@@ -38,6 +38,7 @@ function storage(files: Record<string, string>) {
     read: (n: string) => files[n],
     write: (n: string, d: string) => ((files[n] = d), true),
     erase: (n: string) => void delete files[n],
+    readJSON: (n: string) => (files[n] === undefined ? undefined : JSON.parse(files[n] as string)),
   };
 }
 
@@ -56,7 +57,7 @@ function load(files: Record<string, string>) {
   });
   vm.runInContext(BANNED_GLOBALS.map((g) => `delete globalThis.${g};`).join("\n"), context);
   vm.runInContext(fs.readFileSync(builtFile("dist/firmware/espruino/agent.js"), "utf8"), context);
-  return (context as { simcmdAgent: { start(c: object): { stop(): void } } }).simcmdAgent;
+  return (context as { simcmdAgent: { start(c?: object): { stop(): void } } }).simcmdAgent;
 }
 
 test("answers IP Commands over UDP, text beyond Latin-1 included, and remembers ids in Storage", async () => {
@@ -85,4 +86,24 @@ test("answers IP Commands over UDP, text beyond Latin-1 included, and remembers 
   // A restart (new script, same Storage): the id is answered from the record, not run again.
   expect(await run(["3 config set apn y", "4 config get apn"])).toEqual(["3 ok x", "4 ok x"]);
   mo.close();
+});
+
+test("settings not given to start() come from simcmd.json in Storage", async () => {
+  const devicePort = await freePort();
+  const mo = dgram.createSocket("udp4");
+  await new Promise<void>((r) => mo.bind(0, "127.0.0.1", r));
+  const files: Record<string, string> = {
+    "simcmd.json": JSON.stringify({ devicePort, mo: { host: "127.0.0.1", port: mo.address().port }, version: "9.9.9", modem: "bg96" }),
+  };
+  const agent = load(files).start();
+  const dev = dgram.createSocket("udp4");
+  try {
+    const reply = once(mo, "message");
+    dev.send(Buffer.from("i info"), devicePort, "127.0.0.1");
+    expect(((await reply)[0] as Buffer).toString()).toMatch(/^i ok simcmd 9\.9\.9 runtime=espruino uptime=\d+s modem=bg96$/);
+  } finally {
+    dev.close();
+    agent.stop();
+    mo.close();
+  }
 });

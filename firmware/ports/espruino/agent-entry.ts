@@ -6,6 +6,9 @@
  *
  *   var agent = simcmdAgent.start({ devicePort: 6969, mo: { host: "100.64.0.1", port: 6969 } });
  *   agent.stop();
+ *
+ * Settings not given to start() come from the JSON file `simcmd.json` in Storage, when present
+ * (the same keys: devicePort, mo, version, modem, maxIds).
  */
 import { Agent } from "../../agent/agent.js";
 import type { KeyValueStore } from "../../hal/storage.js";
@@ -22,6 +25,8 @@ interface Dgram {
 }
 interface Storage {
   read(name: string): string | undefined;
+  /** Espruino: the parsed JSON file, or undefined when it is missing and `noExceptions` is true. */
+  readJSON(name: string, noExceptions: boolean): unknown;
   write(name: string, data: string): boolean;
   erase(name: string): void;
 }
@@ -69,7 +74,22 @@ function fromBytes(b: number[]): string {
   return s;
 }
 
-export function start(config: AgentConfig): { stop: () => void } {
+/** start()'s settings over those of `simcmd.json` in Storage. */
+function settings(given: AgentConfig | undefined, st: Storage): AgentConfig {
+  const stored = st.readJSON("simcmd.json", true);
+  const out: AgentConfig = {};
+  const file = typeof stored === "object" && stored !== null ? (stored as AgentConfig) : {};
+  const g = given !== undefined ? given : {};
+  out.devicePort = g.devicePort !== undefined ? g.devicePort : file.devicePort;
+  out.mo = g.mo !== undefined ? g.mo : file.mo;
+  out.version = g.version !== undefined ? g.version : file.version;
+  out.modem = g.modem !== undefined ? g.modem : file.modem;
+  out.maxIds = g.maxIds !== undefined ? g.maxIds : file.maxIds;
+  return out;
+}
+
+export function start(given?: AgentConfig): { stop: () => void } {
+  const config = settings(given, require("Storage"));
   const port = config.devicePort !== undefined ? config.devicePort : 6969;
   const mo = config.mo !== undefined ? config.mo : { host: "100.64.0.1", port: 6969 };
   const agent = new Agent({
