@@ -16,3 +16,4 @@ export { run as runCli } from "./cli/main.js";
 export { startCloud, DEV_ACCOUNT_SID, DEV_AUTH_TOKEN, type CloudOptions, type CloudHandle } from "./cloud/index.js";
 export { twilioClient, type TwilioClientOptions } from "./cloud/twilio-client.js";
 export { validateSignature, validateKoreSignature, twilioSignature, koreSignature } from "./cloud/signature.js";
+export { startBridge, type BridgeOptions, type BridgeHandle } from "./bridge/index.js";

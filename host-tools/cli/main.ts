@@ -16,10 +16,11 @@ Commands:
   device              a simulated device: the firmware agent (XS or Node) on the mock network
   cloud               the mock cloud alone (Super SIM, Wireless, 2010 APIs and the simulated network)
   modem               a virtual modem (bg96, sim7080, sara-r4) on a new pseudo-terminal, attached to the mock cloud
-  bridge, flash, provision, hil   (not yet available)
+  bridge              the bridge: platform webhooks ⇄ MQTT, with a durable outbox
+  flash, provision, hil   (not yet available)
 `;
 
-const PLANNED = ["bridge", "flash", "provision", "hil"];
+const PLANNED = ["flash", "provision", "hil"];
 
 export function processIo(): CliIo {
   return {
@@ -49,6 +50,10 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     if (command === "cloud") {
       const { runCloud } = await import("./cloud.js");
       return await runCloud(rest, io);
+    }
+    if (command === "bridge") {
+      const { runBridge } = await import("./bridge.js");
+      return await runBridge(rest, io);
     }
     if (command === "device") {
       const { runDevice } = await import("./device.js");

@@ -1,0 +1,151 @@
+// npm run bench:bridge — uplink webhooks → MQTT through the bridge (durable SQLite outbox, signature check,
+// dedupe, QoS 1 with PUBACK) against the real Mosquitto on 127.0.0.1:1883: events per second and p50/p99
+// latency from the HTTP request to the subscriber's receipt; beside, in the same run, a raw mqtt.js QoS 1
+// publish loop to the same broker with the same number in flight (the ceiling); prints the ratio (target ≥ 30%).
+// The bridge runs in its own process (as in production); the load (autocannon) and the subscriber run here.
+// Not a test: it prints numbers. Bounded by time.
+//
+//   BENCH_SECONDS      measuring time per target (default 5)
+//   BENCH_CONCURRENCY  webhooks / publishes in flight (default 32)
+//   BENCH_MQTT         broker URL (default mqtt://127.0.0.1:1883)
+//   BENCH_MIN_RATIO    when set (e.g. 0.3), exit 1 if the ratio is below it
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import autocannon from "autocannon";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { URLSearchParams } from "node:url";
+import mqtt from "mqtt";
+import { twilioSignature } from "../dist/host-tools/cloud/signature.js";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const BROKER = process.env.BENCH_MQTT ?? "mqtt://127.0.0.1:1883";
+const MIN_RATIO = process.env.BENCH_MIN_RATIO === undefined ? null : Number(process.env.BENCH_MIN_RATIO);
+const ACCOUNT = "AC" + "7".repeat(32);
+const TOKEN = "b".repeat(32);
+const run = `${process.pid}-${Date.now().toString(36)}`;
+
+function pct(xs, p) {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+/** A subscriber that resolves `sent` timestamps to latencies by key. */
+async function subscriber(filter, keyOf) {
+  const c = await mqtt.connectAsync(BROKER, { clientId: `bench-sub-${run}-${Math.random().toString(16).slice(2)}`, clean: true });
+  const sent = new Map();
+  const lat = [];
+  let received = 0;
+  c.on("message", (topic, payload) => {
+    const t0 = sent.get(keyOf(topic, payload));
+    if (t0 !== undefined) {
+      lat.push(performance.now() - t0);
+      received++;
+    }
+  });
+  await c.subscribeAsync(filter, { qos: 1 });
+  return { sent, lat, get received() { return received; }, close: () => c.endAsync() };
+}
+
+/** Runs `one(i)` with CONCURRENCY in flight for SECONDS; then waits (bounded) for receipts. */
+async function drive(sub, one) {
+  let i = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  const start = performance.now();
+  const worker = async () => {
+    while (performance.now() < deadline) await one(i++);
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const sentCount = i;
+  const until = performance.now() + 10_000;
+  while (sub.received < sentCount && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+  const elapsed = (performance.now() - start) / 1000;
+  return { sent: sentCount, received: sub.received, rate: sub.received / elapsed, p50: pct(sub.lat, 50), p99: pct(sub.lat, 99) };
+}
+
+async function ceiling() {
+  const topic = `simcmdbench/${run}/raw`;
+  const sub = await subscriber(topic, (_t, p) => p.toString());
+  const pub = await mqtt.connectAsync(BROKER, { clientId: `bench-raw-${run}`, clean: true });
+  const r = await drive(sub, async (i) => {
+    const key = `raw-${i}`;
+    sub.sent.set(key, performance.now());
+    await pub.publishAsync(topic, key, { qos: 1 });
+  });
+  await pub.endAsync();
+  await sub.close();
+  return r;
+}
+
+/** Starts the bridge in a child process; resolves {url, stop()}. */
+function bridgeProcess(prefix, data) {
+  const code = `import { startBridge } from ${JSON.stringify(new URL("../dist/host-tools/bridge/index.js", import.meta.url).href)};
+    const b = await startBridge({ port: 0, mqtt: ${JSON.stringify(BROKER)}, prefix: ${JSON.stringify(prefix)}, data: ${JSON.stringify(data)},
+      instance: ${JSON.stringify("bench-" + run)}, twilio: { accountSid: ${JSON.stringify(ACCOUNT)}, authToken: ${JSON.stringify(TOKEN)} } });
+    process.stdout.write(JSON.stringify({ url: b.url }) + "\\n");
+    process.stdin.on("end", async () => { await b.close(); process.exit(0); });
+    process.stdin.resume();`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], { stdio: ["pipe", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    child.on("exit", (c) => reject(new Error(`bridge process exited ${c}`)));
+    child.stdout.on("data", (d) => {
+      buf += d;
+      if (buf.includes("\n")) resolve({ url: JSON.parse(buf).url, stop: () => new Promise((r) => { child.removeAllListeners("exit"); child.on("exit", r); child.stdin.end(); }) });
+    });
+  });
+}
+
+async function bridged() {
+  const data = mkdtempSync(join(tmpdir(), "simcmd-bench-bridge-"));
+  const prefix = `simcmdbench/${run}`;
+  const bridge = await bridgeProcess(prefix, data);
+  const sub = await subscriber(`${prefix}/devices/+/up`, (_t, p) => JSON.parse(p.toString()).platform_ref);
+  const url = `${bridge.url}/webhooks/twilio/ip-commands`;
+  let i = 0;
+  let non2xx = 0;
+  const start = performance.now();
+  try {
+    const res = await new Promise((resolve, reject) => {
+      const inst = autocannon({
+        url, connections: CONCURRENCY, pipelining: 1, duration: SECONDS,
+        requests: [{
+          method: "POST",
+          setupRequest: (req) => {
+            const sid = "HG" + (i++).toString(16).padStart(32, "0");
+            const p = {
+              AccountSid: ACCOUNT, CommandSid: sid, SimSid: "HS" + "e".repeat(32), SimUniqueName: "bench-dev", PayloadType: "binary",
+              Payload: "aGVsbG8=", Direction: "from_sim", Status: "received",
+            };
+            sub.sent.set(sid, performance.now());
+            return { ...req, headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilioSignature(TOKEN, url, p) }, body: new URLSearchParams(p).toString() };
+          },
+        }],
+      }, (err, r) => (err ? reject(err) : resolve(r)));
+      inst.on("response", (_c, status) => { if (status !== 204) non2xx++; });
+    });
+    const sent = res.requests.total - non2xx;
+    const until = performance.now() + 10_000;
+    while (sub.received < sent && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const elapsed = (performance.now() - start) / 1000;
+    if (non2xx > 0) console.log(`  (${non2xx} webhooks not answered 204)`);
+    return { sent, received: sub.received, rate: sub.received / elapsed, p50: pct(sub.lat, 50), p99: pct(sub.lat, 99) };
+  } finally {
+    await sub.close();
+    await bridge.stop();
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+const fmt = (r) => `${r.rate.toFixed(0).padStart(7)} events/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.received}/${r.sent} received)`;
+console.log(`bench:bridge — ${BROKER}, ${CONCURRENCY} in flight, ${SECONDS} s each`);
+const raw = await ceiling();
+console.log(`raw mqtt.js QoS 1 publish     ${fmt(raw)}`);
+const br = await bridged();
+console.log(`webhook → bridge → MQTT       ${fmt(br)}`);
+const ratio = br.rate / raw.rate;
+console.log(`ratio ${(ratio * 100).toFixed(1)}% of the raw QoS 1 ceiling (target ≥ 30%)`);
+if (MIN_RATIO !== null && ratio < MIN_RATIO) process.exit(1);
+process.exit(0);

@@ -1,0 +1,246 @@
+/**
+ * Bridge configuration: library options (DESIGN.md §3 `startBridge`), and the CLI's merge of a YAML/JSON file,
+ * SIMCMD_BRIDGE_* environment variables and flags (later wins), all validated against options.ts with clear errors.
+ */
+import { hostname } from "node:os";
+import { readFileSync } from "node:fs";
+import YAML from "yaml";
+import type { BridgeClock } from "./clock.js";
+import { OPTION_SPECS, envOf, flagOf, type OptionSpec } from "./options.js";
+
+export interface TwilioOptions {
+  baseUrl?: string;
+  accountSid?: string;
+  authToken?: string;
+  koreSecret?: string;
+}
+
+export interface HuaweiOptions {
+  baseUrl?: string;
+  appId?: string;
+  secret?: string;
+  serviceId?: string;
+}
+
+/** `startBridge(options)`: every field optional; see options.ts for meaning, default and unit. */
+export interface BridgeOptions {
+  port?: number;
+  host?: string;
+  publicUrl?: string;
+  data?: string;
+  durability?: "normal" | "full";
+  prefix?: string;
+  instance?: string;
+  mqtt?: string;
+  mqttUsername?: string;
+  mqttPassword?: string;
+  mqttCa?: string;
+  mqttCert?: string;
+  mqttKey?: string;
+  mqttInsecure?: boolean;
+  mqttVersion?: "4" | "5" | 4 | 5;
+  sessionExpiry?: number;
+  keepalive?: number;
+  shared?: "auto" | "on" | "off";
+  shareGroup?: string;
+  brokerPort?: number;
+  brokerHost?: string;
+  signature?: "auto" | "twilio" | "kore" | "off";
+  twilio?: TwilioOptions;
+  messagingFrom?: string;
+  huawei?: HuaweiOptions;
+  redis?: string;
+  dedupeTtl?: number;
+  noCommunication?: number;
+  maxRequestBytes?: number;
+  platformTimeout?: number;
+  retryBase?: number;
+  retryMax?: number;
+  messagingRetry?: number;
+  inflight?: number;
+  /** Injected clock (tests): time for events, retries, expiry and no_communication. */
+  clock?: BridgeClock;
+  /** Log lines (default: none). */
+  log?: (line: string) => void;
+}
+
+export interface BridgeConfig {
+  port: number;
+  host: string;
+  publicUrl: string | null;
+  data: string;
+  durability: "normal" | "full";
+  prefix: string;
+  instance: string;
+  mqtt: string | null;
+  mqttUsername?: string;
+  mqttPassword?: string;
+  mqttCa?: string;
+  mqttCert?: string;
+  mqttKey?: string;
+  mqttInsecure: boolean;
+  mqttVersion: 4 | 5;
+  sessionExpiry: number;
+  keepalive: number;
+  shared: "auto" | "on" | "off";
+  shareGroup: string;
+  brokerPort: number;
+  brokerHost: string;
+  signature: "auto" | "twilio" | "kore" | "off";
+  twilio: { baseUrl?: string; accountSid: string; authToken: string; koreSecret: string };
+  messagingFrom?: string;
+  huawei: { baseUrl?: string; appId: string; secret: string; serviceId: string };
+  redis?: string;
+  dedupeTtl: number;
+  noCommunication: number;
+  maxRequestBytes: number;
+  platformTimeout: number;
+  retryBase: number;
+  retryMax: number;
+  messagingRetry: number;
+  inflight: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function getPath(o: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = o;
+  for (const k of path.split(".")) {
+    if (typeof cur !== "object" || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+function setPath(o: Record<string, unknown>, path: string, v: unknown): void {
+  const ks = path.split(".");
+  let cur = o;
+  for (const k of ks.slice(0, -1)) {
+    if (typeof cur[k] !== "object" || cur[k] === null) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[ks[ks.length - 1] as string] = v;
+}
+
+/** Checks one value (from any source) against its spec; strings from flags/env are converted. */
+function coerce(s: OptionSpec, v: unknown, where: string): unknown {
+  const bad = (what: string): never => {
+    throw new ConfigError(`${where}: ${what}`);
+  };
+  switch (s.type) {
+    case "int": {
+      const n = typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+      if (typeof n !== "number" || !Number.isInteger(n)) return bad(`must be an integer${s.unit ? " (" + s.unit + ")" : ""}, got ${JSON.stringify(v)}`);
+      if ((s.min !== undefined && n < s.min) || (s.max !== undefined && n > s.max)) return bad(`must be from ${s.min ?? "-∞"} to ${s.max ?? "∞"}, got ${n}`);
+      return n;
+    }
+    case "bool":
+      if (typeof v === "boolean") return v;
+      if (v === "true" || v === "1" || v === "yes") return true;
+      if (v === "false" || v === "0" || v === "no") return false;
+      return bad(`must be true or false, got ${JSON.stringify(v)}`);
+    case "enum": {
+      const t = typeof v === "number" ? String(v) : v;
+      if (typeof t !== "string" || !(s.values ?? []).includes(t)) return bad(`must be one of ${(s.values ?? []).join(", ")}, got ${JSON.stringify(v)}`);
+      return t;
+    }
+    case "url": {
+      if (typeof v !== "string" || v === "") return bad("must be a URL");
+      try {
+        new URL(v);
+      } catch {
+        return bad(`is not a valid URL: ${v}`);
+      }
+      return v.replace(/\/+$/, "");
+    }
+    default:
+      if (typeof v !== "string" || v === "") return bad(`must be a non-empty string, got ${JSON.stringify(v)}`);
+      return v;
+  }
+}
+
+const KNOWN_OBJECTS = new Set(["twilio", "huawei"]);
+
+/** Rejects unknown keys in a config file / options object (typos must not pass silently). */
+function checkKeys(o: Record<string, unknown>, where: string, extra: string[] = []): void {
+  const known = new Set([...OPTION_SPECS.map((s) => s.path), ...extra]);
+  for (const [k, v] of Object.entries(o)) {
+    if (KNOWN_OBJECTS.has(k) && typeof v === "object" && v !== null) {
+      for (const k2 of Object.keys(v)) if (!known.has(`${k}.${k2}`)) throw new ConfigError(`${where}: unknown option ${k}.${k2}`);
+    } else if (!known.has(k)) throw new ConfigError(`${where}: unknown option ${k}`);
+  }
+}
+
+/** Validates library options and fills the defaults. */
+export function normalize(o: BridgeOptions): BridgeConfig {
+  const raw = o as unknown as Record<string, unknown>;
+  checkKeys(raw, "startBridge options", ["clock", "log"]);
+  const out: Record<string, unknown> = {};
+  for (const s of OPTION_SPECS) {
+    const v = getPath(raw, s.path);
+    const val = v === undefined || v === null ? s.default : coerce(s, v, `option ${s.path}`);
+    if (val !== undefined) setPath(out, s.path, val);
+  }
+  const c = out as unknown as BridgeConfig & { mqttVersion: string | number };
+  c.mqttVersion = Number(c.mqttVersion) === 4 ? 4 : 5;
+  c.instance ??= hostname().replace(/[^A-Za-z0-9_.-]/g, "-") || "bridge";
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(c.instance)) throw new ConfigError(`option instance: letters, digits, _ . - only (1..64), got ${JSON.stringify(c.instance)}`);
+  if (/[#+]/.test(c.prefix) || c.prefix.startsWith("/") || c.prefix.endsWith("/")) throw new ConfigError("option prefix: no wildcards (+ #) and no leading/trailing slash");
+  if (/[#+/]/.test(c.shareGroup)) throw new ConfigError("option shareGroup: no wildcards or slashes");
+  c.mqtt ??= null;
+  c.publicUrl ??= null;
+  const tw = (c.twilio ?? {}) as Partial<BridgeConfig["twilio"]>;
+  if (tw.accountSid !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(tw.accountSid)) throw new ConfigError("option twilio.accountSid: AC followed by 32 hex digits");
+  c.twilio = { ...tw, accountSid: tw.accountSid ?? "", authToken: tw.authToken ?? "", koreSecret: tw.koreSecret ?? tw.authToken ?? "" };
+  if (c.signature !== "off" && c.twilio.authToken === "" && c.twilio.koreSecret === "")
+    throw new ConfigError("twilio.authToken is required to check webhook signatures (or set signature: off, testing only)");
+  const hw = (c.huawei ?? {}) as Partial<BridgeConfig["huawei"]>;
+  c.huawei = {
+    baseUrl: hw.baseUrl ?? (c.twilio.baseUrl ? `${c.twilio.baseUrl}/huawei` : undefined),
+    appId: hw.appId ?? c.twilio.accountSid,
+    secret: hw.secret ?? c.twilio.authToken,
+    serviceId: hw.serviceId ?? "simcmd",
+  };
+  if (c.messagingFrom !== undefined && !/^(\+[1-9]\d{1,14}|MG[0-9a-f]{32}|[A-Za-z0-9 ]{1,11})$/.test(c.messagingFrom))
+    throw new ConfigError("option messagingFrom: an E.164 number, an alphanumeric sender ID or a Messaging Service SID (MG…)");
+  return c;
+}
+
+/** Reads a YAML or JSON config file (YAML is a superset of JSON) into an options object. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${file}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== "object" || Array.isArray(doc)) throw new ConfigError(`config file ${file}: must be a mapping of option names to values`);
+  const o = doc as Record<string, unknown>;
+  checkKeys(o, `config file ${file}`);
+  for (const s of OPTION_SPECS) {
+    const v = getPath(o, s.path);
+    if (v !== undefined && v !== null) setPath(o, s.path, coerce(s, v, `config file ${file}: ${s.path}`));
+  }
+  return o;
+}
+
+/** file < env < flags. `flags` maps flag names without dashes (as parseArgs gives them) to strings/booleans. */
+export function mergeSources(file: Record<string, unknown>, env: NodeJS.ProcessEnv, flags: Record<string, string | boolean | undefined>): BridgeOptions {
+  const out: Record<string, unknown> = structuredClone(file);
+  for (const s of OPTION_SPECS) {
+    const e = env[envOf(s.path)];
+    if (e !== undefined && e !== "") setPath(out, s.path, coerce(s, e, `environment ${envOf(s.path)}`));
+    const f = flags[flagOf(s.path).slice(2)];
+    if (f !== undefined) setPath(out, s.path, coerce(s, f, `flag ${flagOf(s.path)}`));
+  }
+  return out as BridgeOptions;
+}

@@ -1,0 +1,120 @@
+/**
+ * Validation of a downlink request (DESIGN.md §5): `{id?, command? | payload?, payload_type?, transport?,
+ * device_port?, expires_at?}`. Strict: unknown fields and wrong types are rejected with a reason (the
+ * silent-ignore of TTS #1771 is the counter-example). Size checks that depend on the device's platform are
+ * in sizeProblem(), applied once the device is resolved.
+ */
+import { randomBytes } from "node:crypto";
+import { encodeSubmit } from "../pdu/index.js";
+
+export interface DownRequest {
+  id: string;
+  command?: string | { serviceId: string; method: string; paras: Record<string, unknown> };
+  payload?: string;
+  payload_type?: "text" | "binary";
+  transport?: "ip" | "sms" | "nbiot";
+  device_port?: number;
+  expires_at?: string | number;
+}
+
+export class Rejection extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const FIELDS = ["id", "command", "payload", "payload_type", "transport", "device_port", "expires_at"];
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export function newId(): string {
+  return randomBytes(5).toString("hex");
+}
+
+/** The caller's id, when it can be read from a request that is otherwise rejected. */
+export function peekId(body: unknown): string | null {
+  if (typeof body !== "object" || body === null) return null;
+  const id = (body as Record<string, unknown>).id;
+  return typeof id === "string" || typeof id === "number" ? String(id) : null;
+}
+
+/** Parses and validates; throws Rejection. Returns the request (id filled in) and its expiry in ms (or null). */
+export function parseRequest(raw: Buffer, maxBytes: number): { req: DownRequest; expires: number | null } {
+  if (raw.length > maxBytes) throw new Rejection("oversized", `request is ${raw.length} bytes; the limit is ${maxBytes} bytes`);
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString("utf8"));
+  } catch (e) {
+    throw new Rejection("bad_json", `not JSON: ${(e as Error).message}`);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new Rejection("bad_request", "the request must be a JSON object");
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).filter((k) => !FIELDS.includes(k));
+  if (unknown.length > 0) throw new Rejection("bad_request", `unknown field(s) ${unknown.join(", ")}; allowed: ${FIELDS.join(", ")}`);
+  const req: DownRequest = { id: "" };
+  if (b.id !== undefined) {
+    const id = typeof b.id === "number" && Number.isInteger(b.id) ? String(b.id) : b.id;
+    if (typeof id !== "string" || !/^[A-Za-z0-9_.:-]{1,64}$/.test(id)) throw new Rejection("bad_request", "id must be 1 to 64 characters of A-Z a-z 0-9 _ . : -");
+    req.id = id;
+  }
+  if ((b.command === undefined) === (b.payload === undefined)) throw new Rejection("bad_request", "give exactly one of command or payload");
+  if (b.command !== undefined) {
+    if (typeof b.command === "string") {
+      if (b.command.trim() === "") throw new Rejection("bad_request", "command must not be empty");
+      req.command = b.command;
+    } else if (typeof b.command === "object" && b.command !== null && !Array.isArray(b.command)) {
+      const c = b.command as Record<string, unknown>;
+      const serviceId = c.serviceId ?? c.service_id;
+      if (typeof serviceId !== "string" || typeof c.method !== "string" || (c.paras !== undefined && (typeof c.paras !== "object" || c.paras === null || Array.isArray(c.paras))))
+        throw new Rejection("bad_request", "an object command is {serviceId, method, paras} (Huawei)");
+      req.command = { serviceId, method: c.method, paras: (c.paras ?? {}) as Record<string, unknown> };
+    } else throw new Rejection("bad_request", "command must be a string (or a Huawei {serviceId, method, paras} object)");
+  }
+  if (b.payload_type !== undefined) {
+    if (b.payload_type !== "text" && b.payload_type !== "binary") throw new Rejection("bad_request", "payload_type must be text or binary");
+    req.payload_type = b.payload_type;
+  }
+  if (b.payload !== undefined) {
+    if (typeof b.payload !== "string" || b.payload === "") throw new Rejection("bad_request", "payload must be a non-empty string");
+    if (req.payload_type === "binary" && !BASE64.test(b.payload)) throw new Rejection("bad_request", "a binary payload must be base64");
+    req.payload = b.payload;
+  } else if (req.payload_type === "binary") throw new Rejection("bad_request", "payload_type binary needs payload (base64), not command");
+  if (b.transport !== undefined) {
+    if (b.transport !== "ip" && b.transport !== "sms" && b.transport !== "nbiot") throw new Rejection("wrong_transport", "transport must be ip, sms or nbiot");
+    req.transport = b.transport;
+  }
+  if (b.device_port !== undefined) {
+    if (typeof b.device_port !== "number" || !Number.isInteger(b.device_port) || b.device_port < 1 || b.device_port > 65535)
+      throw new Rejection("bad_request", "device_port must be an integer from 1 to 65535");
+    req.device_port = b.device_port;
+  }
+  let expires: number | null = null;
+  if (b.expires_at !== undefined) {
+    const t = typeof b.expires_at === "number" ? b.expires_at : typeof b.expires_at === "string" ? Date.parse(b.expires_at) : NaN;
+    if (!Number.isFinite(t)) throw new Rejection("bad_request", "expires_at must be an ISO 8601 date-time or epoch milliseconds");
+    req.expires_at = b.expires_at as string | number;
+    expires = t;
+  }
+  if (req.id === "") req.id = newId();
+  return { req, expires };
+}
+
+function fitsOneSms(text: string): boolean {
+  try {
+    return encodeSubmit({ to: "000", text, includeSmsc: false, maxParts: 1 }).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Why `payload` cannot go over `transport` on `platform` (null when it fits). */
+export function sizeProblem(platform: string, transport: string, payload: string, type: "text" | "binary"): string | null {
+  const bytes = type === "binary" ? Buffer.from(payload, "base64").length : Buffer.byteLength(payload, "utf8");
+  if (transport === "ip") return bytes > 1300 ? `payload is ${bytes} bytes; an IP Command carries at most 1300` : null;
+  if (platform === "twilio-messaging") return [...payload].length > 1600 ? "a Messaging SMS body is at most 1600 characters" : null;
+  if (platform === "huawei") return bytes > 1024 ? `command is ${bytes} bytes; at most 1024 for NB-IoT` : null;
+  if (type === "binary") return bytes > 140 ? `payload is ${bytes} bytes; a binary SMS carries at most 140` : null;
+  return fitsOneSms(payload) ? null : "payload does not fit one SMS (160 GSM 7-bit characters or 70 UCS2 characters, id included)";
+}

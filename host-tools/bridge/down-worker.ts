@@ -1,0 +1,207 @@
+/**
+ * The downlink worker: takes stored requests (`accepted`, or `retry` once due), resolves the device's platform,
+ * checks transport and size, calls the platform and publishes `down/queued` — or `rejected` / `failed` /
+ * `expired` with a reason. Requests run independently (up to `CONCURRENCY` at once), so a bad one never
+ * holds up the ones behind it. 5xx / timeouts are retried with exponential backoff (`retryBase`, ×2, ±20%,
+ * ≤ 60 s, `retryMax` times); Messaging SMS sends get one retry after `messagingRetry` ms; 4xx is final.
+ */
+import { createHmac } from "node:crypto";
+import type { BridgeClock } from "./clock.js";
+import { Rejection, sizeProblem, type DownRequest } from "./down-request.js";
+import type { Engine } from "./engine.js";
+import { PlatformError, type Platforms, type Target } from "./platforms.js";
+import type { DownlinkRow } from "./store.js";
+
+const CONCURRENCY = 32;
+const DEFAULT_DEVICE_PORT = 6969;
+
+const TRANSPORTS: Record<string, string[]> = {
+  "twilio-supersim": ["ip", "sms"],
+  "twilio-wireless": ["sms"],
+  "twilio-messaging": ["sms"],
+  huawei: ["nbiot"],
+};
+
+const ROUTE: Record<string, string> = {
+  "twilio-supersim:ip": "twilio/ip-commands",
+  "twilio-supersim:sms": "twilio/sms-commands",
+  "twilio-wireless:sms": "twilio/commands",
+  "twilio-messaging:sms": "twilio/messages",
+  "huawei:nbiot": "huawei/cmd",
+};
+
+/** The token the bridge adds to its Huawei callback URL (Huawei does not sign notifications). */
+export function huaweiToken(secret: string): string {
+  return createHmac("sha256", secret).update("simcmd-bridge huawei callback").digest("hex").slice(0, 24);
+}
+
+export class DownWorker {
+  private readonly running = new Set<number>();
+  private scheduled = false;
+  private timer: unknown = null;
+  private timerAt = Infinity;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly platforms: Platforms,
+    private readonly clock: BridgeClock,
+    private readonly publicUrl: () => string,
+  ) {
+    engine.onDownlinkStored = () => this.kick();
+  }
+
+  kick(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.stopped || !this.engine.store.db.open) return;
+    const now = this.clock.now();
+    const free = CONCURRENCY - this.running.size;
+    if (free > 0) {
+      for (const row of this.engine.store.dueDownlinks(now, CONCURRENCY * 2)) {
+        if (this.running.size >= CONCURRENCY) break;
+        if (this.running.has(row.rowid)) continue;
+        this.running.add(row.rowid);
+        void this.process(row).finally(() => {
+          this.running.delete(row.rowid);
+          this.kick();
+          if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+        });
+      }
+    }
+    this.arm();
+  }
+
+  /** One timer, for the earliest retry. */
+  private arm(): void {
+    const at = this.engine.store.nextRetryAt();
+    if (at === null || at >= this.timerAt) return;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.kick();
+    }, at - this.clock.now());
+  }
+
+  private async target(device: string): Promise<Target | null> {
+    const d = this.engine.store.device(device);
+    if (d?.platform) return { platform: d.platform as Target["platform"], sim_sid: d.sim_sid, address: d.platform === "twilio-messaging" ? "+" + device : d.platform === "huawei" ? device : (d.sim_sid ?? device) };
+    const t = await this.platforms.resolve(device);
+    if (t && t.platform !== "huawei") this.engine.store.touchDevice(device, t.platform, t.sim_sid);
+    return t;
+  }
+
+  private async process(row: DownlinkRow): Promise<void> {
+    const e = this.engine;
+    const now = this.clock.now();
+    const tx = (f: () => void): void => {
+      if (e.store.db.open) e.store.db.transaction(f)();
+    };
+    if (row.expires_ms !== null && now >= row.expires_ms) {
+      tx(() => e.advance(row, "expired", { error: { code: "expired", message: "expires_at passed before the platform accepted the request" } }));
+      return;
+    }
+    const req = JSON.parse(row.request) as DownRequest;
+    let target: Target | null = null;
+    try {
+      target = await this.target(row.device);
+      if (!target) throw new Rejection("unknown_device", `no SIM or device named ${row.device} on the configured platforms`);
+      const transport = req.transport ?? (TRANSPORTS[target.platform]?.[0] as string);
+      if (!(TRANSPORTS[target.platform] ?? []).includes(transport))
+        throw new Rejection("wrong_transport", `${row.device} is a ${target.platform} device: transport ${(TRANSPORTS[target.platform] ?? []).join(" or ")}, not ${transport}`);
+      const type = req.payload_type ?? "text";
+      if (type === "binary" && (target.platform === "twilio-messaging" || (target.platform === "twilio-supersim" && transport === "sms")))
+        throw new Rejection("wrong_transport", `binary payloads cannot go by ${target.platform} ${transport}`);
+      let huawei: { serviceId: string; method: string; paras: Record<string, unknown> } | undefined;
+      let payload = req.payload ?? "";
+      if (req.command !== undefined) {
+        if (typeof req.command === "object") {
+          if (target.platform !== "huawei") throw new Rejection("bad_request", "an object command is for Huawei devices only");
+          huawei = req.command;
+          payload = JSON.stringify(req.command);
+        } else {
+          payload = `${row.id} ${req.command}`;
+          const [method, ...args] = req.command.trim().split(/\s+/);
+          huawei = { serviceId: e.cfg.huawei.serviceId, method: method as string, paras: { id: row.id, args: args.join(" ") } };
+        }
+      } else if (target.platform === "huawei") {
+        huawei = { serviceId: e.cfg.huawei.serviceId, method: "raw", paras: { id: row.id, payload, payload_type: type } };
+      }
+      const tooBig = sizeProblem(target.platform, transport, payload, type);
+      if (tooBig) throw new Rejection("oversized", tooBig);
+      let callbackUrl = `${this.publicUrl()}/webhooks/${ROUTE[`${target.platform}:${transport}`] as string}?dl=${row.rowid}&id=${encodeURIComponent(row.id)}`;
+      if (target.platform === "huawei" && e.cfg.huawei.secret !== "") callbackUrl += `&k=${huaweiToken(e.cfg.huawei.secret)}`;
+      const ref = await this.platforms.send({
+        target, transport: transport as "ip" | "sms" | "nbiot", payload, payloadType: type, devicePort: req.device_port ?? DEFAULT_DEVICE_PORT,
+        callbackUrl, expiresInS: row.expires_ms === null ? null : (row.expires_ms - this.clock.now()) / 1000, ...(huawei ? { huawei } : {}),
+      });
+      tx(() => {
+        const cur = e.store.downlinkByRow(row.rowid) as DownlinkRow;
+        e.store.updateDownlink(row.rowid, { platform: target?.platform ?? null, transport, attempts: row.attempts + 1, platform_ref: cur.platform_ref ?? ref }, this.clock.now());
+        e.advance({ ...cur, platform_ref: cur.platform_ref ?? ref }, "queued", {}, cur.platform_ref ?? ref);
+        e.states.seen(row.device);
+      });
+    } catch (err) {
+      if (!e.store.db.open) return;
+      tx(() => this.failure(row, target, err));
+    }
+  }
+
+  private failure(row: DownlinkRow, target: Target | null, err: unknown): void {
+    const e = this.engine;
+    const cur = e.store.downlinkByRow(row.rowid) as DownlinkRow;
+    if (err instanceof Rejection) {
+      e.metrics.inc("simcmd_bridge_rejects_total", { reason: err.code });
+      e.advance(cur, "rejected", { error: { code: err.code, message: err.message } });
+      return;
+    }
+    if (!(err instanceof PlatformError)) {
+      e.advance(cur, "failed", { error: { code: "bridge", message: (err as Error).message ?? String(err) } });
+      return;
+    }
+    const platform = target?.platform ?? "twilio";
+    e.metrics.inc("simcmd_bridge_platform_errors_total", { platform, class: err.retryable ? "retryable" : "final" });
+    if (platform === "huawei" && err.code === "100418") {
+      e.metrics.inc("simcmd_bridge_rejects_total", { reason: "unknown_device" });
+      e.advance(cur, "rejected", { error: { code: "unknown_device", message: err.message } });
+      return;
+    }
+    const attempts = cur.attempts + 1;
+    const messaging = platform === "twilio-messaging";
+    const canRetry = err.retryable && (messaging ? attempts < 2 : attempts <= e.cfg.retryMax);
+    if (!canRetry) {
+      e.advance(cur, "failed", { error: { code: err.code, status: err.status, message: err.message }, attempts });
+      return;
+    }
+    const base = messaging ? e.cfg.messagingRetry : Math.min(60_000, e.cfg.retryBase * 2 ** (attempts - 1)) * (0.8 + Math.random() * 0.4);
+    e.metrics.inc("simcmd_bridge_retries_total", { platform });
+    e.store.updateDownlink(row.rowid, { status: "retry", attempts, next_ms: Math.round(this.clock.now() + base) }, this.clock.now());
+  }
+
+  /** Resolves when nothing is being processed (bounded). */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.running.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+  }
+}

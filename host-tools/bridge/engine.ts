@@ -1,0 +1,190 @@
+/**
+ * The bridge's core: turns webhook events into outbox rows (uplinks, down/<status>, device state) in one
+ * SQLite transaction each, with dedupe of platform retries (local table, or shared through Redis), and takes
+ * downlink requests from MQTT (stored before the PUBACK).
+ */
+import type { Redis } from "ioredis";
+import { iso, type BridgeClock } from "./clock.js";
+import type { BridgeConfig } from "./config.js";
+import { readUplink } from "./decode.js";
+import { DeviceStates } from "./device-state.js";
+import { Rejection, parseRequest, peekId } from "./down-request.js";
+import type { Metrics } from "./metrics.js";
+import type { Outbox } from "./outbox.js";
+import type { DownlinkRow, Store } from "./store.js";
+import type { BridgeEvent, StatusEvent, UpEvent } from "./uplink.js";
+
+export const RANK: Record<string, number> = {
+  accepted: 0, retry: 0, queued: 1, sent: 2, delivered: 3, succeeded: 4, failed: 4, expired: 4, rejected: 4,
+};
+export const FINAL = new Set(["succeeded", "failed", "expired", "rejected"]);
+
+export type DownStatus = "queued" | "sent" | "delivered" | "succeeded" | "failed" | "expired" | "rejected";
+
+export class Engine {
+  readonly states: DeviceStates;
+  /** Set by the downlink worker: called after a request is stored. */
+  onDownlinkStored: () => void = () => undefined;
+
+  constructor(
+    readonly cfg: BridgeConfig,
+    readonly store: Store,
+    readonly metrics: Metrics,
+    readonly clock: BridgeClock,
+    readonly outbox: Outbox,
+    private readonly redis: Redis | null,
+    private readonly log: (line: string) => void,
+  ) {
+    this.states = new DeviceStates(store, (t, p, r, k) => this.emit(t, p, r, k), cfg.prefix, clock, cfg.noCommunication * 1000);
+  }
+
+  emit(topic: string, payload: object, retain: boolean, kind: string): void {
+    this.store.addOutbox(topic, JSON.stringify(payload), retain, kind, this.clock.now());
+    this.outbox.kick();
+  }
+
+  /** Publishes `down/<status>` for a request (row may be null: a platform event the bridge did not send). */
+  downEvent(device: string, id: string | null, ref: string | null, status: DownStatus, extra: Record<string, unknown> = {}): void {
+    this.emit(`${this.cfg.prefix}/devices/${device}/down/${status}`, { id, platform_ref: ref, status, at: iso(this.clock.now()), ...extra }, false, `down/${status}`);
+  }
+
+  /** Moves a stored downlink to `status` if that is forward; publishes the event. Returns false if it was not forward. */
+  advance(row: DownlinkRow, status: DownStatus, extra: Record<string, unknown> = {}, ref: string | null = row.platform_ref): boolean {
+    if (FINAL.has(row.status) || (RANK[status] ?? 0) <= (RANK[row.status] ?? 0)) return false;
+    this.store.updateDownlink(row.rowid, { status, platform_ref: ref, next_ms: null }, this.clock.now());
+    this.downEvent(row.device, row.id, ref, status, extra);
+    if (status === "failed") {
+      const code = (extra.error as { code?: unknown } | undefined)?.code;
+      this.states.failed(row.device, `delivery of ${row.id} failed${code !== undefined && code !== null ? ` (${String(code)})` : ""}`, code === 83401);
+    } else if (status === "succeeded" || status === "delivered") this.states.succeeded(row.device);
+    return true;
+  }
+
+  /**
+   * Stores one webhook event durably (or recognises it as a platform retry). Resolves once committed.
+   * Throws when it could not be stored (the webhook must then answer 5xx so the platform retries).
+   */
+  async ingest(ev: BridgeEvent, route: string): Promise<"stored" | "duplicate"> {
+    let claimed = false;
+    if (this.redis) {
+      try {
+        const r = await this.redis.set(`simcmd:bridge:dedupe:${ev.key}`, this.cfg.instance, "EX", this.cfg.dedupeTtl, "NX");
+        if (r === null) {
+          this.store.markSeen(ev.key, this.clock.now());
+          this.metrics.inc("simcmd_bridge_duplicates_total", { route, scope: "redis" });
+          return "duplicate";
+        }
+        claimed = true;
+      } catch (e) {
+        this.metrics.inc("simcmd_bridge_platform_errors_total", { platform: "redis", class: "unavailable" });
+        this.log(`redis dedupe unavailable, local dedupe only: ${(e as Error).message}`);
+      }
+    }
+    try {
+      const fresh = this.store.db.transaction(() => {
+        if (!this.store.markSeen(ev.key, this.clock.now())) return false;
+        if (ev.kind === "up") this.applyUp(ev);
+        else this.applyStatus(ev);
+        return true;
+      })();
+      if (!fresh) {
+        this.metrics.inc("simcmd_bridge_duplicates_total", { route, scope: "local" });
+        return "duplicate";
+      }
+      this.metrics.inc("simcmd_bridge_events_in_total", { route });
+      return "stored";
+    } catch (e) {
+      if (claimed) await this.redis?.del(`simcmd:bridge:dedupe:${ev.key}`).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private applyUp(ev: UpEvent): void {
+    const { decoded, reply } = readUplink(ev.payload, ev.payload_type);
+    const up: Record<string, unknown> = {
+      device: ev.device, sim_sid: ev.sim_sid, platform: ev.platform, transport: ev.transport, platform_ref: ev.platform_ref,
+      received_at: iso(this.clock.now()), payload_type: ev.payload_type, payload: ev.payload,
+    };
+    if (decoded !== undefined) up.decoded = decoded;
+    if (reply) up.reply = { id: reply.id, ok: reply.ok, [reply.ok ? "result" : "error"]: reply.value };
+    this.emit(`${this.cfg.prefix}/devices/${ev.device}/up`, up, false, "up");
+    this.states.uplink(ev.device, ev.platform, ev.sim_sid);
+    if (!reply) return;
+    const row = this.store.downlink(ev.device, reply.id) ?? this.byRef(reply.id, ev.device);
+    const extra = reply.ok ? { result: reply.value, reply_ref: ev.platform_ref } : { error: { code: "device", message: String(reply.value) }, reply_ref: ev.platform_ref };
+    if (row) {
+      this.advance(row, reply.ok ? "succeeded" : "failed", extra);
+      return;
+    }
+    // Sent by another instance (shared subscription): the reply's id is the caller's correlation id.
+    this.downEvent(ev.device, reply.id, null, reply.ok ? "succeeded" : "failed", extra);
+    if (reply.ok) this.states.succeeded(ev.device);
+    else this.states.failed(ev.device, `command ${reply.id} failed on the device`, false);
+  }
+
+  private byRef(ref: string, device: string): DownlinkRow | undefined {
+    const r = this.store.downlinkByRef(ref);
+    return r && r.device === device ? r : undefined;
+  }
+
+  private applyStatus(ev: StatusEvent): void {
+    let row = ev.dl !== null ? this.store.downlinkByRow(ev.dl) : undefined;
+    if (row && row.platform_ref !== null && row.platform_ref !== ev.platform_ref) row = undefined;
+    row ??= this.store.downlinkByRef(ev.platform_ref);
+    const extra: Record<string, unknown> = { platform_status: ev.raw_status };
+    if (ev.error) extra.error = ev.error;
+    if (ev.result !== undefined) extra.result = ev.result;
+    if (row) {
+      this.advance(row, ev.status, extra, ev.platform_ref);
+      return;
+    }
+    if (ev.device === null) return;
+    this.downEvent(ev.device, ev.id, ev.platform_ref, ev.status, extra);
+    if (ev.status === "failed") {
+      const code = ev.error?.code;
+      this.states.failed(ev.device, `delivery of ${ev.platform_ref} failed`, code === 83401);
+    }
+  }
+
+  /** An MQTT message on `{prefix}/devices/{device}/down` or `…/state/set`; runs before its PUBACK. */
+  onMqttMessage(topic: string, payload: Buffer): void {
+    const base = `${this.cfg.prefix}/devices/`;
+    if (!topic.startsWith(base)) return;
+    const rest = topic.slice(base.length).split("/");
+    const device = rest[0] ?? "";
+    if (device === "") return;
+    if (rest.length === 3 && rest[1] === "state" && rest[2] === "set") {
+      const ok = this.store.db.transaction(() => this.states.operator(device, payload.toString("utf8")))();
+      if (!ok) this.metrics.inc("simcmd_bridge_rejects_total", { reason: "bad_state_action" });
+      return;
+    }
+    if (rest.length !== 2 || rest[1] !== "down") return;
+    this.metrics.inc("simcmd_bridge_downlinks_total");
+    this.store.db.transaction(() => {
+      try {
+        const { req, expires } = parseRequest(payload, this.cfg.maxRequestBytes);
+        const json = JSON.stringify(req);
+        const row = this.store.addDownlink(req.id, device, json, "accepted", this.clock.now(), expires);
+        if (row) return;
+        const old = this.store.downlink(device, req.id);
+        if (old && old.request === json) return; // the broker redelivered it: stored already
+        throw new Rejection("duplicate_id", `id ${req.id} was already used for another request to this device`);
+      } catch (e) {
+        if (!(e instanceof Rejection)) throw e;
+        let id: string | null = null;
+        try {
+          id = peekId(JSON.parse(payload.toString("utf8")));
+        } catch {
+          /* no id in bad JSON */
+        }
+        this.reject(device, id, e.code, e.message);
+      }
+    })();
+    this.onDownlinkStored();
+  }
+
+  reject(device: string, id: string | null, code: string, message: string): void {
+    this.metrics.inc("simcmd_bridge_rejects_total", { reason: code });
+    this.downEvent(device, id, null, "rejected", { error: { code, message } });
+  }
+}

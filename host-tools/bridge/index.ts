@@ -1,0 +1,135 @@
+/**
+ * The bridge (issue 6, DESIGN.md §3 and §5): platform webhooks ⇄ MQTT, with nothing lost.
+ *
+ *   const bridge = await startBridge({ port: 0, data: "./data", twilio: { baseUrl, accountSid, authToken } });
+ *   // → { url, mqttUrl, instance, metrics, close() }
+ *
+ * `mqtt` absent → an embedded Aedes broker (port `brokerPort`, default 1883, or any free port if taken).
+ */
+import { Redis } from "ioredis";
+import { realClock } from "./clock.js";
+import { normalize, type BridgeOptions } from "./config.js";
+import { startBroker, type EmbeddedBroker } from "./broker.js";
+import { DownWorker } from "./down-worker.js";
+import { Engine } from "./engine.js";
+import { Metrics } from "./metrics.js";
+import { MqttLink } from "./mqtt-link.js";
+import { Outbox } from "./outbox.js";
+import { Platforms } from "./platforms.js";
+import { Store } from "./store.js";
+import { buildHttp } from "./webhooks.js";
+
+export interface BridgeHandle {
+  /** `http://host:port` of the webhook server. */
+  url: string;
+  /** The broker the bridge uses (the embedded one's URL when `mqtt` was absent). */
+  mqttUrl: string;
+  instance: string;
+  /** True when downlinks are subscribed as `$share/…`. */
+  readonly shared: boolean;
+  metrics: Metrics;
+  /** Outbox rows not yet PUBACKed. */
+  outboxDepth(): number;
+  /** Resolves true once the outbox is empty (false after `timeoutMs`). */
+  drained(timeoutMs?: number): Promise<boolean>;
+  /**
+   * Stops. Default: stop taking webhooks, let the outbox drain (bounded), publish presence offline, close.
+   * `{drain: false}` drops everything at once, as a crash would (what is in SQLite stays there).
+   */
+  close(o?: { drain?: boolean }): Promise<void>;
+}
+
+export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHandle> {
+  const cfg = normalize(options);
+  const clock = options.clock ?? realClock;
+  const log = options.log ?? (() => undefined);
+  const store = new Store(cfg.data, cfg.durability);
+  const metrics = new Metrics();
+  let broker: EmbeddedBroker | null = null;
+  let link: MqttLink | null = null;
+  const outbox = new Outbox(store, () => link, metrics, cfg.inflight);
+  metrics.gauge("simcmd_bridge_outbox_depth", "Outbox rows waiting for a PUBACK", () => outbox.depth());
+  metrics.gauge("simcmd_bridge_mqtt_connected", "1 while connected to the broker", () => (link?.connected ? 1 : 0));
+  const redis = cfg.redis ? new Redis(cfg.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
+  const cleanup: (() => Promise<void> | void)[] = [];
+  try {
+    if (redis) {
+      redis.on("error", (e: Error) => log(`redis: ${e.message}`));
+      await redis.connect();
+      cleanup.push(() => void redis.disconnect());
+    }
+    const engine = new Engine(cfg, store, metrics, clock, outbox, redis, log);
+    let publicUrl = cfg.publicUrl;
+    const platforms = new Platforms(cfg, () => clock.now());
+    const worker = new DownWorker(engine, platforms, clock, () => publicUrl ?? "");
+    const app = buildHttp({
+      engine,
+      publicUrl: () => publicUrl,
+      health: () => ({ ok: store.db.open, mqtt: link?.connected ?? false, outbox: outbox.depth(), instance: cfg.instance }),
+    });
+    await app.listen({ port: cfg.port, host: cfg.host });
+    cleanup.push(() => app.close());
+    const addr = app.server.address();
+    const port = typeof addr === "object" && addr !== null ? addr.port : cfg.port;
+    const shownHost = cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host;
+    const url = `http://${shownHost}:${port}`;
+    publicUrl ??= url;
+
+    let mqttUrl = cfg.mqtt;
+    if (mqttUrl === null) {
+      broker = await startBroker({ port: cfg.brokerPort, host: cfg.brokerHost, fallback: true });
+      cleanup.push(() => broker?.close());
+      mqttUrl = broker.url;
+      if (broker.port !== cfg.brokerPort && cfg.brokerPort !== 0) log(`embedded broker: port ${cfg.brokerPort} is taken, using ${broker.port}`);
+    }
+    link = new MqttLink({
+      url: mqttUrl,
+      protocolVersion: broker ? 4 : cfg.mqttVersion,
+      cfg,
+      log,
+      onMessage: (t, p) => engine.onMqttMessage(t, p),
+      onConnect: () => outbox.reconnected(),
+    });
+    const l = link;
+    await l.ready();
+    engine.states.start();
+    worker.kick();
+    let closed = false;
+    return {
+      url,
+      mqttUrl,
+      instance: cfg.instance,
+      get shared() {
+        return l.sharedInUse;
+      },
+      metrics,
+      outboxDepth: () => outbox.depth(),
+      drained: (timeoutMs = 10_000) => outbox.drained(timeoutMs),
+      close: async (o = {}) => {
+        if (closed) return;
+        closed = true;
+        const drain = o.drain ?? true;
+        if (drain) {
+          await app.close();
+          await worker.idle(5000);
+          await outbox.drained(5000);
+        } else app.server.closeAllConnections();
+        worker.stop();
+        engine.states.stop();
+        outbox.stop();
+        await l.close(!drain);
+        for (const f of cleanup.reverse()) await f();
+        store.close();
+      },
+    };
+  } catch (e) {
+    await link?.close(true);
+    for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => undefined);
+    store.close();
+    throw e;
+  }
+}
+
+export { normalize, mergeSources, readConfigFile, ConfigError, type BridgeOptions, type BridgeConfig } from "./config.js";
+export { startBroker, type EmbeddedBroker } from "./broker.js";
+export { OPTION_SPECS, optionsHelp } from "./options.js";

@@ -1,0 +1,179 @@
+/**
+ * The bridge's SQLite file (`<data>/bridge.db`, WAL): the outbox of MQTT messages not yet PUBACKed, the local
+ * dedupe record of webhook events, downlink requests and their lifecycle, and per-device state.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+
+export interface OutboxRow {
+  seq: number;
+  topic: string;
+  payload: string;
+  retain: number;
+  kind: string;
+}
+
+export interface DownlinkRow {
+  rowid: number;
+  id: string;
+  device: string;
+  request: string;
+  status: string;
+  platform: string | null;
+  transport: string | null;
+  platform_ref: string | null;
+  created_ms: number;
+  updated_ms: number;
+  expires_ms: number | null;
+  attempts: number;
+  next_ms: number | null;
+}
+
+export interface DeviceRow {
+  device: string;
+  platform: string | null;
+  sim_sid: string | null;
+  last_up_ms: number | null;
+  fault: string | null;
+  no_comm: string | null;
+  operator: string | null;
+  state: string | null;
+  since_ms: number | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload TEXT NOT NULL,
+  retain INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS dedupe_at ON dedupe (at_ms);
+CREATE TABLE IF NOT EXISTS downlinks (rowid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, device TEXT NOT NULL,
+  request TEXT NOT NULL, status TEXT NOT NULL, platform TEXT, transport TEXT, platform_ref TEXT, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL, expires_ms INTEGER, attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER, UNIQUE (device, id));
+CREATE INDEX IF NOT EXISTS downlinks_ref ON downlinks (platform_ref);
+CREATE INDEX IF NOT EXISTS downlinks_work ON downlinks (status, next_ms);
+CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, platform TEXT, sim_sid TEXT, last_up_ms INTEGER, fault TEXT,
+  no_comm TEXT, operator TEXT, state TEXT, since_ms INTEGER);
+`;
+
+export class Store {
+  readonly db: Database.Database;
+  private readonly st;
+  private readonly cache = new Map<string, Database.Statement>();
+
+  /** A cached statement for SQL built from column names (bounded: the column sets are few). */
+  private prep(sql: string): Database.Statement {
+    let st = this.cache.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      if (this.cache.size < 200) this.cache.set(sql, st);
+    }
+    return st;
+  }
+
+  constructor(dir: string, durability: "normal" | "full") {
+    let file = ":memory:";
+    if (dir !== ":memory:") {
+      mkdirSync(dir, { recursive: true });
+      file = join(dir, "bridge.db");
+    }
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+    const d = this.db;
+    this.st = {
+      addOut: d.prepare("INSERT INTO outbox (topic, payload, retain, kind, created_ms) VALUES (?,?,?,?,?)"),
+      nextOut: d.prepare("SELECT seq, topic, payload, retain, kind FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
+      delOut: d.prepare("DELETE FROM outbox WHERE seq = ?"),
+      depth: d.prepare("SELECT COUNT(*) AS n FROM outbox"),
+      seen: d.prepare("INSERT OR IGNORE INTO dedupe (key, at_ms) VALUES (?, ?)"),
+      unsee: d.prepare("DELETE FROM dedupe WHERE key = ?"),
+      purge: d.prepare("DELETE FROM dedupe WHERE at_ms < ?"),
+      addDown: d.prepare(`INSERT OR IGNORE INTO downlinks (id, device, request, status, created_ms, updated_ms, expires_ms)
+        VALUES (?,?,?,?,?,?,?)`),
+      downById: d.prepare("SELECT * FROM downlinks WHERE device = ? AND id = ?"),
+      downByRow: d.prepare("SELECT * FROM downlinks WHERE rowid = ?"),
+      downByRef: d.prepare("SELECT * FROM downlinks WHERE platform_ref = ? ORDER BY rowid DESC LIMIT 1"),
+      due: d.prepare("SELECT * FROM downlinks WHERE status IN ('accepted','retry') AND COALESCE(next_ms, 0) <= ? ORDER BY rowid LIMIT ?"),
+      nextDue: d.prepare("SELECT MIN(next_ms) AS t FROM downlinks WHERE status = 'retry'"),
+      device: d.prepare("SELECT * FROM devices WHERE device = ?"),
+      devices: d.prepare("SELECT * FROM devices"),
+      touch: d.prepare(`INSERT INTO devices (device, platform, sim_sid) VALUES (?,?,?)
+        ON CONFLICT(device) DO UPDATE SET platform = COALESCE(excluded.platform, platform), sim_sid = COALESCE(excluded.sim_sid, sim_sid)`),
+    };
+  }
+
+  addOutbox(topic: string, payload: string, retain: boolean, kind: string, now: number): number {
+    return Number(this.st.addOut.run(topic, payload, retain ? 1 : 0, kind, now).lastInsertRowid);
+  }
+  nextOutbox(after: number, limit: number): OutboxRow[] {
+    return this.st.nextOut.all(after, limit) as OutboxRow[];
+  }
+  /** Deletes PUBACKed entries (one transaction for the batch). */
+  readonly deleteOutbox = (seqs: number[]): void => {
+    this.db.transaction((xs: number[]) => {
+      for (const s of xs) this.st.delOut.run(s);
+    })(seqs);
+  };
+  outboxDepth(): number {
+    return (this.st.depth.get() as { n: number }).n;
+  }
+
+  /** True when the key was new (and is now recorded). */
+  markSeen(key: string, now: number): boolean {
+    return this.st.seen.run(key, now).changes === 1;
+  }
+  unsee(key: string): void {
+    this.st.unsee.run(key);
+  }
+  purgeSeen(before: number): void {
+    this.st.purge.run(before);
+  }
+
+  /** Inserts a downlink; null when (device, id) exists already. */
+  addDownlink(id: string, device: string, request: string, status: string, now: number, expires: number | null): DownlinkRow | null {
+    const r = this.st.addDown.run(id, device, request, status, now, now, expires);
+    return r.changes === 0 ? null : (this.st.downByRow.get(r.lastInsertRowid) as DownlinkRow);
+  }
+  downlink(device: string, id: string): DownlinkRow | undefined {
+    return this.st.downById.get(device, id) as DownlinkRow | undefined;
+  }
+  downlinkByRow(rowid: number): DownlinkRow | undefined {
+    return this.st.downByRow.get(rowid) as DownlinkRow | undefined;
+  }
+  downlinkByRef(ref: string): DownlinkRow | undefined {
+    return this.st.downByRef.get(ref) as DownlinkRow | undefined;
+  }
+  updateDownlink(rowid: number, fields: Partial<Omit<DownlinkRow, "rowid">>, now: number): void {
+    const cols = Object.entries({ ...fields, updated_ms: now });
+    this.prep(`UPDATE downlinks SET ${cols.map(([k]) => `${k} = ?`).join(", ")} WHERE rowid = ?`).run(...cols.map(([, v]) => v), rowid);
+  }
+  dueDownlinks(now: number, limit: number): DownlinkRow[] {
+    return this.st.due.all(now, limit) as DownlinkRow[];
+  }
+  nextRetryAt(): number | null {
+    return (this.st.nextDue.get() as { t: number | null }).t;
+  }
+
+  device(name: string): DeviceRow | undefined {
+    return this.st.device.get(name) as DeviceRow | undefined;
+  }
+  devices(): DeviceRow[] {
+    return this.st.devices.all() as DeviceRow[];
+  }
+  touchDevice(name: string, platform: string | null, simSid: string | null): void {
+    this.st.touch.run(name, platform, simSid);
+  }
+  updateDevice(name: string, fields: Partial<Omit<DeviceRow, "device">>): void {
+    this.touchDevice(name, null, null);
+    const cols = Object.entries(fields);
+    if (cols.length === 0) return;
+    this.prep(`UPDATE devices SET ${cols.map(([k]) => `${k} = ?`).join(", ")} WHERE device = ?`).run(...cols.map(([, v]) => v), name);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

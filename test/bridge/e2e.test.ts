@@ -1,0 +1,196 @@
+/**
+ * End to end: MQTT down → bridge → the mock cloud (official twilio client) → UDP / SMS → the firmware agent in
+ * a SimulatedDevice → its reply → Fleet webhook → bridge → `up` and `down/succeeded`. Also Huawei command
+ * notifications, signature failures (403 + metric) and duplicate webhooks (published once).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { createSocket } from "node:dgram";
+import { startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
+import { twilioSignature } from "../../host-tools/cloud/signature.js";
+import { SimulatedDevice } from "../../host-tools/device/device.js";
+import type { CloudHandle } from "../../host-tools/cloud/index.js";
+import { activeSim, admin, cloudAndClient, type Client } from "../cloud/harness.js";
+import { postForm, Recorder, tempDir, topicIs } from "./helpers.js";
+
+let cloud: CloudHandle;
+let client: Client;
+let bridge: BridgeHandle;
+let rec: Recorder;
+let device: SimulatedDevice;
+const data = tempDir("e2e");
+const name = "bridge-e2e-xs";
+const P = "simcmd/v1";
+
+beforeAll(async () => {
+  ({ cloud, client } = await cloudAndClient());
+  bridge = await startBridge({
+    port: 0, brokerPort: 0, data: data.dir, instance: "e2e",
+    twilio: { baseUrl: cloud.url, accountSid: cloud.accountSid, authToken: cloud.authToken },
+  });
+  rec = await Recorder.open(bridge.mqttUrl, [`${P}/#`]);
+  await activeSim(client, { ipCommandsUrl: `${bridge.url}/webhooks/twilio/ip-commands`, smsCommandsUrl: `${bridge.url}/webhooks/twilio/sms-commands` }, name);
+  device = await SimulatedDevice.start({ cloud: { url: cloud.url, accountSid: cloud.accountSid, authToken: cloud.authToken }, sim: name, runtime: "xs" });
+});
+
+afterAll(async () => {
+  await device?.close();
+  await rec?.close();
+  await bridge?.close();
+  await cloud?.close();
+  data.remove();
+});
+
+const down = (device: string, body: object) => rec.client.publishAsync(`${P}/devices/${device}/down`, JSON.stringify(body), { qos: 1 });
+
+describe("downlink round trips through the agent in XS", () => {
+  test("IP Command: down → queued → sent → UDP → agent reply → up + down/succeeded", async () => {
+    await down(name, { id: "ip1", command: "ping" });
+    const [ok] = await rec.waitFor(topicIs(`${P}/devices/${name}/down/succeeded`));
+    expect(ok?.json).toMatchObject({ id: "ip1", status: "succeeded", result: "pong" });
+    expect(String(ok?.json.platform_ref)).toMatch(/^HG[0-9a-f]{32}$/);
+    const queued = rec.find(topicIs(`${P}/devices/${name}/down/queued`));
+    expect(queued.map((m) => m.json.id)).toContain("ip1");
+    await rec.waitFor((m) => m.topic === `${P}/devices/${name}/down/sent` && m.json.id === "ip1");
+    const up = rec.find((m) => m.topic === `${P}/devices/${name}/up` && (m.json.reply as { id?: string } | undefined)?.id === "ip1");
+    expect(up[0]?.json).toMatchObject({ device: name, platform: "twilio-supersim", transport: "ip", payload_type: "binary", payload: Buffer.from("ip1 ok pong").toString("base64") });
+    // order on the wire: queued before succeeded
+    const idx = (t: string) => rec.msgs.findIndex((m) => m.topic === `${P}/devices/${name}/down/${t}` && m.json.id === "ip1");
+    expect(idx("queued")).toBeLessThan(idx("succeeded"));
+  });
+
+  test("SMS Command: down (transport sms) → delivered → agent reply over SMS → down/succeeded", async () => {
+    await down(name, { id: "sms1", command: "echo hi", transport: "sms" });
+    const [ok] = await rec.waitFor((m) => m.topic === `${P}/devices/${name}/down/succeeded` && m.json.id === "sms1");
+    expect(ok?.json).toMatchObject({ result: "hi" });
+    expect(String(ok?.json.platform_ref)).toMatch(/^HC/);
+    const up = await rec.waitFor((m) => m.topic === `${P}/devices/${name}/up` && m.json.transport === "sms");
+    expect(up[0]?.json).toMatchObject({ payload_type: "text", payload: "sms1 ok hi" });
+  });
+
+  test("CBOR command {i, c} → CBOR reply {i, r} decoded and matched", async () => {
+    const { encode } = await import("cbor-x");
+    const payload = Buffer.from(encode({ i: "cb1", c: "ping" })).toString("base64");
+    await down(name, { id: "cb1", payload, payload_type: "binary" });
+    const [ok] = await rec.waitFor((m) => m.topic === `${P}/devices/${name}/down/succeeded` && m.json.id === "cb1");
+    expect(ok?.json.result).toBe("pong");
+    const up = rec.find((m) => m.topic === `${P}/devices/${name}/up` && (m.json.decoded as { i?: string } | undefined)?.i === "cb1");
+    expect(up[0]?.json.decoded).toEqual({ i: "cb1", r: "pong" });
+  });
+
+  test("agent err reply → down/failed; device state fault, then normal after a success", async () => {
+    await down(name, { id: "bad1", command: "nosuchcommand" });
+    const [f] = await rec.waitFor((m) => m.topic === `${P}/devices/${name}/down/failed` && m.json.id === "bad1");
+    expect((f?.json.error as { code: string }).code).toBe("device");
+    await rec.waitFor((m) => m.topic === `${P}/devices/${name}/state` && m.json.state === "fault");
+    await down(name, { id: "ok2", command: "ping" });
+    await rec.waitFor((m) => m.topic === `${P}/devices/${name}/down/succeeded` && m.json.id === "ok2");
+    await rec.waitFor((m) => m.topic === `${P}/devices/${name}/state` && m.json.state === "normal" && m.retain === false || (m.topic === `${P}/devices/${name}/state` && m.json.state === "normal"));
+  });
+});
+
+describe("downlinks the bridge refuses", () => {
+  test("bad JSON, unknown device, oversized payload, wrong transport → down/rejected with a reason; the good one behind still goes", async () => {
+    await rec.client.publishAsync(`${P}/devices/${name}/down`, "{not json", { qos: 1 });
+    await down("no-such-device-xyz", { id: "u1", command: "ping" });
+    await down(name, { id: "big1", command: "echo " + "x".repeat(1400) });
+    await down(name, { id: "wt1", command: "ping", transport: "nbiot" });
+    await down(name, { id: "after", command: "ping" });
+    const reasons = async (dev: string, id: string | null, code: string) => {
+      const [m] = await rec.waitFor((x) => x.topic === `${P}/devices/${dev}/down/rejected` && x.json.id === id && (x.json.error as { code: string }).code === code);
+      return m;
+    };
+    await reasons(name, null, "bad_json");
+    await reasons("no-such-device-xyz", "u1", "unknown_device");
+    await reasons(name, "big1", "oversized");
+    await reasons(name, "wt1", "wrong_transport");
+    await rec.waitFor((m) => m.topic === `${P}/devices/${name}/down/succeeded` && m.json.id === "after");
+    expect(bridge.metrics.get("simcmd_bridge_rejects_total")).toBeGreaterThanOrEqual(4);
+  });
+
+  test("expires_at in the past → down/expired, nothing sent", async () => {
+    await down(name, { id: "exp1", command: "ping", expires_at: new Date(Date.now() - 1000).toISOString() });
+    await rec.waitFor((m) => m.topic === `${P}/devices/${name}/down/expired` && m.json.id === "exp1");
+    expect(rec.find((m) => m.topic === `${P}/devices/${name}/down/queued` && m.json.id === "exp1")).toHaveLength(0);
+  });
+});
+
+describe("webhook checks", () => {
+  const url = () => `${bridge.url}/webhooks/twilio/ip-commands`;
+  const mo = (sid: string) => ({
+    AccountSid: cloud.accountSid, CommandSid: sid, SimSid: "HS" + "a".repeat(32), SimUniqueName: "sig-dev", PayloadType: "binary",
+    Payload: Buffer.from("hello").toString("base64"), Direction: "from_sim", Status: "received",
+  });
+
+  test("missing or bad signature → 403, counted, never published", async () => {
+    const before = bridge.metrics.get("simcmd_bridge_rejects_total", { reason: "signature", route: "ip-commands" });
+    expect(await postForm(url(), mo("HG" + "1".repeat(32)))).toBe(403);
+    expect(await postForm(url(), mo("HG" + "2".repeat(32)), { "x-twilio-signature": "AAAA" })).toBe(403);
+    expect(await postForm(url(), mo("HG" + "3".repeat(32)), { "kore-signature": "00" })).toBe(403);
+    expect(bridge.metrics.get("simcmd_bridge_rejects_total", { reason: "signature", route: "ip-commands" })).toBe(before + 3);
+    const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
+    expect(metrics).toMatch(/simcmd_bridge_rejects_total\{reason="signature",route="ip-commands"\} \d+/);
+    // a good one afterwards is published; the bad ones never were
+    const p = mo("HG" + "4".repeat(32));
+    expect(await postForm(url(), p, { "x-twilio-signature": twilioSignature(cloud.authToken, url(), p) })).toBe(204);
+    await rec.waitFor((m) => m.topic === `${P}/devices/sig-dev/up` && m.json.platform_ref === "HG" + "4".repeat(32));
+    expect(rec.find((m) => m.topic === `${P}/devices/sig-dev/up`)).toHaveLength(1);
+  });
+
+  test("a platform retry of the same event (same SID + status) is published once", async () => {
+    const p = mo("HG" + "5".repeat(32));
+    const h = { "x-twilio-signature": twilioSignature(cloud.authToken, url(), p) };
+    const codes = await Promise.all([postForm(url(), p, h), postForm(url(), p, h), postForm(url(), p, h)]);
+    expect(codes).toEqual([204, 204, 204]);
+    await rec.waitFor((m) => m.topic === `${P}/devices/sig-dev/up` && m.json.platform_ref === "HG" + "5".repeat(32));
+    expect(await bridge.drained(5000)).toBe(true);
+    // a marker published after proves the broker delivered everything before it
+    const q = mo("HG" + "6".repeat(32));
+    await postForm(url(), q, { "x-twilio-signature": twilioSignature(cloud.authToken, url(), q) });
+    await rec.waitFor((m) => m.json.platform_ref === "HG" + "6".repeat(32));
+    expect(rec.find((m) => m.json.platform_ref === "HG" + "5".repeat(32))).toHaveLength(1);
+    expect(bridge.metrics.get("simcmd_bridge_duplicates_total")).toBeGreaterThanOrEqual(2);
+  });
+
+  test("healthz", async () => {
+    const res = await fetch(`${bridge.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, mqtt: true });
+  });
+});
+
+describe("Huawei-style NB-IoT commands", () => {
+  test("down → deviceCommands → the device acks and answers → sent, delivered, succeeded", async () => {
+    const dev = await admin(cloud, "/_mock/huawei/devices", { device_id: "hw-dev-1" });
+    expect(dev.status).toBe(201);
+    const sock = createSocket("udp4");
+    await new Promise<void>((r) => sock.bind(0, "127.0.0.1", r));
+    try {
+      const att = await admin(cloud, "/_mock/sims/hw-dev-1/attach", { ports: { "5683": `127.0.0.1:${sock.address().port}` } });
+      const [moHost, moPort] = String(att.json.mo).split(":");
+      sock.on("message", (msg) => {
+        const c = JSON.parse(msg.toString()) as { commandId: string; paras: { id: string } };
+        sock.send(JSON.stringify({ commandId: c.commandId, ack: true }), Number(moPort), moHost);
+        sock.send(JSON.stringify({ commandId: c.commandId, result: "SUCCESS", paras: { echo: c.paras.id } }), Number(moPort), moHost);
+      });
+      await down("hw-dev-1", { id: "hw1", command: "reboot now" });
+      const t = (s: string) => (m: { topic: string; json: Record<string, unknown> }) => m.topic === `${P}/devices/hw-dev-1/down/${s}` && m.json.id === "hw1";
+      const [ok] = await rec.waitFor(t("succeeded"));
+      expect(ok?.json.result).toEqual({ echo: "hw1" });
+      expect(rec.find(t("queued"))).toHaveLength(1);
+      expect(rec.find(t("sent"))).toHaveLength(1);
+      expect(rec.find(t("delivered"))).toHaveLength(1);
+    } finally {
+      sock.close();
+    }
+  });
+
+  test("short result codes (SUCCESS/FAIL spelling) via /v1.0.0/messageReceiver/cmd; unknown Huawei device → rejected", async () => {
+    await down("hw-nobody", { id: "hw2", command: "ping" });
+    await rec.waitFor((m) => m.topic === `${P}/devices/hw-nobody/down/rejected` && (m.json.error as { code: string }).code === "unknown_device");
+    const res = await fetch(`${bridge.url}/v1.0.0/messageReceiver/cmd`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ deviceId: "hw-x", commandId: "c0ffee", result: { resultCode: "FAIL", resultDetail: null } }),
+    });
+    expect(res.status).toBe(403); // no callback token: not from the platform the bridge called
+  });
+});
