@@ -46,14 +46,23 @@ export function unpackToCodePoints(octets: number[], start: number, count: numbe
   const base = lockingOrDefault(locking);
   const ext = singleOrDefault(single);
   const out: number[] = [];
+  if (count <= 0) return out; // nothing to read (and no octet may be touched past the data)
   let escaped = false;
+  // A bit accumulator: octets go in least significant bit first, septets come out 7 bits at a time
+  // (TS 23.038 §6.1.2.1.1); the first `skipBits` are fill bits.
+  let pos = start + (skipBits >>> 3);
+  let acc = (octets[pos] as number) >>> (skipBits & 7);
+  let bits = 8 - (skipBits & 7);
+  pos++;
   for (let i = 0; i < count; i++) {
-    const bit = skipBits + i * 7;
-    const idx = start + (bit >>> 3);
-    const shift = bit & 7;
-    let s = (octets[idx] as number) >>> shift;
-    if (shift > 1) s = s | ((octets[idx + 1] as number) << (8 - shift));
-    s = s & 0x7f;
+    if (bits < 7) {
+      acc = acc | ((octets[pos] as number) << bits);
+      pos++;
+      bits += 8;
+    }
+    const s = acc & 0x7f;
+    acc = acc >>> 7;
+    bits -= 7;
     if (escaped) {
       escaped = false;
       const cp = ext[s] as number;
