@@ -3,7 +3,6 @@
 // inside XS (xsnap) and Lua 5.3, timed inside each runtime.
 // Not a test: it prints numbers. Bounded: each measurement stops after its time or 3,000,000 decodes.
 import { readFileSync } from "node:fs";
-import { performance } from "node:perf_hooks";
 import { parse } from "node-pdu";
 import { decodePdu } from "../dist/host-tools/pdu/index.js";
 import { XsRuntime } from "../dist/host-tools/runtimes/xs.js";
