@@ -39,9 +39,22 @@ export function basicCredentials(header: string | undefined): [string, string] |
   return [text.slice(0, colon), text.slice(colon + 1)];
 }
 
+/** How many distinct Basic header values keep their decision (clients reuse one header for every call). */
+const BASIC_CACHE = 64;
+
 export class Authenticator {
   private readonly tokens = new Map<string, number>();
+  /** Basic header value → null (accepted) or the 401 message; the decision never changes for a value. */
+  private readonly basicDecisions = new Map<string, string | null>();
   constructor(private readonly o: AuthOptions) {}
+
+  private basicDecision(h: string): string | null {
+    const c = basicCredentials(h);
+    if (c === null) return "Authentication Error - invalid authorization header";
+    if (!same(c[0], this.o.accountSid)) return "Authentication Error - invalid username";
+    if (!same(c[1], this.o.authToken)) return "Authentication Error - invalid password";
+    return null;
+  }
 
   /** Throws 401/20003 unless the request carries valid Basic credentials or a live Bearer token. */
   check(req: FastifyRequest): void {
@@ -56,10 +69,13 @@ export class Authenticator {
       }
       return;
     }
-    const c = basicCredentials(h);
-    if (c === null) throw authError("Authentication Error - invalid authorization header");
-    if (!same(c[0], this.o.accountSid)) throw authError("Authentication Error - invalid username");
-    if (!same(c[1], this.o.authToken)) throw authError("Authentication Error - invalid password");
+    let d = this.basicDecisions.get(h);
+    if (d === undefined) {
+      d = this.basicDecision(h);
+      if (this.basicDecisions.size >= BASIC_CACHE) this.basicDecisions.clear();
+      this.basicDecisions.set(h, d);
+    }
+    if (d !== null) throw authError(d);
   }
 
   /** Issues a Bearer token (OAuth2 client credentials). */

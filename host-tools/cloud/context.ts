@@ -22,12 +22,24 @@ import type { Errors } from "./errors.js";
 import type { EventBus } from "./events.js";
 import type { Network } from "./network/index.js";
 import type { Product } from "./host-routing.js";
+import type { Timers } from "./timers.js";
 
 export interface CloudContext {
   /** The SQLite database (better-sqlite3, synchronous). Each product creates its own tables (CREATE TABLE IF NOT EXISTS). */
   db: Database;
-  /** The clock (injectable through startCloud({clock})); use it for every date_created/updated and expiry. */
+  /**
+   * Makes the writes of this event-loop turn share one transaction, committed at its end (setImmediate):
+   * call it before a hot-path INSERT/UPDATE. Rows are visible to this connection at once; a no-op when a
+   * transaction is already open (e.g. inside `db.transaction(fn)`).
+   */
+  groupCommit(): void;
+  /** The clock (injectable through startCloud({clock}) or {timers}); use it for every date_created/updated and expiry. */
   now(): Date;
+  /**
+   * The clock in epoch ms and the timers to schedule on it: `{now, setTimeout, clearTimeout}`; real ones by
+   * default, a FakeClock (timers.ts) when startCloud({timers}) got one. The network schedules through it.
+   */
+  timers: Timers;
   /** The one account of this mock: `AC` + 32 hex. */
   accountSid: string;
   /** Its auth token (signs callbacks, checks Basic auth). */

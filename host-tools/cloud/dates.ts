@@ -7,10 +7,19 @@ const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const pad = (n: number): string => (n < 10 ? "0" + n : String(n));
 
+let lastSecond = Number.NaN;
+let lastIso = "";
+
 /** v1: `YYYY-MM-DDTHH:mm:ssZ`. Accepts a Date or epoch milliseconds. */
 export function isoDate(d: Date | number): string {
-  const t = typeof d === "number" ? new Date(d) : d;
-  return t.toISOString().slice(0, 19) + "Z";
+  const ms = typeof d === "number" ? d : d.getTime();
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    // One formatting per second: every record created in the same second shares the string.
+    lastIso = new Date(second * 1000).toISOString().slice(0, 19) + "Z";
+    lastSecond = second;
+  }
+  return lastIso;
 }
 
 /** 2010: `ddd, DD MMM YYYY HH:mm:ss +0000`. Accepts a Date or epoch milliseconds. */

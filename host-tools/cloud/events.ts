@@ -18,16 +18,36 @@ export interface MockEvent {
 
 type Listener = (e: MockEvent) => void;
 
+const KEEP = 1000;
+
 export class EventBus {
   private readonly listeners = new Set<Listener>();
-  /** The last 1000 events, oldest first. */
-  readonly recent: MockEvent[] = [];
+  /** Ring buffer of the last KEEP events (emit is on every hot path: no shifting of a 1000-element array). */
+  private readonly ring: MockEvent[] = [];
+  private head = 0;
+  private lastMs = Number.NaN;
+  private lastAt = "";
   constructor(private readonly now: () => Date) {}
 
+  /** The last 1000 events, oldest first (a copy). */
+  get recent(): MockEvent[] {
+    return this.ring.length < KEEP ? this.ring.slice() : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
+  }
+
   emit(type: string, data: Record<string, unknown> = {}): MockEvent {
-    const e: MockEvent = { type, at: this.now().toISOString(), ...data };
-    this.recent.push(e);
-    if (this.recent.length > 1000) this.recent.shift();
+    const d = this.now();
+    const ms = d.getTime();
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastAt = d.toISOString();
+    }
+    const e: MockEvent = { type, at: this.lastAt, ...data };
+    if (this.ring.length < KEEP) this.ring.push(e);
+    else {
+      this.ring[this.head] = e;
+      this.head = (this.head + 1) % KEEP;
+    }
+    if (this.listeners.size === 0) return e;
     for (const l of [...this.listeners]) {
       try {
         l(e);

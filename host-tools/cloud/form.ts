@@ -15,6 +15,7 @@
  *     CallbackMethod: { type: "enum", values: ["GET", "POST"] },
  *   } as const);            // p.Sim: string, p.DevicePort: number, p.CallbackMethod?: "GET" | "POST"
  */
+import { isUtf8 } from "node:buffer";
 import type { FastifyInstance } from "fastify";
 import { badParam } from "./errors.js";
 
@@ -43,6 +44,7 @@ type OptionalKeys<S> = Exclude<keyof S, RequiredKeys<S>>;
 export type Parsed<S> = { [K in RequiredKeys<S>]: ValueOf<S[K]> } & { [K in OptionalKeys<S>]?: ValueOf<S[K]> };
 
 function decode(s: string, what: string): string {
+  if (s.indexOf("%") < 0 && s.indexOf("+") < 0) return s;
   try {
     return decodeURIComponent(s.replace(/\+/g, " "));
   } catch {
@@ -66,21 +68,36 @@ export function parseForm(body: string): RawParams {
   return out;
 }
 
-/** Registers the strict parser for form bodies (JSON keeps fastify's parser, for the /_mock/ routes). */
+/**
+ * Registers the strict parser for form bodies, and a JSON parser (fastify's own, for the /_mock/ and Huawei
+ * routes) in front of which the same check runs: a body that is not valid UTF-8 is a 400/20001, never
+ * silently turned into U+FFFD replacement characters.
+ */
 export function installFormParser(app: FastifyInstance): void {
-  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "buffer" }, (_req, body, done) => {
     try {
-      done(null, parseForm(body as string));
+      const buf = body as Buffer;
+      if (!isUtf8(buf)) throw badParam("Malformed form body: not valid UTF-8");
+      done(null, parseForm(buf.toString("utf8")));
     } catch (e) {
       done(e as Error, undefined);
     }
+  });
+  const json = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    const buf = body as Buffer;
+    if (!isUtf8(buf)) return done(badParam("Malformed JSON body: not valid UTF-8"), undefined);
+    json(req, buf.toString("utf8"), done);
   });
 }
 
 function scalar(raw: RawParams, name: string): string | undefined {
   const v = raw[name];
+  if (v === undefined || typeof v === "string") return v;
   if (Array.isArray(v)) throw badParam(`Parameter ${name} was given more than once`);
-  return v;
+  // Only a JSON body can get here (form values are strings): a number, object, null… is the wrong type.
+  throw badParam(`Parameter ${name} must be a string (form-encoded) value`);
 }
 
 function convert(name: string, v: string, f: FieldSpec): unknown {
@@ -127,13 +144,16 @@ export function readParams<const S extends Record<string, FieldSpec>>(
 ): Parsed<S> {
   const raw = (rawIn ?? {}) as RawParams;
   if (typeof raw !== "object" || Array.isArray(raw)) throw badParam("Malformed request body");
-  const unknown = Object.keys(raw).filter((k) => !(k in spec) && !(options.ignore ?? []).includes(k));
-  if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
+  let unknown: string[] | null = null;
+  for (const k in raw) if (!Object.hasOwn(spec, k) && !(options.ignore !== undefined && options.ignore.includes(k))) (unknown ??= []).push(k);
+  if (unknown !== null) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
   const out: Record<string, unknown> = {};
-  for (const [name, f] of Object.entries(spec)) {
+  for (const name in spec) {
+    const f = spec[name] as FieldSpec;
     if (f.type === "list") {
       const v = raw[name];
       const list = v === undefined ? [] : Array.isArray(v) ? v : [v];
+      if (list.some((x) => typeof x !== "string")) throw badParam(`Parameter ${name} must be a list of string values`);
       if (f.required && list.length === 0) throw badParam(`Missing required parameter ${name} in the ${options.where ?? "post body"}`);
       if (v !== undefined) out[name] = list;
       continue;

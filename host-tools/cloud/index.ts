@@ -21,6 +21,7 @@ import type { Conditions } from "./network/conditions.js";
 import { Network } from "./network/index.js";
 import { PRODUCTS } from "./products/index.js";
 import { newSid } from "./sids.js";
+import { REAL_TIMERS, timersWithClock, type Timers } from "./timers.js";
 
 /** The development account used when startCloud gets no credentials. */
 export const DEV_ACCOUNT_SID = "AC5eedf00d5eedf00d5eedf00d5eedf00d";
@@ -37,8 +38,14 @@ export interface CloudOptions {
   data?: string;
   accountSid?: string;
   authToken?: string;
-  /** Injected clock for dates and retention (timers stay real). Default: () => new Date(). */
+  /** Injected clock for dates and retention. Default: `timers.now()` when `timers` is given, else () => new Date(). */
   clock?: () => Date;
+  /**
+   * Time source and timers for everything the mock schedules itself (network latency, paging delay, eDRX
+   * windows, SMSC retries, Huawei ack/expiry): e.g. a `FakeClock` (timers.ts) that a test advances.
+   * Default: real timers, with `now()` from `clock` when that is given.
+   */
+  timers?: Timers;
   /** Callback retry defaults (callbacks.ts), e.g. {timeoutMs: 500} in tests. */
   callbacks?: CallbackDefaults;
   /** Initial network conditions (network/conditions.ts). */
@@ -85,7 +92,8 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
   const authToken = o.authToken ?? DEV_AUTH_TOKEN;
   if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) throw new Error("accountSid must be AC followed by 32 hex digits");
   if (authToken === "") throw new Error("authToken must not be empty");
-  const now = o.clock ?? (() => new Date());
+  const timers: Timers = o.timers ?? (o.clock ? timersWithClock(o.clock) : REAL_TIMERS);
+  const now = o.clock ?? (o.timers ? () => new Date(timers.now()) : () => new Date());
   const db = new Database(o.data ?? ":memory:");
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
@@ -98,7 +106,7 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
     return503OnClosing: true,
   });
   const events = new EventBus(now);
-  const network = new Network(events, o.host ?? "127.0.0.1", o.network);
+  const network = new Network(events, o.host ?? "127.0.0.1", o.network, timers);
   const callbacks = new Callbacks(db, events, authToken, now, o.callbacks);
   const retained: [string, string][] = [["mock_callbacks", "created_ms"]];
   let lastPurge = 0;
@@ -106,9 +114,28 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
     const cutoff = now().getTime() - RETENTION_MS;
     for (const [table, col] of retained) db.prepare(`DELETE FROM ${table} WHERE ${col} < ?`).run(cutoff);
   };
+  // Group commit: hot paths call ctx.groupCommit() before writing; their statements then share one
+  // transaction that commits at the end of the event-loop turn (setImmediate). Reads on this connection
+  // see the rows at once; a db.transaction() run meanwhile nests as a savepoint.
+  let groupOpen = false;
+  const begin = db.prepare("BEGIN");
+  const commit = db.prepare("COMMIT");
+  const commitGroup = (): void => {
+    if (!groupOpen) return;
+    groupOpen = false;
+    if (db.open && db.inTransaction) commit.run();
+  };
+  const groupCommit = (): void => {
+    if (groupOpen || !db.open || db.inTransaction) return;
+    begin.run();
+    groupOpen = true;
+    setImmediate(commitGroup);
+  };
   const ctx: CloudContext = {
     db,
+    groupCommit,
     now,
+    timers,
     accountSid,
     authToken,
     publicUrl: (req, product) => baseUrl(req, product ?? productOf(req.url) ?? "supersim"),
@@ -143,6 +170,7 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
     ctx,
     close: () => {
       clearInterval(timer);
+      commitGroup();
       callbacks.close();
       network.close();
     },
@@ -178,3 +206,4 @@ export async function startCloud(o: CloudOptions = {}): Promise<CloudHandle> {
 export type { CloudContext } from "./context.js";
 export { validateSignature, validateKoreSignature, twilioSignature, koreSignature } from "./signature.js";
 export { TwilioError } from "./errors.js";
+export { FakeClock, REAL_TIMERS, type Timers } from "./timers.js";

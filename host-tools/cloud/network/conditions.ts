@@ -25,7 +25,7 @@ export interface Power {
   pagingDelayMs: number;
   /** eDRX cycle, ms: paging windows at since + k·cycle. Default 20480. */
   edrxCycleMs: number;
-  /** When the mode was set (Date.now() ms; windows are counted from here). */
+  /** When the mode was set (epoch ms on the cloud's clock; eDRX windows are counted from here). */
   since: number;
 }
 

@@ -19,6 +19,9 @@
  *   `SmsTooLongError`-free: validate with `smsFits(text)` / binary ≤ 140 bytes before calling.
  * - `onMoSms(destination, (sim, {destination, text?, dataHex?, parts}) => void)`: reassembled SMS-SUBMITs
  *   to `destination` ("000", "2936"); a STATUS-REPORT goes back per part when TP-SRR is set.
+ * Time: everything the network schedules (latency, paging delay, eDRX windows, SMSC retries and expiry)
+ * goes through the cloud's `Timers` (CloudContext.timers; a FakeClock in tests), and power-mode windows are
+ * counted on that clock; only "next tick" work (`later(0, …)`) uses setImmediate.
  * Events: sim.attached, sim.detached, sim.power, network.changed, ip.sent, ip.lost, ip.received,
  * sms.deliver.sent, sms.delivered, sms.failed, sms.submit.received, sms.status_report.sent, sms.lost.
  */
@@ -26,6 +29,7 @@ import { createSocket, type Socket } from "node:dgram";
 import type { EventBus } from "../events.js";
 import { DEFAULT_CONDITIONS, DEFAULT_POWER, mtFate, type Conditions, type Power } from "./conditions.js";
 import { Smsc, type MoSmsHandler, type SmsHandlers, type SmsMessage } from "./smsc.js";
+import { REAL_TIMERS, type TimerHandle, type Timers } from "../timers.js";
 
 export { smsFits, MAX_BINARY_SMS_BYTES } from "./smsc.js";
 export type { MoSms, MoSmsHandler, SmsHandlers, SmsMessage } from "./smsc.js";
@@ -68,6 +72,11 @@ export interface MoIp {
 
 export type MoIpHandler = (sim: NetSim, m: MoIp) => void;
 
+/** A scheduled piece of network work (`Network.later`); pass it to `Network.cancel`. */
+export interface NetTimer {
+  cancel(): void;
+}
+
 export const NOT_ATTACHED = { code: 83401, message: "The device was not attached to a cellular network" } as const;
 
 export function parseEndpoint(s: string): Endpoint | null {
@@ -87,7 +96,7 @@ export class Network {
   conditions: Conditions;
   private readonly moIp = new Map<SimKind, MoIpHandler>();
   readonly moSms = new Map<string, MoSmsHandler>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly pending = new Set<NetTimer>();
   private readonly smscs = new Map<string, Smsc>();
   private closed = false;
 
@@ -95,6 +104,8 @@ export class Network {
     readonly events: EventBus,
     readonly udpHost = "127.0.0.1",
     conditions: Partial<Conditions> = {},
+    /** The clock and timers of the cloud (CloudContext.timers). */
+    readonly timers: Timers = REAL_TIMERS,
   ) {
     this.conditions = { ...DEFAULT_CONDITIONS, ...conditions };
   }
@@ -126,7 +137,7 @@ export class Network {
   }
 
   powerOf(sid: string): Power {
-    return this.power.get(sid) ?? { ...DEFAULT_POWER, since: Date.now() };
+    return this.power.get(sid) ?? { ...DEFAULT_POWER, since: this.timers.now() };
   }
 
   state(sid: string): Record<string, unknown> {
@@ -153,20 +164,34 @@ export class Network {
   }
 
   // ---- timing helpers ----
-  /** Runs `fn` after `ms` (0 → next tick); cancelled on close. */
-  later(ms: number, fn: () => void): NodeJS.Timeout {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
+  /** Current time on the network's clock, epoch ms. */
+  now(): number {
+    return this.timers.now();
+  }
+
+  /** Runs `fn` after `ms` of the cloud's clock (≤ 0 → next tick, setImmediate); cancelled on close. */
+  later(ms: number, fn: () => void): NetTimer {
+    let cancel: () => void;
+    const t: NetTimer = { cancel: () => cancel() };
+    const run = (): void => {
+      this.pending.delete(t);
       if (!this.closed) fn();
-    }, Math.max(0, ms));
-    this.timers.add(t);
+    };
+    if (ms > 0) {
+      const h: TimerHandle = this.timers.setTimeout(run, ms);
+      cancel = () => this.timers.clearTimeout(h);
+    } else {
+      const h = setImmediate(run);
+      cancel = () => clearImmediate(h);
+    }
+    this.pending.add(t);
     return t;
   }
 
-  cancel(t: NodeJS.Timeout | null | undefined): void {
+  cancel(t: NetTimer | null | undefined): void {
     if (!t) return;
-    clearTimeout(t);
-    this.timers.delete(t);
+    t.cancel();
+    this.pending.delete(t);
   }
 
   lost(): boolean {
@@ -223,7 +248,7 @@ export class Network {
 
   setPower(sid: string, p: Partial<Omit<Power, "since">>): Power {
     const cur = this.powerOf(sid);
-    const next: Power = { ...cur, ...p, since: Date.now() };
+    const next: Power = { ...cur, ...p, since: this.timers.now() };
     this.power.set(sid, next);
     this.events.emit("sim.power", { sim_sid: sid, mode: next.mode, hlcom: next.hlcom, paging_delay_ms: next.pagingDelayMs, edrx_cycle_ms: next.edrxCycleMs });
     this.smscOf(sid).kick();
@@ -250,7 +275,7 @@ export class Network {
       this.later(0, fail);
       return;
     }
-    const fate = mtFate(this.powerOf(simSid), "ip", Date.now());
+    const fate = mtFate(this.powerOf(simSid), "ip", this.timers.now());
     this.later(fate.delayMs + this.conditions.latencyMs, () => {
       const a = this.attachments.get(simSid);
       if (!a) return fail();
@@ -308,8 +333,8 @@ export class Network {
 
   close(): void {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    for (const t of this.pending) t.cancel();
+    this.pending.clear();
     for (const s of this.smscs.values()) s.close();
     for (const sid of [...this.attachments.keys()]) this.detach(sid);
   }

@@ -7,7 +7,7 @@
 import { randomInt } from "node:crypto";
 import { decodePdu, encodePdu, encodeSubmit, Reassembler, type Pdu, type PduInput } from "../../pdu/index.js";
 import { mtFate } from "./conditions.js";
-import type { Endpoint, Network, NetSim } from "./index.js";
+import type { Endpoint, Network, NetSim, NetTimer } from "./index.js";
 
 export const MAX_BINARY_SMS_BYTES = 140;
 
@@ -73,7 +73,7 @@ export function deliverTpdus(m: SmsMessage, now: Date, ref: number): Buffer[] {
 
 export class Smsc {
   readonly queue: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: NetTimer | null = null;
   private inFlight = false;
   private readonly reassembler = new Reassembler({ timeoutMs: 120000, maxPending: 8 });
 
@@ -85,12 +85,12 @@ export class Smsc {
   enqueue(m: SmsMessage, handlers: SmsHandlers): { parts: number } {
     let parts: Buffer[];
     try {
-      parts = deliverTpdus(m, new Date(), randomInt(256));
+      parts = deliverTpdus(m, new Date(this.net.now()), randomInt(256));
     } catch (e) {
       this.net.later(0, () => handlers.onFailed?.("encode-error", (e as Error).message));
       return { parts: 0 };
     }
-    this.queue.push({ parts, next: 0, sends: 0, sent: false, receipt: m.receipt !== false, handlers, expiresAt: Date.now() + this.net.conditions.smsValidityMs, ref: 0 });
+    this.queue.push({ parts, next: 0, sends: 0, sent: false, receipt: m.receipt !== false, handlers, expiresAt: this.net.now() + this.net.conditions.smsValidityMs, ref: 0 });
     this.net.later(0, () => this.kick());
     return { parts: parts.length };
   }
@@ -104,7 +104,7 @@ export class Smsc {
   /** Sends the head of the queue when the SIM can take it and nothing is outstanding. */
   kick(): void {
     if (this.inFlight) return;
-    const now = Date.now();
+    const now = this.net.now();
     while (this.queue.length > 0 && (this.queue[0] as Pending).expiresAt <= now) {
       const p = this.queue.shift() as Pending;
       this.net.events.emit("sms.failed", { sim_sid: this.sid, reason: "expired" });
@@ -214,7 +214,7 @@ export class Smsc {
     this.net.events.emit("sms.submit.received", { sim_sid: this.sid, destination: dest, message_ref: pdu.message_ref ?? 0, routed: handler !== undefined });
     if (pdu.status_report_request) this.statusReport(pdu, handler !== undefined ? 0x00 : 0x41);
     if (!handler) return;
-    const whole = this.reassembler.add(pdu, Date.now(), []);
+    const whole = this.reassembler.add(pdu, this.net.now(), []);
     const sim = this.net.sims.get(this.sid);
     if (!whole || !sim) return;
     handler(sim, { destination: dest, text: whole.text, dataHex: whole.data_hex, parts: whole.parts });
@@ -223,7 +223,7 @@ export class Smsc {
   private statusReport(submit: Pdu, status: number): void {
     const ep = this.endpoint();
     if (!ep) return;
-    const now = scts(new Date());
+    const now = scts(new Date(this.net.now()));
     const hex = encodePdu(
       { type: "status-report", message_ref: submit.message_ref ?? 0, recipient: submit.destination ?? "", timestamp: now, discharge_time: now, status },
       { smsc: false },

@@ -21,7 +21,7 @@
  * SUCCESS / FAIL (the other spelling seen in the field).
  */
 import type { CloudContext } from "../../context.js";
-import type { MoIp, NetSim } from "../../network/index.js";
+import type { MoIp, NetSim, NetTimer } from "../../network/index.js";
 import { FINAL, commandRow, type HuaweiCommandRow } from "./store.js";
 
 export interface HuaweiTiming {
@@ -36,7 +36,7 @@ const MAX_TIMER = 2 ** 31 - 1;
 export class HuaweiEngine {
   readonly timing: HuaweiTiming = { ackTimeoutMs: 10000, devicePort: 5683, shortResultCodes: false, notifyTimeoutMs: 5000 };
   /** deviceId → the command in flight (sent, waiting for its ack). */
-  private readonly inflight = new Map<string, { commandId: string; mid: number; timer: NodeJS.Timeout | null }>();
+  private readonly inflight = new Map<string, { commandId: string; mid: number; timer: NetTimer | null }>();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly aborts = new Set<AbortController>();
   private mid = 0;

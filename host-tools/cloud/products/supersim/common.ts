@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS ss_ip_commands (seq INTEGER PRIMARY KEY AUTOINCREMENT
   sim_iccid TEXT, status TEXT NOT NULL, direction TEXT NOT NULL, device_ip TEXT, device_port INTEGER NOT NULL,
   payload_type TEXT NOT NULL, payload TEXT, callback_url TEXT, callback_method TEXT NOT NULL,
   created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS ss_sims_unique_name ON ss_sims (unique_name);
 CREATE INDEX IF NOT EXISTS ss_ip_commands_sim ON ss_ip_commands (sim_sid, seq);
 CREATE INDEX IF NOT EXISTS ss_ip_commands_created ON ss_ip_commands (created_ms);
 CREATE TABLE IF NOT EXISTS ss_sms_commands (seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT UNIQUE NOT NULL, sim_sid TEXT NOT NULL,
@@ -95,15 +96,20 @@ export function napSid(id: string): string {
   return "HA" + createHash("md5").update(id).digest("hex");
 }
 
-/** Counts a Command for the SIM; a SIM in `ready` becomes `active` at its 5th (DESIGN.md §4). Returns the new status. */
-export function countCommand(ctx: CloudContext, simSid: string): string {
+/**
+ * Counts a Command for the SIM; a SIM in `ready` becomes `active` at its 5th (DESIGN.md §4). Returns the
+ * status after. `sim.status` is the status the caller just read: the count only matters while a SIM is
+ * `new` or `ready` (active and inactive never go back to ready), so for active/inactive SIMs nothing is
+ * written — the create path of a Command then costs one INSERT.
+ */
+export function countCommand(ctx: CloudContext, sim: { sid: string; status: string }): string {
+  if (sim.status === "active" || sim.status === "inactive") return sim.status;
   const now = ctx.now().getTime();
   const r = ctx.db.prepare(`UPDATE ss_sims SET commands = commands + 1,
       updated_ms = CASE WHEN status = 'ready' AND commands + 1 >= 5 THEN ? ELSE updated_ms END,
       status = CASE WHEN status = 'ready' AND commands + 1 >= 5 THEN 'active' ELSE status END
-    WHERE sid = ? RETURNING status, commands, updated_ms`).get(now, simSid) as { status: string; commands: number; updated_ms: number } | undefined;
-  if (r && r.status === "active" && r.commands === 5 && r.updated_ms === now)
-    ctx.events.emit("sim.status", { sim_sid: simSid, status: "active", reason: "5th command" });
+    WHERE sid = ? RETURNING status`).get(now, sim.sid) as { status: string } | undefined;
+  if (r && r.status === "active" && sim.status === "ready") ctx.events.emit("sim.status", { sim_sid: sim.sid, status: "active", reason: "5th command" });
   return r?.status ?? "new";
 }
 

@@ -56,6 +56,7 @@ export function registerSmsCommands(app: FastifyInstance, ctx: CloudContext): vo
   });
 
   const transition = (sid: string, status: string, error?: { code: number; message: string }): void => {
+    if (!db.open) return; // the cloud closed meanwhile
     const cur = getRow.get(sid) as SmsRow | undefined;
     if (!cur || cur.status === "delivered" || cur.status === "failed") return;
     db.prepare("UPDATE ss_sms_commands SET status = ?, updated_ms = ? WHERE sid = ?").run(status, ctx.now().getTime(), sid);
@@ -64,6 +65,12 @@ export function registerSmsCommands(app: FastifyInstance, ctx: CloudContext): vo
     if (r.callback_url)
       ctx.callbacks.send({ url: r.callback_url, method: r.callback_method as "GET" | "POST", kind: "sms_command.status", resourceSid: sid, simSid: r.sim_sid, params: params(r, simRow(r.sim_sid), error) });
   };
+
+  /** Inserts the record and counts the Command in one transaction; returns the SIM's status after. */
+  const create = db.transaction((sid: string, sim: SimRow, payload: string, url: string | null, method: string, now: number, status = "queued", direction = "to_sim"): string => {
+    insert.run(sid, sim.sid, payload, status, direction, url, method, now, now);
+    return countCommand(ctx, sim);
+  });
 
   app.post("/supersim/v1/SmsCommands", async (req, reply) => {
     const p = readParams(req.body, {
@@ -76,11 +83,9 @@ export function registerSmsCommands(app: FastifyInstance, ctx: CloudContext): vo
     const sim = simParam(ctx, p.Sim);
     const now = ctx.now().getTime();
     const sid = ctx.sid("HC");
-    insert.run(sid, sim.sid, p.Payload, "queued", "to_sim", p.CallbackUrl ?? null, p.CallbackMethod ?? "POST", now, now);
-    countCommand(ctx, sim.sid);
+    const status = create(sid, sim, p.Payload, p.CallbackUrl ?? null, p.CallbackMethod ?? "POST", now);
     const r = getRow.get(sid) as SmsRow;
     ctx.events.emit("sms_command.queued", { sim_sid: sim.sid, command_sid: sid });
-    const status = (simRow(sim.sid) as SimRow).status;
     const fleet = fleetOf(ctx, sim);
     if (status !== "ready" && status !== "active") {
       setImmediate(() => transition(sid, "failed", { code: 83400, message: `The Super SIM is ${status}` }));
@@ -133,8 +138,7 @@ export function registerSmsCommands(app: FastifyInstance, ctx: CloudContext): vo
     const now = ctx.now().getTime();
     const sid = ctx.sid("HC");
     const payload = m.text ?? Buffer.from(m.dataHex ?? "", "hex").toString("base64");
-    insert.run(sid, sim.sid, payload, "received", "from_sim", null, "POST", now, now);
-    countCommand(ctx, sim.sid);
+    create(sid, sim, payload, null, "POST", now, "received", "from_sim");
     const r = getRow.get(sid) as SmsRow;
     ctx.events.emit("sms_command.received", { sim_sid: sim.sid, command_sid: sid });
     const fleet = fleetOf(ctx, sim);
