@@ -70,7 +70,9 @@ export function firmwareBundles(root = defaultRoot) {
       name: "moddable",
       input: {
         input: path.join(built, "moddable/main.js"),
-        treeshake: true,
+        // Moddable's modules have no import-time side effects worth keeping: an unused one (the
+        // serial HAL in UDP mode) is then not linked into the firmware.
+        treeshake: { moduleSideEffects: "no-external" },
         external: ["embedded:io/socket/udp", "embedded:io/serial", "timer", "preference", "mc/config"],
       },
       output: { ...common, format: "es", file: path.join(dist, "moddable/main.js") },
