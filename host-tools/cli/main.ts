@@ -17,10 +17,11 @@ Commands:
   cloud               the mock cloud alone (Super SIM, Wireless, 2010 APIs and the simulated network)
   modem               a virtual modem (bg96, sim7080, sara-r4) on a new pseudo-terminal, attached to the mock cloud
   bridge              the bridge: platform webhooks ⇄ MQTT, with a durable outbox
-  flash, provision, hil   (not yet available)
+  provision           write a device's settings (host JSON, Espruino Storage over serial, Moddable manifest)
+  flash, hil          (not yet available)
 `;
 
-const PLANNED = ["flash", "provision", "hil"];
+const PLANNED = ["flash", "hil"];
 
 export function processIo(): CliIo {
   return {
@@ -50,6 +51,10 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     if (command === "cloud") {
       const { runCloud } = await import("./cloud.js");
       return await runCloud(rest, io);
+    }
+    if (command === "provision") {
+      const { runProvision } = await import("./provision.js");
+      return await runProvision(rest, io);
     }
     if (command === "bridge") {
       const { runBridge } = await import("./bridge.js");

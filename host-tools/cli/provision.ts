@@ -1,0 +1,98 @@
+/** `simcmd provision`: write a device's settings for the host, an Espruino board or a Moddable build. */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { describePlan, planProvision, runPlan, type DeviceSettings, type ProvisionTarget } from "../provision/plan.js";
+import type { CliIo } from "./io.js";
+import { UsageError } from "./io.js";
+
+const HELP = `Usage: simcmd provision --target host|espruino|moddable --sim SID|NAME [options]
+
+Writes the device settings each target reads: a JSON file for \`simcmd device --config\` (host),
+simcmd.json in the board's Storage over its serial console (espruino), or a manifest whose config
+the firmware reads, then mcconfig (moddable).
+
+Options:
+  --target T            host | espruino | moddable (required)
+  --sim SID|NAME        the device's SIM (required)
+  --device-port N       UDP port for IP Commands (default 6969)
+  --mo HOST:PORT        where MO datagrams go (default 100.64.0.1:<device port>)
+  --transport T         ip | sms | auto: how replies travel (default auto: as the request came)
+  --modem F             bg96 | sim7080 | sara-r4 (default: none, the board's own IP stack)
+  --apn APN             the modem's APN (default super)
+  --out PATH            host: the JSON file (default simcmd-device.json); moddable: the manifest's
+                        directory (default simcmd-moddable)
+  --port DEV            espruino: the board's serial port, e.g. /dev/ttyACM0 (required for espruino)
+  --baud N              espruino: baud rate (default 9600)
+  --board B             moddable: mcconfig platform (default esp32)
+  --dry-run             print the exact plan and change nothing
+  -h, --help            this help
+`;
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+function intIn(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
+  return n;
+}
+
+export async function runProvision(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      target: { type: "string" },
+      sim: { type: "string" },
+      "device-port": { type: "string" },
+      mo: { type: "string" },
+      transport: { type: "string" },
+      modem: { type: "string" },
+      apn: { type: "string" },
+      out: { type: "string" },
+      port: { type: "string" },
+      baud: { type: "string" },
+      board: { type: "string" },
+      "dry-run": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return io.out(HELP), 0;
+  const target = values.target;
+  if (target !== "host" && target !== "espruino" && target !== "moddable") throw new UsageError("--target must be host, espruino or moddable");
+  if (values.sim === undefined || values.sim === "") throw new UsageError("--sim is required");
+  const devicePort = intIn("device-port", values["device-port"], 6969, 1, 65535);
+  let mo = { host: "100.64.0.1", port: devicePort };
+  if (values.mo !== undefined) {
+    const i = values.mo.lastIndexOf(":");
+    if (i <= 0) throw new UsageError(`--mo must be HOST:PORT, got '${values.mo}'`);
+    mo = { host: values.mo.slice(0, i), port: intIn("mo", values.mo.slice(i + 1), 0, 1, 65535) };
+  }
+  const transport = values.transport ?? "auto";
+  if (transport !== "ip" && transport !== "sms" && transport !== "auto") throw new UsageError("--transport must be ip, sms or auto");
+  const modem = values.modem;
+  if (modem !== undefined && modem !== "bg96" && modem !== "sim7080" && modem !== "sara-r4") throw new UsageError("--modem must be bg96, sim7080 or sara-r4");
+  const settings: DeviceSettings = { sim: values.sim, devicePort, mo, transport, modem, apn: values.apn ?? "super" };
+  let plan;
+  try {
+    plan = planProvision(target as ProvisionTarget, settings, {
+      root,
+      ...(values.out === undefined ? {} : { out: values.out }),
+      ...(values.port === undefined ? {} : { port: values.port }),
+      baud: intIn("baud", values.baud, 9600, 300, 4000000),
+      ...(values.board === undefined ? {} : { board: values.board }),
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  io.out(describePlan(plan));
+  if (values["dry-run"]) return 0;
+  try {
+    await runPlan(plan);
+  } catch (e) {
+    io.err(`simcmd provision: ${(e as Error).message}\n`);
+    return 1;
+  }
+  io.out("done\n");
+  return 0;
+}

@@ -1,0 +1,118 @@
+/**
+ * Device provisioning: the settings a device needs (SIM, device port, MO address, transport, modem
+ * family, APN) turned into what each target stores, as an explicit plan that `--dry-run` prints and
+ * `run` carries out.
+ *
+ * - host: a JSON file for `simcmd device --config`.
+ * - espruino: `simcmd.json` in the board's Storage (firmware/ports/espruino/agent-entry.ts reads it),
+ *   written by one line sent to the board's JavaScript console over its serial port.
+ * - moddable: a manifest that includes dist/firmware/moddable/manifest.json and sets `config`
+ *   (read through mc/config by firmware/ports/moddable/main.ts), then `mcconfig -d -m -p <board>`.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+export type ProvisionTarget = "host" | "espruino" | "moddable";
+
+export interface DeviceSettings {
+  /** SID or unique name of the device's SIM. */
+  sim: string;
+  /** UDP port for IP Commands. Default 6969. */
+  devicePort: number;
+  /** Where MO datagrams go (Super SIM: 100.64.0.1). Default 100.64.0.1:<devicePort>. */
+  mo: { host: string; port: number };
+  /** Preferred transport for replies: "ip", "sms" or "auto" (the request's). Default "auto". */
+  transport: "ip" | "sms" | "auto";
+  /** Modem family, or undefined for a board's own IP stack. */
+  modem: "bg96" | "sim7080" | "sara-r4" | undefined;
+  /** APN of the modem's data context. Default "super". */
+  apn: string;
+}
+
+export type Step =
+  | { kind: "write-file"; file: string; content: string }
+  | { kind: "serial-write"; port: string; baud: number; data: string }
+  | { kind: "run"; command: string; args: string[]; cwd: string };
+
+export interface Plan {
+  target: ProvisionTarget;
+  steps: Step[];
+}
+
+export interface PlanOptions {
+  /** host: the JSON file to write (default simcmd-device.json); moddable: the directory for the manifest (default simcmd-moddable). */
+  out?: string;
+  /** espruino: the board's serial port (required). */
+  port?: string;
+  /** espruino: baud rate. Default 9600 (Espruino's console default). */
+  baud?: number;
+  /** moddable: mcconfig platform. Default esp32. */
+  board?: string;
+  /** The package root, to find dist/firmware/moddable/manifest.json. */
+  root: string;
+}
+
+export function planProvision(target: ProvisionTarget, s: DeviceSettings, o: PlanOptions): Plan {
+  if (target === "host") {
+    const file = path.resolve(o.out ?? "simcmd-device.json");
+    const config: Record<string, string | number> = { sim: s.sim, port: s.devicePort };
+    if (s.modem !== undefined) {
+      config["modem"] = s.modem;
+      config["apn"] = s.apn; // the APN only matters through a modem (simcmd device refuses it otherwise)
+    }
+    return { target, steps: [{ kind: "write-file", file, content: JSON.stringify(config, null, 2) + "\n" }] };
+  }
+  const device = { sim: s.sim, devicePort: s.devicePort, mo: s.mo, transport: s.transport, modem: s.modem ?? "none", apn: s.apn };
+  if (target === "espruino") {
+    if (o.port === undefined) throw new Error("espruino: --port (the board's serial port) is required");
+    // One console line: Storage.write replaces the file (Espruino Storage API); \x10 turns echo off for the line.
+    const data = `\x10require("Storage").write("simcmd.json",${JSON.stringify(JSON.stringify(device))});\n`;
+    return { target, steps: [{ kind: "serial-write", port: o.port, baud: o.baud ?? 9600, data }] };
+  }
+  const dir = path.resolve(o.out ?? "simcmd-moddable");
+  const manifest = {
+    include: [path.join(o.root, "dist/firmware/moddable/manifest.json")],
+    config: { sim: s.sim, devicePort: s.devicePort, moHost: s.mo.host, moPort: s.mo.port, transport: s.transport, modem: s.modem ?? "none", apn: s.apn },
+  };
+  return {
+    target,
+    steps: [
+      { kind: "write-file", file: path.join(dir, "manifest.json"), content: JSON.stringify(manifest, null, 2) + "\n" },
+      { kind: "run", command: "mcconfig", args: ["-d", "-m", "-p", o.board ?? "esp32"], cwd: dir },
+    ],
+  };
+}
+
+/** The plan as a person reads it (what --dry-run prints). */
+export function describePlan(plan: Plan): string {
+  const lines = [`provision ${plan.target}:`];
+  plan.steps.forEach((st, i) => {
+    if (st.kind === "write-file") lines.push(`  ${i + 1}. write ${st.file}:`, ...st.content.trimEnd().split("\n").map((l) => "       " + l));
+    else if (st.kind === "serial-write") lines.push(`  ${i + 1}. send to ${st.port} at ${st.baud} baud: ${JSON.stringify(st.data)}`);
+    else lines.push(`  ${i + 1}. in ${st.cwd}: ${st.command} ${st.args.join(" ")}`);
+  });
+  return lines.join("\n") + "\n";
+}
+
+/** Carries the plan out, step by step; the first failure stops it with the step named. */
+export async function runPlan(plan: Plan): Promise<void> {
+  for (const st of plan.steps) {
+    if (st.kind === "write-file") {
+      fs.mkdirSync(path.dirname(st.file), { recursive: true });
+      fs.writeFileSync(st.file, st.content);
+    } else if (st.kind === "serial-write") {
+      const { SerialPort } = await import("serialport");
+      const port = new SerialPort({ path: st.port, baudRate: st.baud, autoOpen: false });
+      await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(new Error(`cannot open ${st.port}: ${e.message}`)) : resolve())));
+      await new Promise<void>((resolve, reject) => port.write(st.data, (e) => (e ? reject(e) : port.drain((d) => (d ? reject(d) : resolve())))));
+      await new Promise<void>((resolve) => port.close(() => resolve()));
+    } else {
+      const { spawn } = await import("node:child_process");
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(st.command, st.args, { cwd: st.cwd, stdio: "inherit" });
+        child.on("error", (e) => reject(new Error(`${st.command}: ${e.message} (is the Moddable SDK installed and on PATH?)`)));
+        child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${st.command} ${st.args.join(" ")} failed (exit ${code})`))));
+      });
+    }
+  }
+}
