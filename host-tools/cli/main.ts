@@ -66,9 +66,8 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
       return await runDevice(rest, io, { accountSid: DEV_ACCOUNT_SID, authToken: DEV_AUTH_TOKEN });
     }
     if (command === "dev") {
-      io.out("simcmd dev: not yet available — the mock cloud, bridge and device agent are still being built.\n" +
-        "What works today: `npx simcmd pdu decode 07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07`\n");
-      return 0;
+      const { runDev } = await import("./dev.js");
+      return await runDev(rest, io);
     }
     if (PLANNED.includes(command)) {
       io.err(`simcmd ${command}: not yet available in this version\n`);
