@@ -17,3 +17,4 @@ export { startCloud, DEV_ACCOUNT_SID, DEV_AUTH_TOKEN, type CloudOptions, type Cl
 export { twilioClient, type TwilioClientOptions } from "./cloud/twilio-client.js";
 export { validateSignature, validateKoreSignature, twilioSignature, koreSignature } from "./cloud/signature.js";
 export { startBridge, type BridgeOptions, type BridgeHandle } from "./bridge/index.js";
+export { startDev, type DevOptions, type DevHandle } from "./dev/index.js";
