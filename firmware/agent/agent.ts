@@ -5,7 +5,7 @@
  * driver) live in the ports; the agent only sees payloads.
  */
 import { septetCost } from "../core/gsm7.js";
-import { utf8Text, type TextCodec } from "../core/text.js";
+import { textToUtf8, utf8ToText, type TextCodec } from "../core/text.js";
 import type { KeyValueStore } from "../hal/storage.js";
 import { DedupeRecord, DEFAULT_MAX_IDS } from "./dedupe.js";
 import { isCommand, runHandler } from "./handlers/index.js";
@@ -43,19 +43,6 @@ export interface AgentReply {
   text?: string;
   /** Whether the command ran now (false: an error, or a repeated id answered from the record). */
   executed: boolean;
-}
-
-function bytesToString(b: number[], text: TextCodec): string {
-  let u = "";
-  for (let i = 0; i < b.length; i++) u += String.fromCharCode(b[i] as number);
-  return text.fromCodePoints(utf8Text.toCodePoints(u));
-}
-
-function stringToBytes(s: string, text: TextCodec): number[] {
-  const u = utf8Text.fromCodePoints(text.toCodePoints(s));
-  const out: number[] = [];
-  for (let i = 0; i < u.length; i++) out.push(u.charCodeAt(i) & 0xff);
-  return out;
 }
 
 /** Whether text fits one SMS: 160 GSM 7-bit septets, else 70 UCS2 units (TS 23.038 §6.2). */
@@ -99,7 +86,7 @@ export class Agent {
     if (bytes !== undefined && bytes.length > 0 && ((bytes[0] as number) & 0xe0) === 0xa0) {
       parsed = parseCbor(bytes, text); // a CBOR map (major type 5, RFC 8949 §3.1)
     } else {
-      const line = bytes !== undefined ? bytesToString(bytes, text) : req.text !== undefined ? req.text : "";
+      const line = bytes !== undefined ? utf8ToText(bytes, text) : req.text !== undefined ? req.text : "";
       parsed = parseText(line, isCommand);
     }
     if (!parsed.ok) return this.error(req.transport, parsed.envelope, parsed.id, parsed.reason);
@@ -126,16 +113,16 @@ export class Agent {
     const text = this.options.text;
     if (envelope === "cbor") return cborReply(id, ok, body as never, text);
     const s = typeof body === "string" ? body : typeof body === "number" ? "" + body : body === undefined || body === null ? "" : "[data]";
-    return stringToBytes(textReply(id, ok, s), text);
+    return textToUtf8(textReply(id, ok, s), text);
   }
 
   fits(envelope: Envelope, reply: number[]): boolean {
     if (envelope === "cbor") return reply.length <= MAX_SMS_OCTETS;
-    return fitsSms(bytesToString(reply, this.options.text), this.options.text);
+    return fitsSms(utf8ToText(reply, this.options.text), this.options.text);
   }
 
   output(transport: Transport, envelope: Envelope, reply: number[], executed: boolean): AgentReply {
-    if (transport === "sms" && envelope === "text") return { text: bytesToString(reply, this.options.text), executed: executed };
+    if (transport === "sms" && envelope === "text") return { text: utf8ToText(reply, this.options.text), executed: executed };
     return { bytes: reply, executed: executed };
   }
 

@@ -7,7 +7,7 @@
  * of Moddable's Preference.
  */
 import { byteHex, hexToBytes } from "../core/hex.js";
-import { utf8Text, type TextCodec } from "../core/text.js";
+import { textToUtf8, utf8ToText, type TextCodec } from "../core/text.js";
 import type { KeyValueStore } from "../hal/storage.js";
 
 /** Entries kept. Default 16. */
@@ -25,20 +25,6 @@ function toHex(bytes: number[]): string {
   return s;
 }
 
-/** A runtime string as its UTF-8 octets. */
-function stringToBytes(s: string, text: TextCodec): number[] {
-  const u = utf8Text.fromCodePoints(text.toCodePoints(s));
-  const out: number[] = [];
-  for (let i = 0; i < u.length; i++) out.push(u.charCodeAt(i) & 0xff);
-  return out;
-}
-
-function bytesToString(b: number[], text: TextCodec): string {
-  let u = "";
-  for (let i = 0; i < b.length; i++) u += String.fromCharCode(b[i] as number);
-  return text.fromCodePoints(utf8Text.toCodePoints(u));
-}
-
 interface Entry {
   id: string;
   remembered: Remembered;
@@ -52,7 +38,7 @@ function parseEntry(v: string | undefined, text: TextCodec): Entry | null {
   const env = v.substring(a + 1, b);
   try {
     return {
-      id: bytesToString(hexToBytes(v.substring(0, a)), text),
+      id: utf8ToText(hexToBytes(v.substring(0, a)), text),
       remembered: { envelope: env === "c" ? "cbor" : "text", reply: hexToBytes(v.substring(b + 1)) },
     };
   } catch (_e) {
@@ -92,7 +78,7 @@ export class DedupeRecord {
   remember(id: string, remembered: Remembered): void {
     const slot = this.next;
     this.entries[slot] = { id: id, remembered: remembered };
-    this.store.set("id" + slot, toHex(stringToBytes(id, this.text)) + ":" + (remembered.envelope === "cbor" ? "c" : "t") + ":" + toHex(remembered.reply));
+    this.store.set("id" + slot, toHex(textToUtf8(id, this.text)) + ":" + (remembered.envelope === "cbor" ? "c" : "t") + ":" + toHex(remembered.reply));
     this.next = (slot + 1) % this.max;
     this.store.set("idn", "" + this.next);
   }

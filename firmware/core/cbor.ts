@@ -9,7 +9,7 @@
  * (UTF-16 on Node/XS, UTF-8 byte strings on Espruino/Lua), no exceptions across the API.
  */
 import { incomplete, malformed, toErrorInfo, type PduErrorInfo } from "./errors.js";
-import type { TextCodec } from "./text.js";
+import { textToUtf8, type TextCodec } from "./text.js";
 
 /** A byte string (major type 2), kept apart from arrays of numbers. */
 export class CborBytes {
@@ -221,18 +221,6 @@ function head(out: number[], major: number, n: number): void {
   }
 }
 
-function codePointsToUtf8(cps: number[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < cps.length; i++) {
-    const cp = cps[i] as number;
-    if (cp < 0x80) out.push(cp);
-    else if (cp < 0x800) out.push(0xc0 | (cp >>> 6), 0x80 | (cp & 0x3f));
-    else if (cp < 0x10000) out.push(0xe0 | (cp >>> 12), 0x80 | ((cp >>> 6) & 0x3f), 0x80 | (cp & 0x3f));
-    else out.push(0xf0 | (cp >>> 18), 0x80 | ((cp >>> 12) & 0x3f), 0x80 | ((cp >>> 6) & 0x3f), 0x80 | (cp & 0x3f));
-  }
-  return out;
-}
-
 function doubleBytes(v: number): number[] {
   // IEEE 754 binary64 by arithmetic (no DataView on every runtime).
   const sign = v < 0 || (v === 0 && 1 / v < 0) ? 1 : 0;
@@ -292,7 +280,7 @@ function put(out: number[], v: CborValue, text: TextCodec, depth: number): void 
       for (let i = 0; i < d.length; i++) out.push(d[i] as number);
     }
   } else if (typeof v === "string") {
-    const b = codePointsToUtf8(text.toCodePoints(v));
+    const b = textToUtf8(v, text);
     head(out, 3, b.length);
     for (let i = 0; i < b.length; i++) out.push(b[i] as number);
   } else if (v instanceof CborBytes) {

@@ -115,3 +115,18 @@ function utf8To(s: string): number[] {
 
 export const utf16Text: TextCodec = { fromCodePoints: utf16From, toCodePoints: utf16To };
 export const utf8Text: TextCodec = { fromCodePoints: utf8From, toCodePoints: utf8To };
+
+/** A runtime string as UTF-8 octets. */
+export function textToUtf8(s: string, text: TextCodec): number[] {
+  const u = utf8From(text.toCodePoints(s));
+  const out: number[] = [];
+  for (let i = 0; i < u.length; i++) out.push(u.charCodeAt(i) & 0xff);
+  return out;
+}
+
+/** UTF-8 octets as a runtime string (invalid sequences become U+FFFD). */
+export function utf8ToText(bytes: number[], text: TextCodec): string {
+  let u = "";
+  for (let i = 0; i < bytes.length; i++) u += String.fromCharCode(bytes[i] as number);
+  return text.fromCodePoints(utf8To(u));
+}
