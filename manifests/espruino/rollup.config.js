@@ -45,6 +45,12 @@ export function firmwareBundles(root = defaultRoot) {
       output: { ...common, file: path.join(dist, "espruino/agent.js"), name: "simcmdAgent", exports: "named" },
     },
     {
+      // Espruino with a cellular modem: `var simcmdModemAgent = {start}` (firmware/ports/espruino/modem-agent-entry.ts).
+      name: "espruino",
+      input: { input: path.join(built, "espruino/modem-agent-entry.js"), treeshake: true, context: "this" },
+      output: { ...common, file: path.join(dist, "espruino/modem-agent.js"), name: "simcmdModemAgent", exports: "named" },
+    },
+    {
       // xsnap: `var handleCommand = function (ArrayBuffer) → ArrayBuffer`.
       name: "xs",
       input: { input: path.join(built, "xs-host/pdu-entry.js"), treeshake: true },
