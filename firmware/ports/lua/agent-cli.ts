@@ -7,7 +7,7 @@
 import { MemoryStore } from "../../hal/storage.js";
 import { utf8Text } from "../../core/text.js";
 import { createAgentService } from "../shared/agent-service.js";
-import { parseJson, stringifyJson } from "./json.js";
+import { serveLines } from "./serve-lines.js";
 
 /** Milliseconds of CPU time: the agent only needs a clock that never goes back (uptime). */
 function nowMs(): number {
@@ -16,23 +16,7 @@ function nowMs(): number {
 
 const service = createAgentService(new MemoryStore(), nowMs, utf8Text);
 
-function handleLine(line: string): string {
-  const parsed = parseJson(line);
-  if (!parsed.ok) return stringifyJson({ error: { code: "invalid-request", message: "bad JSON: " + parsed.message } });
-  const req = parsed.value;
-  if (typeof req !== "object" || req === null) return stringifyJson({ error: { code: "invalid-request", message: "a request is a JSON object" } });
-  try {
-    return stringifyJson(service.run(req as { [key: string]: unknown }));
-  } catch (e) {
-    return stringifyJson({ error: { code: "internal", message: tostring(e) } });
-  }
-}
-
-let line = io.read("l");
-while (line !== undefined) {
-  if (line.length > 0) {
-    io.write(handleLine(line), "\n");
-    io.stdout.flush();
-  }
-  line = io.read("l");
-}
+serveLines(function (request: unknown): unknown {
+  if (typeof request !== "object" || request === null) return { error: { code: "invalid-request", message: "a request is a JSON object" } };
+  return service.run(request as { [key: string]: unknown });
+});

@@ -8,30 +8,14 @@
  */
 import { utf8Text } from "../../core/text.js";
 import { runRequest } from "../shared/pdu-service.js";
-import { JSON_NULL, parseJson, stringifyJson } from "./json.js";
+import { JSON_NULL } from "./json.js";
+import { serveLines } from "./serve-lines.js";
 
 /** CPU time in milliseconds (os.clock); the Lua port has no wall clock without extra modules. */
 function luaClockMs(): number {
   return os.clock() * 1000;
 }
 
-function handleLine(line: string): string {
-  const parsed = parseJson(line);
-  if (!parsed.ok) {
-    return stringifyJson({ error: { code: "invalid-request", message: "bad JSON: " + parsed.message } });
-  }
-  try {
-    return stringifyJson(runRequest(parsed.value, utf8Text, JSON_NULL, luaClockMs));
-  } catch (e) {
-    return stringifyJson({ error: { code: "internal", message: tostring(e) } });
-  }
-}
-
-let line = io.read("l");
-while (line !== undefined) {
-  if (line.length > 0) {
-    io.write(handleLine(line), "\n");
-    io.stdout.flush();
-  }
-  line = io.read("l");
-}
+serveLines(function (request: unknown): unknown {
+  return runRequest(request, utf8Text, JSON_NULL, luaClockMs);
+});
