@@ -11,8 +11,8 @@
  * (the same keys: devicePort, mo, version, modem, maxIds).
  */
 import { Agent } from "../../agent/agent.js";
-import type { KeyValueStore } from "../../hal/storage.js";
 import { utf8Text } from "../../core/text.js";
+import { storageOf, type Storage } from "./hal.js";
 
 interface DgramSocket {
   on(event: "message", cb: (msg: string, info: { address: string; port: number }) => void): void;
@@ -22,13 +22,6 @@ interface DgramSocket {
 }
 interface Dgram {
   createSocket(type: string): DgramSocket;
-}
-interface Storage {
-  read(name: string): string | undefined;
-  /** Espruino: the parsed JSON file, or undefined when it is missing and `noExceptions` is true. */
-  readJSON(name: string, noExceptions: boolean): unknown;
-  write(name: string, data: string): boolean;
-  erase(name: string): void;
 }
 declare function require(name: "dgram"): Dgram;
 declare function require(name: "Storage"): Storage;
@@ -46,21 +39,6 @@ export interface AgentConfig {
   maxIds?: number;
 }
 
-/** Espruino Storage file names are at most 28 characters; ours are "sc." + a key ≤ 15. */
-function storageOf(st: Storage): KeyValueStore {
-  return {
-    get: function (key: string): string | undefined {
-      const v = st.read("sc." + key);
-      return v === undefined || v === null ? undefined : v;
-    },
-    set: function (key: string, value: string): void {
-      st.write("sc." + key, value);
-    },
-    remove: function (key: string): void {
-      st.erase("sc." + key);
-    },
-  };
-}
 
 function toBytes(s: string): number[] {
   const out: number[] = [];
@@ -89,11 +67,12 @@ function settings(given: AgentConfig | undefined, st: Storage): AgentConfig {
 }
 
 export function start(given?: AgentConfig): { stop: () => void } {
-  const config = settings(given, require("Storage"));
+  const st = require("Storage");
+  const config = settings(given, st);
   const port = config.devicePort !== undefined ? config.devicePort : 6969;
   const mo = config.mo !== undefined ? config.mo : { host: "100.64.0.1", port: 6969 };
   const agent = new Agent({
-    storage: storageOf(require("Storage")),
+    storage: storageOf(st),
     clock: { now: function (): number { return Math.floor(getTime() * 1000); } },
     text: utf8Text,
     info: { version: config.version !== undefined ? config.version : "0.1.0", runtime: "espruino", modem: config.modem !== undefined ? config.modem : "none" },

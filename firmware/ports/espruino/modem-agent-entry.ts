@@ -12,18 +12,13 @@ import { ModemAgent, type ModemAgentStatus } from "../../agent/modem-agent.js";
 import type { ModemFamily } from "../../modems/capabilities.js";
 import type { Clock } from "../../hal/clock.js";
 import type { SerialPort } from "../../hal/serial.js";
-import type { KeyValueStore } from "../../hal/storage.js";
 import { utf8Text } from "../../core/text.js";
+import { storageOf, type Storage } from "./hal.js";
 
 /** Espruino's Serial objects (Serial1, Serial2…): data arrives and leaves as byte strings. */
 interface EspruinoSerial {
   on(event: "data", cb: (data: string) => void): void;
   write(data: string): void;
-}
-interface Storage {
-  read(name: string): string | undefined;
-  write(name: string, data: string): boolean;
-  erase(name: string): void;
 }
 declare function require(name: "Storage"): Storage;
 declare function getTime(): number;
@@ -84,20 +79,6 @@ function espruinoClock(): Clock {
   };
 }
 
-function storageOf(st: Storage): KeyValueStore {
-  return {
-    get: function (key: string): string | undefined {
-      const v = st.read("sc." + key);
-      return v === undefined || v === null ? undefined : v;
-    },
-    set: function (key: string, value: string): void {
-      st.write("sc." + key, value);
-    },
-    remove: function (key: string): void {
-      st.erase("sc." + key);
-    },
-  };
-}
 
 export function start(s: ModemAgentSettings): { stop: () => void; status: () => ModemAgentStatus } {
   const agent = new ModemAgent({
