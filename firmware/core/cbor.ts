@@ -9,7 +9,7 @@
  * (UTF-16 on Node/XS, UTF-8 byte strings on Espruino/Lua), no exceptions across the API.
  */
 import { incomplete, malformed, toErrorInfo, type PduErrorInfo } from "./errors.js";
-import { textToUtf8, type TextCodec } from "./text.js";
+import { textToUtf8, utf8ToCodePointsStrict, type TextCodec } from "./text.js";
 
 /** A byte string (major type 2), kept apart from arrays of numbers. */
 export class CborBytes {
@@ -80,40 +80,6 @@ function take(c: Cursor, n: number, what: string): number[] {
   return out;
 }
 
-function utf8ToCodePoints(o: number[], at: number): number[] {
-  const out: number[] = [];
-  let i = 0;
-  while (i < o.length) {
-    const b = o[i] as number;
-    let need: number;
-    let cp: number;
-    if (b < 0x80) {
-      out.push(b);
-      i++;
-      continue;
-    } else if ((b & 0xe0) === 0xc0) {
-      need = 1;
-      cp = b & 0x1f;
-    } else if ((b & 0xf0) === 0xe0) {
-      need = 2;
-      cp = b & 0x0f;
-    } else if ((b & 0xf8) === 0xf0) {
-      need = 3;
-      cp = b & 0x07;
-    } else {
-      throw malformed("cbor-invalid", "CBOR text string is not UTF-8", at); // RFC 8949 §3.1 major type 3
-    }
-    if (i + need >= o.length) throw malformed("cbor-invalid", "CBOR text string ends inside a UTF-8 sequence", at);
-    for (let j = 1; j <= need; j++) {
-      const x = o[i + j] as number;
-      if ((x & 0xc0) !== 0x80) throw malformed("cbor-invalid", "CBOR text string is not UTF-8", at);
-      cp = (cp << 6) | (x & 0x3f);
-    }
-    out.push(cp);
-    i += need + 1;
-  }
-  return out;
-}
 
 function half(h: number): number {
   // IEEE 754 binary16 (RFC 8949 §3.3, Appendix D).
@@ -168,7 +134,11 @@ function item(c: Cursor, depth: number): CborValue {
   if (major === 0) return n;
   if (major === 1) return -1 - n;
   if (major === 2) return new CborBytes(take(c, n, "byte string"));
-  if (major === 3) return c.text.fromCodePoints(utf8ToCodePoints(take(c, n, "text string"), at));
+  if (major === 3) {
+    const cps = utf8ToCodePointsStrict(take(c, n, "text string"));
+    if (cps === null) throw malformed("cbor-invalid", "CBOR text string is not UTF-8", at); // RFC 8949 §3.1 major type 3
+    return c.text.fromCodePoints(cps);
+  }
   if (major === 6) throw malformed("cbor-unsupported", "CBOR tags are not supported", at);
   if (n > c.maxItems) throw malformed("cbor-too-large", "CBOR container of " + n + " items exceeds the limit", at);
   if (major === 4) {

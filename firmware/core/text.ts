@@ -67,7 +67,12 @@ function utf8From(cps: number[]): string {
   return out;
 }
 
-function utf8To(s: string): number[] {
+/**
+ * UTF-8 (one octet per char of `s`) → code points. An invalid sequence (bad lead octet, missing
+ * continuation, overlong form, surrogate, above U+10FFFF) becomes U+FFFD, or, when `strict`, makes
+ * the result null.
+ */
+function utf8Decode(s: string, strict: boolean): number[] | null {
   const out: number[] = [];
   const n = s.length;
   let i = 0;
@@ -93,6 +98,7 @@ function utf8To(s: string): number[] {
       cp = b & 0x07;
       min = 0x10000;
     } else {
+      if (strict) return null;
       out.push(0xfffd);
       i++;
       continue;
@@ -103,6 +109,7 @@ function utf8To(s: string): number[] {
       j++;
     }
     if (j <= need || cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      if (strict) return null;
       out.push(0xfffd);
       i += j;
       continue;
@@ -111,6 +118,10 @@ function utf8To(s: string): number[] {
     i += j;
   }
   return out;
+}
+
+function utf8To(s: string): number[] {
+  return utf8Decode(s, false) as number[];
 }
 
 export const utf16Text: TextCodec = { fromCodePoints: utf16From, toCodePoints: utf16To };
@@ -129,4 +140,11 @@ export function utf8ToText(bytes: number[], text: TextCodec): string {
   let u = "";
   for (let i = 0; i < bytes.length; i++) u += String.fromCharCode(bytes[i] as number);
   return text.fromCodePoints(utf8To(u));
+}
+
+/** UTF-8 octets → code points, or null when they are not valid UTF-8 (RFC 3629). */
+export function utf8ToCodePointsStrict(bytes: number[]): number[] | null {
+  let u = "";
+  for (let i = 0; i < bytes.length; i++) u += String.fromCharCode(bytes[i] as number);
+  return utf8Decode(u, true);
 }

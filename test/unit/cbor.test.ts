@@ -77,6 +77,9 @@ test.each([
   ["c11a514b67b0", "malformed", "cbor-unsupported"],
   ["1c", "malformed", "cbor-invalid"],
   ["62c328", "malformed", "cbor-invalid"],
+  ["62c080", "malformed", "cbor-invalid"], // overlong UTF-8 (RFC 3629 §3)
+  ["63eda080", "malformed", "cbor-invalid"], // a UTF-16 surrogate encoded in UTF-8
+  ["61c3", "malformed", "cbor-invalid"], // ends inside a sequence
   ["a1f601", "malformed", "cbor-invalid"],
   ["81".repeat(40) + "00", "malformed", "cbor-too-deep"],
   ["9b0000000100000000", "malformed", "cbor-too-large"],
