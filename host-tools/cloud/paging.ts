@@ -156,3 +156,40 @@ export function legacyEnvelope<T>(e: EnvelopeInput<T>): Record<string, unknown> 
     uri: link(e.url, e.filters, pr.pageSize, pr.page, pr.pageToken),
   };
 }
+
+/**
+ * A list route's filters: the SQL condition with its arguments, and the query parameters the paging
+ * links repeat (`params`, for the envelope's `filters`). Only filters present in the query count.
+ */
+export class ListFilter {
+  readonly conds: string[] = [];
+  readonly args: unknown[] = [];
+  readonly params: [string, string][] = [];
+
+  /** Starts with a condition that is always there (e.g. `account_sid = ?`), not a query filter. */
+  constructor(cond?: string, ...args: unknown[]) {
+    if (cond !== undefined) {
+      this.conds.push(cond);
+      this.args.push(...args);
+    }
+  }
+
+  /** `column = ?` when the query has `param`; `resolve` maps the value to what SQL compares (default: itself). */
+  eq(param: string, value: string | undefined, column: string, resolve?: (v: string) => unknown): this {
+    return this.when(param, value, `${column} = ?`, (v) => [resolve === undefined ? v : resolve(v)]);
+  }
+
+  /** Any condition when the query has `param`; `args` gives its arguments from the value. */
+  when(param: string, value: string | undefined, cond: string, args: (v: string) => unknown[]): this {
+    if (value === undefined) return this;
+    this.conds.push(cond);
+    this.args.push(...args(value));
+    this.params.push([param, value]);
+    return this;
+  }
+
+  /** The SQL condition ("1" when there is none). */
+  get where(): string {
+    return this.conds.length > 0 ? this.conds.join(" AND ") : "1";
+  }
+}

@@ -24,7 +24,7 @@ import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { TwilioError, badParam } from "../../errors.js";
 import { readParams } from "../../form.js";
-import { fetchPage, legacyEnvelope, readPaging } from "../../paging.js";
+import { fetchPage, legacyEnvelope, ListFilter, readPaging } from "../../paging.js";
 import { isSid } from "../../sids.js";
 import { API_PREFIX, accountUri, checkAccount, notFoundHere, stripJson, withJson } from "./common.js";
 import { CREATE_SPEC, MESSAGES_SCHEMA, messageJson, segments, settingsOf, type MessageRow } from "./message-store.js";
@@ -107,41 +107,22 @@ export function registerMessages(app: FastifyInstance, ctx: CloudContext): void 
         { where: "query" },
       );
       const pr = readPaging(req.query);
-      const where = ["account_sid = ?"];
-      const args: unknown[] = [ctx.accountSid];
-      const filters: [string, string][] = [];
-      if (q.To !== undefined) {
-        where.push("to_addr = ?");
-        args.push(q.To);
-        filters.push(["To", q.To]);
-      }
-      if (q.From !== undefined) {
-        where.push("from_addr = ?");
-        args.push(q.From);
-        filters.push(["From", q.From]);
-      }
       const day = 24 * 3600 * 1000;
-      if (q.DateSent !== undefined) {
-        const d = dateFilter(q.DateSent, "DateSent");
-        const start = d.at - (d.at % day);
-        where.push("sent_ms >= ? AND sent_ms < ?");
-        args.push(start, start + day);
-        filters.push(["DateSent", q.DateSent]);
-      }
-      if (q["DateSent<"] !== undefined) {
-        const d = dateFilter(q["DateSent<"], "DateSent<");
-        where.push("sent_ms < ?");
-        args.push(d.dayOnly ? d.at + day : d.at);
-        filters.push(["DateSent<", q["DateSent<"]]);
-      }
-      if (q["DateSent>"] !== undefined) {
-        const d = dateFilter(q["DateSent>"], "DateSent>");
-        where.push("sent_ms >= ?");
-        args.push(d.at);
-        filters.push(["DateSent>", q["DateSent>"]]);
-      }
-      const page = fetchPage<MessageRow>(ctx.db, { table: "api_messages", where: where.join(" AND "), args }, pr);
-      return legacyEnvelope({ key: "messages", url: `${accountUri(ctx.accountSid)}/Messages.json`, filters, pr, page, items: page.rows.map(messageJson) });
+      const f = new ListFilter("account_sid = ?", ctx.accountSid)
+        .eq("To", q.To, "to_addr")
+        .eq("From", q.From, "from_addr")
+        .when("DateSent", q.DateSent, "sent_ms >= ? AND sent_ms < ?", (v) => {
+          const d = dateFilter(v, "DateSent");
+          const start = d.at - (d.at % day);
+          return [start, start + day];
+        })
+        .when("DateSent<", q["DateSent<"], "sent_ms < ?", (v) => {
+          const d = dateFilter(v, "DateSent<");
+          return [d.dayOnly ? d.at + day : d.at];
+        })
+        .when("DateSent>", q["DateSent>"], "sent_ms >= ?", (v) => [dateFilter(v, "DateSent>").at]);
+      const page = fetchPage<MessageRow>(ctx.db, { table: "api_messages", where: f.where, args: f.args }, pr);
+      return legacyEnvelope({ key: "messages", url: `${accountUri(ctx.accountSid)}/Messages.json`, filters: f.params, pr, page, items: page.rows.map(messageJson) });
     });
   }
 

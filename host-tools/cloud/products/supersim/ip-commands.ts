@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { badParam, notFound, TwilioError } from "../../errors.js";
 import { readParams } from "../../form.js";
-import { fetchPage, readPaging, v1Envelope, PAGING_PARAMS } from "../../paging.js";
+import { fetchPage, ListFilter, readPaging, v1Envelope, PAGING_PARAMS } from "../../paging.js";
 import { isSid } from "../../sids.js";
 import { bySidOrName, countCommand, fleetOf, iso, v1, type SimRow } from "./common.js";
 
@@ -207,21 +207,14 @@ export function registerIpCommands(app: FastifyInstance, ctx: CloudContext): voi
       Direction: { type: "enum", values: ["to_sim", "from_sim"] },
     }, { where: "query", ignore: PAGING_PARAMS });
     const pr = readPaging(req.query);
-    const conds: string[] = [];
-    const args: unknown[] = [];
-    const filters: [string, string][] = [];
-    if (q.Sim !== undefined) {
-      const s = bySidOrName<SimRow>(ctx, "ss_sims", "HS", q.Sim);
-      conds.push("sim_sid = ?");
-      args.push(s?.sid ?? "");
-      filters.push(["Sim", q.Sim]);
-    }
-    if (q.SimIccid !== undefined) { conds.push("sim_iccid = ?"); args.push(q.SimIccid); filters.push(["SimIccid", q.SimIccid]); }
-    if (q.Status !== undefined) { conds.push("status = ?"); args.push(q.Status); filters.push(["Status", q.Status]); }
-    if (q.Direction !== undefined) { conds.push("direction = ?"); args.push(q.Direction); filters.push(["Direction", q.Direction]); }
-    const page = fetchPage<IpRow & Record<string, unknown>>(db, { table: "ss_ip_commands", where: conds.join(" AND ") || "1", args }, pr);
+    const f = new ListFilter()
+      .eq("Sim", q.Sim, "sim_sid", (v) => bySidOrName<SimRow>(ctx, "ss_sims", "HS", v)?.sid ?? "")
+      .eq("SimIccid", q.SimIccid, "sim_iccid")
+      .eq("Status", q.Status, "status")
+      .eq("Direction", q.Direction, "direction");
+    const page = fetchPage<IpRow & Record<string, unknown>>(db, { table: "ss_ip_commands", where: f.where, args: f.args }, pr);
     const base = v1(ctx, req);
-    return v1Envelope({ key: "ip_commands", url: `${base}/IpCommands`, filters, pr, page, items: page.rows.map((r) => ipJson(ctx, r, base)) });
+    return v1Envelope({ key: "ip_commands", url: `${base}/IpCommands`, filters: f.params, pr, page, items: page.rows.map((r) => ipJson(ctx, r, base)) });
   });
 
   app.get("/supersim/v1/IpCommands/:sid", async (req) => {

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { badParam, TwilioError } from "../../errors.js";
 import { readParams } from "../../form.js";
-import { fetchPage, readPaging, v1Envelope, PAGING_PARAMS } from "../../paging.js";
+import { fetchPage, ListFilter, readPaging, v1Envelope, PAGING_PARAMS } from "../../paging.js";
 import { bySidOrName, checkUniqueName, iso, simOr404, v1, type FleetRow, type SimRow } from "./common.js";
 
 const TRANSITIONS: Record<string, string[]> = {
@@ -71,19 +71,12 @@ export function registerSims(app: FastifyInstance, ctx: CloudContext): void {
       Iccid: { type: "string" },
     }, { where: "query", ignore: PAGING_PARAMS });
     const pr = readPaging(req.query);
-    const conds: string[] = [];
-    const args: unknown[] = [];
-    const filters: [string, string][] = [];
-    if (q.Status !== undefined) { conds.push("status = ?"); args.push(q.Status); filters.push(["Status", q.Status]); }
-    if (q.Fleet !== undefined) {
-      const f = bySidOrName<FleetRow>(ctx, "ss_fleets", "HF", q.Fleet);
-      conds.push("fleet_sid = ?");
-      args.push(f?.sid ?? "");
-      filters.push(["Fleet", q.Fleet]);
-    }
-    if (q.Iccid !== undefined) { conds.push("iccid = ?"); args.push(q.Iccid); filters.push(["Iccid", q.Iccid]); }
-    const page = fetchPage<SimRow & Record<string, unknown>>(ctx.db, { table: "ss_sims", where: conds.join(" AND ") || "1", args }, pr);
-    return v1Envelope({ key: "sims", url: `${v1(ctx, req)}/Sims`, filters, pr, page, items: page.rows.map((r) => json(r, req)) });
+    const f = new ListFilter()
+      .eq("Status", q.Status, "status")
+      .eq("Fleet", q.Fleet, "fleet_sid", (v) => bySidOrName<FleetRow>(ctx, "ss_fleets", "HF", v)?.sid ?? "")
+      .eq("Iccid", q.Iccid, "iccid");
+    const page = fetchPage<SimRow & Record<string, unknown>>(ctx.db, { table: "ss_sims", where: f.where, args: f.args }, pr);
+    return v1Envelope({ key: "sims", url: `${v1(ctx, req)}/Sims`, filters: f.params, pr, page, items: page.rows.map((r) => json(r, req)) });
   });
 
   app.get("/supersim/v1/Sims/:sid", async (req) => {

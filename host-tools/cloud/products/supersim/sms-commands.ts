@@ -11,7 +11,7 @@ import type { CloudContext } from "../../context.js";
 import { badParam, notFound } from "../../errors.js";
 import { readParams } from "../../form.js";
 import { smsFits } from "../../network/index.js";
-import { fetchPage, readPaging, v1Envelope, PAGING_PARAMS } from "../../paging.js";
+import { fetchPage, ListFilter, readPaging, v1Envelope, PAGING_PARAMS } from "../../paging.js";
 import { isSid } from "../../sids.js";
 import { bySidOrName, countCommand, fleetOf, iso, simParam, v1, type SimRow } from "./common.js";
 
@@ -108,20 +108,13 @@ export function registerSmsCommands(app: FastifyInstance, ctx: CloudContext): vo
       Direction: { type: "enum", values: ["to_sim", "from_sim"] },
     }, { where: "query", ignore: PAGING_PARAMS });
     const pr = readPaging(req.query);
-    const conds: string[] = [];
-    const args: unknown[] = [];
-    const filters: [string, string][] = [];
-    if (q.Sim !== undefined) {
-      const s = bySidOrName<SimRow>(ctx, "ss_sims", "HS", q.Sim);
-      conds.push("sim_sid = ?");
-      args.push(s?.sid ?? "");
-      filters.push(["Sim", q.Sim]);
-    }
-    if (q.Status !== undefined) { conds.push("status = ?"); args.push(q.Status); filters.push(["Status", q.Status]); }
-    if (q.Direction !== undefined) { conds.push("direction = ?"); args.push(q.Direction); filters.push(["Direction", q.Direction]); }
-    const page = fetchPage<SmsRow & Record<string, unknown>>(db, { table: "ss_sms_commands", where: conds.join(" AND ") || "1", args }, pr);
+    const f = new ListFilter()
+      .eq("Sim", q.Sim, "sim_sid", (v) => bySidOrName<SimRow>(ctx, "ss_sims", "HS", v)?.sid ?? "")
+      .eq("Status", q.Status, "status")
+      .eq("Direction", q.Direction, "direction");
+    const page = fetchPage<SmsRow & Record<string, unknown>>(db, { table: "ss_sms_commands", where: f.where, args: f.args }, pr);
     const base = v1(ctx, req);
-    return v1Envelope({ key: "sms_commands", url: `${base}/SmsCommands`, filters, pr, page, items: page.rows.map((r) => smsJson(ctx, r, base)) });
+    return v1Envelope({ key: "sms_commands", url: `${base}/SmsCommands`, filters: f.params, pr, page, items: page.rows.map((r) => smsJson(ctx, r, base)) });
   });
 
   app.get("/supersim/v1/SmsCommands/:sid", async (req) => {

@@ -19,7 +19,7 @@ import type { CloudContext } from "../../context.js";
 import { TwilioError, badParam, notFound } from "../../errors.js";
 import { readParams } from "../../form.js";
 import { MAX_BINARY_SMS_BYTES, smsFits } from "../../network/index.js";
-import { fetchPage, readPaging, v1Envelope } from "../../paging.js";
+import { fetchPage, ListFilter, readPaging, v1Envelope } from "../../paging.js";
 import { isSid } from "../../sids.js";
 import { deliverCommand } from "./delivery.js";
 import { COMMAND_STATUSES, commandBySid, commandJson, createCommandRow, findSim, type CommandRow } from "./store.js";
@@ -104,33 +104,14 @@ export function registerWirelessCommands(app: FastifyInstance, ctx: CloudContext
   app.get("/wireless/v1/Commands", async (req) => {
     const q = readParams(req.query, LIST_SPEC, { where: "query" });
     const pr = readPaging(req.query);
-    const where = ["account_sid = ?"];
-    const args: unknown[] = [ctx.accountSid];
-    const filters: [string, string][] = [];
-    if (q.Sim !== undefined) {
-      const sim = findSim(ctx.db, ctx.accountSid, q.Sim);
-      where.push("sim_sid = ?");
-      args.push(sim?.sid ?? q.Sim);
-      filters.push(["Sim", q.Sim]);
-    }
-    if (q.Status !== undefined) {
-      where.push("status = ?");
-      args.push(q.Status);
-      filters.push(["Status", q.Status]);
-    }
-    if (q.Direction !== undefined) {
-      where.push("direction = ?");
-      args.push(q.Direction);
-      filters.push(["Direction", q.Direction]);
-    }
-    if (q.Transport !== undefined) {
-      where.push("transport = ?");
-      args.push(q.Transport);
-      filters.push(["Transport", q.Transport]);
-    }
-    const page = fetchPage<CommandRow>(ctx.db, { table: "wireless_commands", where: where.join(" AND "), args }, pr);
+    const f = new ListFilter("account_sid = ?", ctx.accountSid)
+      .eq("Sim", q.Sim, "sim_sid", (v) => findSim(ctx.db, ctx.accountSid, v)?.sid ?? v)
+      .eq("Status", q.Status, "status")
+      .eq("Direction", q.Direction, "direction")
+      .eq("Transport", q.Transport, "transport");
+    const page = fetchPage<CommandRow>(ctx.db, { table: "wireless_commands", where: f.where, args: f.args }, pr);
     const base = ctx.publicUrl(req, "wireless");
-    return v1Envelope({ key: "commands", url: `${base}/v1/Commands`, filters, pr, page, items: page.rows.map((r) => commandJson(r, base)) });
+    return v1Envelope({ key: "commands", url: `${base}/v1/Commands`, filters: f.params, pr, page, items: page.rows.map((r) => commandJson(r, base)) });
   });
 
   app.get<{ Params: { sid: string } }>("/wireless/v1/Commands/:sid", async (req) => {

@@ -18,7 +18,7 @@ import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { TwilioError, badParam, notFound } from "../../errors.js";
 import { readParams } from "../../form.js";
-import { fetchPage, readPaging, v1Envelope } from "../../paging.js";
+import { fetchPage, ListFilter, readPaging, v1Envelope } from "../../paging.js";
 import { isSid } from "../../sids.js";
 import { SIM_STATUSES, findSim, simBySid, simJson, type SimRow, type SimStatus } from "./store.js";
 
@@ -106,37 +106,16 @@ export function registerWirelessSims(app: FastifyInstance, ctx: CloudContext): v
       { where: "query" },
     );
     const pr = readPaging(req.query);
-    const where = ["account_sid = ?"];
-    const args: unknown[] = [ctx.accountSid];
-    const filters: [string, string][] = [];
-    if (q.Status !== undefined) {
-      where.push("status = ?");
-      args.push(q.Status);
-      filters.push(["Status", q.Status]);
-    }
-    if (q.Iccid !== undefined) {
-      where.push("iccid = ?");
-      args.push(q.Iccid);
-      filters.push(["Iccid", q.Iccid]);
-    }
-    if (q.RatePlan !== undefined) {
-      where.push("rate_plan_sid = ?");
-      args.push(q.RatePlan);
-      filters.push(["RatePlan", q.RatePlan]);
-    }
-    if (q.EId !== undefined) {
-      where.push("e_id = ?");
-      args.push(q.EId);
-      filters.push(["EId", q.EId]);
-    }
-    // No registration codes are kept for Wireless SIMs: that filter matches nothing.
-    if (q.SimRegistrationCode !== undefined) {
-      where.push("0");
-      filters.push(["SimRegistrationCode", q.SimRegistrationCode]);
-    }
-    const page = fetchPage<SimRow>(ctx.db, { table: "wireless_sims", where: where.join(" AND "), args }, pr);
+    const f = new ListFilter("account_sid = ?", ctx.accountSid)
+      .eq("Status", q.Status, "status")
+      .eq("Iccid", q.Iccid, "iccid")
+      .eq("RatePlan", q.RatePlan, "rate_plan_sid")
+      .eq("EId", q.EId, "e_id")
+      // No registration codes are kept for Wireless SIMs: that filter matches nothing.
+      .when("SimRegistrationCode", q.SimRegistrationCode, "0", () => []);
+    const page = fetchPage<SimRow>(ctx.db, { table: "wireless_sims", where: f.where, args: f.args }, pr);
     const base = ctx.publicUrl(req, "wireless");
-    return v1Envelope({ key: "sims", url: `${base}/v1/Sims`, filters, pr, page, items: page.rows.map((r) => simJson(r, base)) });
+    return v1Envelope({ key: "sims", url: `${base}/v1/Sims`, filters: f.params, pr, page, items: page.rows.map((r) => simJson(r, base)) });
   });
 
   app.get<{ Params: { sid: string } }>("/wireless/v1/Sims/:sid", async (req) => {
