@@ -11,7 +11,8 @@ import type { Store } from "./store.js";
 export class Outbox {
   private cursor = 0;
   private readonly inflight = new Set<number>();
-  private readonly acked: number[] = [];
+  /** Rows whose PUBACK arrived, to delete at the next flush; never dispatched again meanwhile. */
+  private readonly acked = new Set<number>();
   private scheduled = false;
   private flushScheduled = false;
   private stopped = false;
@@ -49,7 +50,7 @@ export class Outbox {
       let sent = 0;
       for (const r of rows) {
         this.cursor = r.seq;
-        if (this.inflight.has(r.seq)) continue;
+        if (this.inflight.has(r.seq) || this.acked.has(r.seq)) continue;
         if (this.inflight.size >= this.window) {
           this.cursor = r.seq - 1;
           break;
@@ -71,7 +72,7 @@ export class Outbox {
       return;
     }
     this.metrics.inc("simcmd_bridge_events_out_total", { kind });
-    this.acked.push(seq);
+    this.acked.add(seq);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -81,8 +82,9 @@ export class Outbox {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.acked.length === 0) return;
-    const batch = this.acked.splice(0);
+    if (this.acked.size === 0) return;
+    const batch = [...this.acked];
+    this.acked.clear();
     if (this.store.db.open) this.store.deleteOutbox(batch);
     if (this.inflight.size === 0 && this.waiters.length > 0 && this.depth() === 0) for (const w of this.waiters.splice(0)) w();
   }
