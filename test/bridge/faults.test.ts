@@ -4,9 +4,10 @@
  * restarted on the same data directory — nothing that was answered 2xx is lost.
  */
 import { afterAll, describe, expect, test } from "@jest/globals";
-import { startBridge, startBroker, type BridgeHandle, type EmbeddedBroker } from "../../host-tools/bridge/index.js";
+import { startBridge, startBroker, type BridgeHandle } from "../../host-tools/bridge/index.js";
 import { twilioSignature } from "../../host-tools/cloud/signature.js";
 import { Recorder, tempDir } from "./helpers.js";
+import { MosquittoProcess } from "./mosquitto-process.js";
 
 const TOKEN = "f".repeat(32);
 const ACCOUNT = "AC" + "0".repeat(32);
@@ -71,8 +72,10 @@ describe("broker outage", () => {
   test("1,000 webhooks while the broker is down: all 2xx, then each published exactly once to a persistent subscriber", async () => {
     const data = tempDir("outage");
     dirs.push(data);
-    let broker: EmbeddedBroker = await startBroker({ port: 0 });
-    const port = broker.port;
+    const brokerDir = tempDir("outage-mosquitto");
+    dirs.push(brokerDir);
+    // A private Mosquitto, stopped and started again with its persistent sessions.
+    const broker = await MosquittoProcess.start(brokerDir.dir);
     const bridge = await startBridge(opts(data.dir, broker.url, "outage"));
     const prefix = "fault/outage";
     const rec = await Recorder.open(broker.url, [`${prefix}/devices/+/up`], { clientId: "outage-subscriber", clean: false });
@@ -82,7 +85,7 @@ describe("broker outage", () => {
       expect([...first.values()].every((s) => s === 204)).toBe(true);
       await rec.waitFor((m) => m.topic === `${prefix}/devices/fault-dev/up`, 100);
       await rec.settle();
-      await broker.close();
+      await broker.stop();
       await new Promise<void>((resolve) => {
         const check = (): void => void (bridge.metrics.get("simcmd_bridge_mqtt_connected") === 0 ? resolve() : setImmediate(check));
         check();
@@ -90,7 +93,7 @@ describe("broker outage", () => {
       const during = await flood(() => bridge, Array.from({ length: 1000 }, (_, i) => 100 + i), "a");
       expect([...during.values()].filter((s) => s === 204)).toHaveLength(1000);
       expect(bridge.outboxDepth()).toBe(1000);
-      broker = await startBroker({ port, persistence: broker.persistence });
+      await broker.restart();
       await rec.waitFor((m) => m.topic === `${prefix}/devices/fault-dev/up`, 1100, 20_000);
       expect(await bridge.drained(10_000)).toBe(true);
       // a marker published after the drain proves nothing else is on its way
@@ -103,7 +106,7 @@ describe("broker outage", () => {
     } finally {
       await rec.close();
       await bridge.close();
-      await broker.close();
+      await broker.stop();
     }
   }, 45_000);
 });

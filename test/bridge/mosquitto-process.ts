@@ -1,0 +1,72 @@
+/**
+ * A private Mosquitto broker for fault tests: its own port and persistence file, so a test can stop
+ * it (SIGTERM: Mosquitto saves its persistent sessions) and start it again without touching the
+ * machine's shared broker on 1883. Readiness is Mosquitto's own "running" log line.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+export class MosquittoProcess {
+  private proc: ChildProcess | null = null;
+  private constructor(readonly dir: string, readonly port: number) {}
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  /** Picks a free port, writes the config (persistence on, no queue limit) and starts the broker. */
+  static async start(dir: string): Promise<MosquittoProcess> {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    fs.writeFileSync(
+      path.join(dir, "mosquitto.conf"),
+      [
+        `listener ${port} 127.0.0.1`,
+        "allow_anonymous true",
+        "persistence true",
+        `persistence_location ${dir}/`,
+        "max_queued_messages 0", // keep every QoS 1 message for an offline persistent session
+        "max_inflight_messages 0",
+        "log_dest stderr",
+        "log_type error",
+        "log_type warning",
+        "log_type notice",
+        "log_type information",
+      ].join("\n") + "\n",
+    );
+    const m = new MosquittoProcess(dir, port);
+    await m.restart();
+    return m;
+  }
+
+  /** Starts the broker (again); resolves once it logs that it is running. */
+  restart(): Promise<void> {
+    const proc = spawn("mosquitto", ["-c", path.join(this.dir, "mosquitto.conf")], { stdio: ["ignore", "ignore", "pipe"] });
+    this.proc = proc;
+    return new Promise((resolve, reject) => {
+      let log = "";
+      proc.stderr?.on("data", (d: Buffer) => {
+        log += d.toString();
+        if (log.includes("running")) resolve();
+      });
+      proc.once("exit", (code) => reject(new Error(`mosquitto exited (${code}): ${log}`)));
+    });
+  }
+
+  /** Stops it as an operator would (SIGTERM: sessions are saved); resolves when it has exited. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    this.proc = null;
+    if (proc === null || proc.exitCode !== null) return;
+    proc.removeAllListeners("exit");
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    proc.kill("SIGTERM");
+    await exited;
+  }
+}
