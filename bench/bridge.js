@@ -22,6 +22,8 @@ import { twilioSignature } from "../dist/host-tools/cloud/signature.js";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const BROKER = process.env.BENCH_MQTT ?? "mqtt://127.0.0.1:1883";
+/** Webhooks signed in advance per second of load (more are signed on the fly if the bridge is faster). */
+const PREPARED_PER_SECOND = 15_000;
 const MIN_RATIO = process.env.BENCH_MIN_RATIO === undefined ? null : Number(process.env.BENCH_MIN_RATIO);
 const ACCOUNT = "AC" + "7".repeat(32);
 const TOKEN = "b".repeat(32);
@@ -91,21 +93,51 @@ async function ceiling() {
   return r;
 }
 
+/** The n-th Fleet IP Command webhook, signed as Twilio signs it: {sid, headers, body}. */
+function signedWebhook(url, n) {
+  const sid = "HG" + n.toString(16).padStart(32, "0");
+  const p = {
+    AccountSid: ACCOUNT, CommandSid: sid, SimSid: "HS" + "e".repeat(32), SimUniqueName: "bench-dev", PayloadType: "binary",
+    Payload: "aGVsbG8=", Direction: "from_sim", Status: "received",
+  };
+  return { sid, headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilioSignature(TOKEN, url, p) }, body: new URLSearchParams(p).toString() };
+}
+
+/** The `platform_ref` of an uplink event, found without parsing the whole JSON (the subscriber shares the CPU). */
+function platformRef(payload) {
+  const s = payload.toString();
+  const at = s.indexOf('"platform_ref":"') + 16;
+  return s.slice(at, s.indexOf('"', at));
+}
+
 /** Starts the bridge in a child process; resolves {url, stop()}. */
 function bridgeProcess(prefix, data) {
   const code = `import { startBridge } from ${JSON.stringify(new URL("../dist/host-tools/bridge/index.js", import.meta.url).href)};
     const b = await startBridge({ port: 0, mqtt: ${JSON.stringify(BROKER)}, prefix: ${JSON.stringify(prefix)}, data: ${JSON.stringify(data)},
       instance: ${JSON.stringify("bench-" + run)}, twilio: { accountSid: ${JSON.stringify(ACCOUNT)}, authToken: ${JSON.stringify(TOKEN)} } });
     process.stdout.write(JSON.stringify({ url: b.url }) + "\\n");
+    process.stdin.on("data", () => { const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ cpu: u.user + u.system }) + "\\n"); });
     process.stdin.on("end", async () => { await b.close(); process.exit(0); });
     process.stdin.resume();`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", code], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-interval=200", "--cpu-prof-dir=" + process.env.BENCH_PROF] : []), "--input-type=module", "-e", code], { stdio: ["pipe", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let buf = "";
+    const waiting = [];
     child.on("exit", (c) => reject(new Error(`bridge process exited ${c}`)));
     child.stdout.on("data", (d) => {
       buf += d;
-      if (buf.includes("\n")) resolve({ url: JSON.parse(buf).url, stop: () => new Promise((r) => { child.removeAllListeners("exit"); child.on("exit", r); child.stdin.end(); }) });
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const msg = JSON.parse(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        if (msg.url) resolve({
+          url: msg.url,
+          /** The bridge process's CPU time so far (user + system), in µs. */
+          cpu: () => new Promise((r) => { waiting.push(r); child.stdin.write("cpu\n"); }),
+          stop: () => new Promise((r) => { child.removeAllListeners("exit"); child.on("exit", r); child.stdin.end(); }),
+        });
+        else waiting.shift()?.(msg.cpu);
+      }
     });
   });
 }
@@ -114,10 +146,14 @@ async function bridged() {
   const data = mkdtempSync(join(tmpdir(), "simcmd-bench-bridge-"));
   const prefix = `simcmdbench/${run}`;
   const bridge = await bridgeProcess(prefix, data);
-  const sub = await subscriber(`${prefix}/devices/+/up`, (_t, p) => JSON.parse(p.toString()).platform_ref);
+  const sub = await subscriber(`${prefix}/devices/+/up`, (_t, p) => platformRef(p));
   const url = `${bridge.url}/webhooks/twilio/ip-commands`;
+  // The platform signs its webhooks on its own machines: the signed bodies are prepared before the clock
+  // starts, so the load generator's HMACs do not take CPU from the bridge on this 2-core machine.
+  const prepared = Array.from({ length: Math.ceil(SECONDS * PREPARED_PER_SECOND) }, (_, n) => signedWebhook(url, n));
   let i = 0;
   let non2xx = 0;
+  const cpu0 = await bridge.cpu();
   const start = performance.now();
   try {
     const res = await new Promise((resolve, reject) => {
@@ -126,13 +162,10 @@ async function bridged() {
         requests: [{
           method: "POST",
           setupRequest: (req) => {
-            const sid = "HG" + (i++).toString(16).padStart(32, "0");
-            const p = {
-              AccountSid: ACCOUNT, CommandSid: sid, SimSid: "HS" + "e".repeat(32), SimUniqueName: "bench-dev", PayloadType: "binary",
-              Payload: "aGVsbG8=", Direction: "from_sim", Status: "received",
-            };
-            sub.sent.set(sid, performance.now());
-            return { ...req, headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilioSignature(TOKEN, url, p) }, body: new URLSearchParams(p).toString() };
+            const n = i++;
+            const w = prepared[n] ?? signedWebhook(url, n);
+            sub.sent.set(w.sid, performance.now());
+            return { ...req, headers: w.headers, body: w.body };
           },
         }],
       }, (err, r) => (err ? reject(err) : resolve(r)));
@@ -141,8 +174,9 @@ async function bridged() {
     const sent = res.requests.total - non2xx;
     const until = performance.now() + 10_000;
     while (sub.received < sent && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const cpuPerEvent = (await bridge.cpu() - cpu0) / Math.max(1, sub.received);
     if (non2xx > 0) console.log(`  (${non2xx} webhooks not answered 204)`);
-    return { sent, received: sub.received, rate: sub.rateIn(start, SECONDS), p50: pct(sub.lat, 50), p99: pct(sub.lat, 99) };
+    return { sent, received: sub.received, rate: sub.rateIn(start, SECONDS), p50: pct(sub.lat, 50), p99: pct(sub.lat, 99), cpuPerEvent };
   } finally {
     await sub.close();
     await bridge.stop();
@@ -150,7 +184,8 @@ async function bridged() {
   }
 }
 
-const fmt = (r) => `${r.rate.toFixed(0).padStart(7)} events/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.received}/${r.sent} received)`;
+const fmt = (r) => `${r.rate.toFixed(0).padStart(7)} events/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.received}/${r.sent} received)` +
+  (r.cpuPerEvent === undefined ? "" : `  bridge CPU ${r.cpuPerEvent.toFixed(0)} µs/event`);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 console.log(`bench:bridge — ${BROKER}, ${CONCURRENCY} in flight, ${ROUNDS} interleaved rounds of ${SECONDS} s each; rates are receipts at the subscriber within the load window`);
 const ratios = [];

@@ -55,8 +55,9 @@ export class DeviceStates {
   }
 
   uplink(device: string, platform: string, simSid: string | null): void {
-    this.store.touchDevice(device, platform, simSid);
-    this.update(device, { last_up_ms: this.clock.now(), no_comm: null });
+    const fields: Partial<Omit<DeviceRow, "device">> = { platform, last_up_ms: this.clock.now(), no_comm: null };
+    if (simSid !== null) fields.sim_sid = simSid;
+    this.update(device, fields);
   }
 
   failed(device: string, reason: string, detached: boolean): void {
@@ -89,8 +90,7 @@ export class DeviceStates {
   }
 
   private update(device: string, fields: Partial<Omit<DeviceRow, "device">>): void {
-    this.store.updateDevice(device, fields);
-    const d = this.store.device(device) as DeviceRow;
+    const d = this.store.updateDevice(device, fields);
     const condition = d.no_comm !== null ? "no_communication" : d.fault !== null ? "fault" : "normal";
     let operator = d.operator;
     if (operator === "acknowledged" && condition === "normal") {

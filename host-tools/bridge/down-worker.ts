@@ -105,7 +105,7 @@ export class DownWorker {
     const e = this.engine;
     const now = this.clock.now();
     const tx = (f: () => void): void => {
-      if (e.store.db.open) e.store.db.transaction(f)();
+      if (e.store.db.open) e.store.tx(f);
     };
     if (row.expires_ms !== null && now >= row.expires_ms) {
       tx(() => e.advance(row, "expired", { error: { code: "expired", message: "expires_at passed before the platform accepted the request" } }));

@@ -9,6 +9,7 @@ import type { BridgeConfig } from "./config.js";
 import { readUplink } from "./decode.js";
 import { DeviceStates } from "./device-state.js";
 import { Rejection, parseRequest, peekId } from "./down-request.js";
+import { GroupCommit } from "./group-commit.js";
 import type { Metrics } from "./metrics.js";
 import type { Outbox } from "./outbox.js";
 import type { DownlinkRow, Store } from "./store.js";
@@ -19,12 +20,20 @@ export const RANK: Record<string, number> = {
 };
 export const FINAL = new Set(["succeeded", "failed", "expired", "rejected"]);
 
+/** A webhook event for the batch; `claimedElsewhere`: another instance publishes it (Redis said so). */
+interface Ingest {
+  ev: BridgeEvent;
+  claimedElsewhere: boolean;
+}
+
 export type DownStatus = "queued" | "sent" | "delivered" | "succeeded" | "failed" | "expired" | "rejected";
 
 export class Engine {
   readonly states: DeviceStates;
   /** Set by the downlink worker: called after a request is stored. */
   onDownlinkStored: () => void = () => undefined;
+  /** Webhook events of one event-loop turn share one transaction (group commit). */
+  private readonly events: GroupCommit<Ingest, boolean>;
 
   constructor(
     readonly cfg: BridgeConfig,
@@ -36,6 +45,24 @@ export class Engine {
     private readonly log: (line: string) => void,
   ) {
     this.states = new DeviceStates(store, (t, p, r, k) => this.emit(t, p, r, k), cfg.prefix, clock, cfg.noCommunication * 1000);
+    this.events = new GroupCommit(store, (it) => this.apply(it), () => this.outbox.kick());
+  }
+
+  /** Commits the events waiting for the end of this turn (before a close). */
+  flushEvents(): void {
+    this.events.flush();
+  }
+
+  /**
+   * One event inside the batch transaction; false when it was seen before (a platform retry). An event
+   * another instance claimed (Redis) is only recorded: in the batch, so it cannot overtake this instance's
+   * own copy still waiting in the same batch.
+   */
+  private apply({ ev, claimedElsewhere }: Ingest): boolean {
+    if (!this.store.markSeen(ev.key, this.clock.now()) || claimedElsewhere) return false;
+    if (ev.kind === "up") this.applyUp(ev);
+    else this.applyStatus(ev);
+    return true;
   }
 
   emit(topic: string, payload: object, retain: boolean, kind: string): void {
@@ -61,34 +88,27 @@ export class Engine {
   }
 
   /**
-   * Stores one webhook event durably (or recognises it as a platform retry). Resolves once committed.
+   * Stores one webhook event durably (or recognises it as a platform retry). Resolves once committed (with the
+   * other events of this turn: group commit).
    * Throws when it could not be stored (the webhook must then answer 5xx so the platform retries).
    */
   async ingest(ev: BridgeEvent, route: string): Promise<"stored" | "duplicate"> {
     let claimed = false;
+    let elsewhere = false;
     if (this.redis) {
       try {
         const r = await this.redis.set(`simcmd:bridge:dedupe:${ev.key}`, this.cfg.instance, "EX", this.cfg.dedupeTtl, "NX");
-        if (r === null) {
-          this.store.markSeen(ev.key, this.clock.now());
-          this.metrics.inc("simcmd_bridge_duplicates_total", { route, scope: "redis" });
-          return "duplicate";
-        }
-        claimed = true;
+        if (r === null) elsewhere = true;
+        else claimed = true;
       } catch (e) {
         this.metrics.inc("simcmd_bridge_platform_errors_total", { platform: "redis", class: "unavailable" });
         this.log(`redis dedupe unavailable, local dedupe only: ${(e as Error).message}`);
       }
     }
     try {
-      const fresh = this.store.db.transaction(() => {
-        if (!this.store.markSeen(ev.key, this.clock.now())) return false;
-        if (ev.kind === "up") this.applyUp(ev);
-        else this.applyStatus(ev);
-        return true;
-      })();
+      const fresh = await this.events.submit({ ev, claimedElsewhere: elsewhere });
       if (!fresh) {
-        this.metrics.inc("simcmd_bridge_duplicates_total", { route, scope: "local" });
+        this.metrics.inc("simcmd_bridge_duplicates_total", { route, scope: elsewhere ? "redis" : "local" });
         return "duplicate";
       }
       this.metrics.inc("simcmd_bridge_events_in_total", { route });
@@ -154,13 +174,13 @@ export class Engine {
     const device = rest[0] ?? "";
     if (device === "") return;
     if (rest.length === 3 && rest[1] === "state" && rest[2] === "set") {
-      const ok = this.store.db.transaction(() => this.states.operator(device, payload.toString("utf8")))();
+      const ok = this.store.tx(() => this.states.operator(device, payload.toString("utf8")));
       if (!ok) this.metrics.inc("simcmd_bridge_rejects_total", { reason: "bad_state_action" });
       return;
     }
     if (rest.length !== 2 || rest[1] !== "down") return;
     this.metrics.inc("simcmd_bridge_downlinks_total");
-    this.store.db.transaction(() => {
+    this.store.tx(() => {
       try {
         const { req, expires } = parseRequest(payload, this.cfg.maxRequestBytes);
         const json = JSON.stringify(req);
@@ -179,7 +199,7 @@ export class Engine {
         }
         this.reject(device, id, e.code, e.message);
       }
-    })();
+    });
     this.onDownlinkStored();
   }
 

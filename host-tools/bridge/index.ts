@@ -119,6 +119,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
         outbox.stop();
         await l.close(!drain);
         for (const f of cleanup.reverse()) await f();
+        engine.flushEvents();
         store.close();
       },
     };

@@ -3,10 +3,19 @@
  * same transaction as whatever caused it); the pump publishes rows in order at QoS 1, at most `inflight` at
  * a time, only while connected, and deletes a row only when its PUBACK arrives. A publish that fails
  * (connection lost before the PUBACK and the client gave up on it) is dispatched again.
+ *
+ * Two ways to find the next rows. The table is the truth and is read after a start, a reconnect or a failed
+ * publish, until a read comes back short ("caught up"). From then on the rows the store reports committed
+ * (`Store.onOutboxCommitted`) are kept in memory and published from there, without reading back what was
+ * just written; anything uncertain (rows from a nested transaction, more than `FRESH_MAX` waiting while
+ * offline) sends the pump back to the table.
  */
 import type { Metrics } from "./metrics.js";
 import type { MqttLink } from "./mqtt-link.js";
-import type { Store } from "./store.js";
+import type { OutboxRow, Store } from "./store.js";
+
+/** Committed rows kept in memory at most; beyond, the pump reads them from the table. */
+const FRESH_MAX = 4096;
 
 export class Outbox {
   private cursor = 0;
@@ -17,13 +26,32 @@ export class Outbox {
   private flushScheduled = false;
   private stopped = false;
   private waiters: (() => void)[] = [];
+  /** True when every row after `cursor` not yet dispatched is in `fresh` (from `freshHead` on). */
+  private caughtUp = false;
+  private fresh: OutboxRow[] = [];
+  private freshHead = 0;
 
   constructor(
     private readonly store: Store,
     private readonly link: () => MqttLink | null,
     private readonly metrics: Metrics,
     private readonly window: number,
-  ) {}
+  ) {
+    store.onOutboxCommitted = (rows) => this.committed(rows);
+  }
+
+  private committed(rows: OutboxRow[] | null): void {
+    if (rows === null || this.fresh.length - this.freshHead + rows.length > FRESH_MAX) this.toTable();
+    else if (this.caughtUp) for (const r of rows) this.fresh.push(r);
+    this.kick();
+  }
+
+  /** Forget the in-memory rows: the next rows come from the table again. */
+  private toTable(): void {
+    this.caughtUp = false;
+    this.fresh = [];
+    this.freshHead = 0;
+  }
 
   /** Asks for a pump soon (after the current transaction and I/O). */
   kick(): void {
@@ -38,29 +66,45 @@ export class Outbox {
   /** After a (re)connect: everything not in flight is dispatched again from the oldest row. */
   reconnected(): void {
     this.cursor = 0;
+    this.toTable();
     this.kick();
   }
 
   private pump(): void {
+    this.store.settleForeign();
     const link = this.link();
     if (this.stopped || !link || !link.connected) return;
+    const send = (r: OutboxRow): void => {
+      this.inflight.add(r.seq);
+      link.publish(r.topic, r.payload, r.retain === 1, (err) => this.done(r.seq, r.kind, err));
+    };
     while (this.inflight.size < this.window) {
-      const rows = this.store.nextOutbox(this.cursor, Math.min(256, this.window - this.inflight.size + 64));
-      if (rows.length === 0) break;
-      let sent = 0;
+      if (this.caughtUp) {
+        const r = this.fresh[this.freshHead];
+        if (r === undefined) break;
+        this.freshHead++;
+        if (r.seq <= this.cursor || this.inflight.has(r.seq) || this.acked.has(r.seq)) continue;
+        this.cursor = r.seq;
+        send(r);
+        continue;
+      }
+      // Reads exactly as many rows as there is room for. Rows skipped (in flight or acked, after a rewind)
+      // leave room: read again. A short read means the table holds nothing more: caught up.
+      const room = this.window - this.inflight.size;
+      const rows = this.store.nextOutbox(this.cursor, room);
       for (const r of rows) {
         this.cursor = r.seq;
         if (this.inflight.has(r.seq) || this.acked.has(r.seq)) continue;
-        if (this.inflight.size >= this.window) {
-          this.cursor = r.seq - 1;
-          break;
-        }
-        this.inflight.add(r.seq);
-        sent++;
-        link.publish(r.topic, r.payload, r.retain === 1, (err) => this.done(r.seq, r.kind, err));
+        send(r);
       }
-      if (sent === 0 && rows.length < 256) break;
-      if (this.inflight.size >= this.window) break;
+      if (rows.length < room) {
+        this.toTable();
+        this.caughtUp = true;
+      }
+    }
+    if (this.freshHead > 1024) {
+      this.fresh = this.fresh.slice(this.freshHead);
+      this.freshHead = 0;
     }
   }
 
@@ -68,6 +112,7 @@ export class Outbox {
     this.inflight.delete(seq);
     if (err) {
       this.cursor = Math.min(this.cursor, seq - 1);
+      this.toTable();
       if (!this.stopped) setTimeout(() => this.kick(), 200).unref();
       return;
     }

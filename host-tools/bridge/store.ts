@@ -45,7 +45,7 @@ export interface DeviceRow {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload TEXT NOT NULL,
   retain INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL, created_ms INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS dedupe_at ON dedupe (at_ms);
 CREATE TABLE IF NOT EXISTS downlinks (rowid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, device TEXT NOT NULL,
   request TEXT NOT NULL, status TEXT NOT NULL, platform TEXT, transport TEXT, platform_ref TEXT, created_ms INTEGER NOT NULL,
@@ -59,6 +59,15 @@ CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, platform TEXT, sim_
 export class Store {
   readonly db: Database.Database;
   private readonly st;
+  /** Outbox rows written inside the open transaction: handed to `onOutboxCommitted` when `tx` commits. */
+  private staged: OutboxRow[] = [];
+  /** A nested `tx` (a savepoint) ran: what was staged may have been partly rolled back. */
+  private stagedUnsure = false;
+  /**
+   * Called with outbox rows once they are committed, in seq order; `null` when rows were committed whose
+   * list is not known (written in a nested or foreign transaction): the reader must go back to the table.
+   */
+  onOutboxCommitted: (rows: OutboxRow[] | null) => void = () => undefined;
   private readonly cache = new Map<string, Database.Statement>();
 
   /** A cached statement for SQL built from column names (bounded: the column sets are few). */
@@ -86,7 +95,7 @@ export class Store {
     this.st = {
       addOut: d.prepare("INSERT INTO outbox (topic, payload, retain, kind, created_ms) VALUES (?,?,?,?,?)"),
       nextOut: d.prepare("SELECT seq, topic, payload, retain, kind FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
-      delOut: d.prepare("DELETE FROM outbox WHERE seq = ?"),
+      delOut: d.prepare("DELETE FROM outbox WHERE seq BETWEEN ? AND ?"),
       depth: d.prepare("SELECT COUNT(*) AS n FROM outbox"),
       seen: d.prepare("INSERT OR IGNORE INTO dedupe (key, at_ms) VALUES (?, ?)"),
       unsee: d.prepare("DELETE FROM dedupe WHERE key = ?"),
@@ -105,17 +114,61 @@ export class Store {
     };
   }
 
+  /**
+   * Runs `f` in a transaction and, once it has committed, hands the outbox rows it wrote to
+   * `onOutboxCommitted`. Inside another `tx` it is a savepoint, and the outer `tx` reports `null`.
+   */
+  tx<R>(f: () => R): R {
+    if (this.db.inTransaction) {
+      this.stagedUnsure = true;
+      return this.db.transaction(f)();
+    }
+    this.settleForeign();
+    let r: R;
+    try {
+      r = this.db.transaction(f)();
+    } catch (e) {
+      this.staged = [];
+      this.stagedUnsure = false;
+      throw e;
+    }
+    this.settle(!this.stagedUnsure);
+    return r;
+  }
+
+  /** Rows staged by a transaction that ended outside `tx` (their fate unknown): the reader goes to the table. */
+  settleForeign(): void {
+    if (!this.db.inTransaction && this.staged.length > 0) this.settle(false);
+  }
+
+  private settle(known: boolean): void {
+    const rows = this.staged;
+    this.staged = [];
+    this.stagedUnsure = false;
+    if (rows.length > 0) this.onOutboxCommitted(known ? rows : null);
+  }
+
   addOutbox(topic: string, payload: string, retain: boolean, kind: string, now: number): number {
-    return Number(this.st.addOut.run(topic, payload, retain ? 1 : 0, kind, now).lastInsertRowid);
+    const seq = Number(this.st.addOut.run(topic, payload, retain ? 1 : 0, kind, now).lastInsertRowid);
+    const row = { seq, topic, payload, retain: retain ? 1 : 0, kind };
+    if (this.db.inTransaction) this.staged.push(row);
+    else this.onOutboxCommitted([row]);
+    return seq;
   }
   nextOutbox(after: number, limit: number): OutboxRow[] {
     return this.st.nextOut.all(after, limit) as OutboxRow[];
   }
-  /** Deletes PUBACKed entries (one transaction for the batch). */
+  /** Deletes PUBACKed entries: one transaction, one statement per run of consecutive seqs. */
   readonly deleteOutbox = (seqs: number[]): void => {
-    this.db.transaction((xs: number[]) => {
-      for (const s of xs) this.st.delOut.run(s);
-    })(seqs);
+    const xs = [...seqs].sort((a, b) => a - b);
+    this.db.transaction(() => {
+      for (let i = 0; i < xs.length; ) {
+        let j = i;
+        while (j + 1 < xs.length && xs[j + 1] === (xs[j] as number) + 1) j++;
+        this.st.delOut.run(xs[i], xs[j]);
+        i = j + 1;
+      }
+    })();
   };
   outboxDepth(): number {
     return (this.st.depth.get() as { n: number }).n;
@@ -166,11 +219,13 @@ export class Store {
   touchDevice(name: string, platform: string | null, simSid: string | null): void {
     this.st.touch.run(name, platform, simSid);
   }
-  updateDevice(name: string, fields: Partial<Omit<DeviceRow, "device">>): void {
-    this.touchDevice(name, null, null);
+  /** Creates the device's row if it has none, sets `fields` (one UPSERT) and returns the row as it is now. */
+  updateDevice(name: string, fields: Partial<Omit<DeviceRow, "device">>): DeviceRow {
     const cols = Object.entries(fields);
-    if (cols.length === 0) return;
-    this.prep(`UPDATE devices SET ${cols.map(([k]) => `${k} = ?`).join(", ")} WHERE device = ?`).run(...cols.map(([, v]) => v), name);
+    const set = cols.length === 0 ? "device = excluded.device" : cols.map(([k]) => `${k} = excluded.${k}`).join(", ");
+    const sql = `INSERT INTO devices (device${cols.map(([k]) => `, ${k}`).join("")}) VALUES (?${", ?".repeat(cols.length)})
+      ON CONFLICT(device) DO UPDATE SET ${set} RETURNING *`;
+    return this.prep(sql).get(name, ...cols.map(([, v]) => v)) as DeviceRow;
   }
 
   close(): void {

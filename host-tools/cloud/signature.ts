@@ -60,7 +60,8 @@ function portVariants(url: string): string[] {
  */
 export function validateSignature(authToken: string, signature: string | undefined, url: string, params: SignParams = {}): boolean {
   if (signature === undefined || signature === "") return false;
-  return portVariants(url).some((u) => eq(twilioSignature(authToken, u, params), signature));
+  if (eq(twilioSignature(authToken, url, params), signature)) return true;
+  return portVariants(url).slice(1).some((u) => eq(twilioSignature(authToken, u, params), signature));
 }
 
 /** True when `signature` (the kore-signature header) matches. */

@@ -93,7 +93,10 @@ describe("broker outage", () => {
       const during = await flood(() => bridge, Array.from({ length: 1000 }, (_, i) => 100 + i), "a");
       expect([...during.values()].filter((s) => s === 204)).toHaveLength(1000);
       expect(bridge.outboxDepth()).toBe(1000);
+      const resumed = new Promise<boolean>((resolve) => rec.client.once("connect", (connack) => resolve(connack.sessionPresent)));
       await broker.restart();
+      // the subscriber's session survived the restart (else what was published before it resubscribed is lost)
+      expect(await resumed).toBe(true);
       await rec.waitFor((m) => m.topic === `${prefix}/devices/fault-dev/up`, 1100, 20_000);
       expect(await bridge.drained(10_000)).toBe(true);
       // a marker published after the drain proves nothing else is on its way

@@ -3,6 +3,7 @@
  * it (SIGTERM: Mosquitto saves its persistent sessions) and start it again without touching the
  * machine's shared broker on 1883. Readiness is Mosquitto's own "running" log line.
  */
+import os from "node:os";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -29,6 +30,9 @@ export class MosquittoProcess {
       [
         `listener ${port} 127.0.0.1`,
         "allow_anonymous true",
+        // Started as root, Mosquitto switches to the `mosquitto` user, which cannot write its persistence
+        // file into our 0700 temp dir: sessions were then silently not restored after a restart.
+        `user ${os.userInfo().username}`,
         "persistence true",
         `persistence_location ${dir}/`,
         "max_queued_messages 0", // keep every QoS 1 message for an offline persistent session
