@@ -55,6 +55,13 @@ export class DeviceStates {
   }
 
   uplink(device: string, platform: string, simSid: string | null): void {
+    const known = this.store.knownDevice(device);
+    if (known && known.state !== null && known.no_comm === null && known.platform === platform && (simSid === null || known.sim_sid === simSid)) {
+      // Only the time of the last uplink changes: the condition (fault stays as it is, no_communication is
+      // clear already) and so the published state are what they were.
+      this.store.deviceHeardAt(device, this.clock.now());
+      return;
+    }
     const fields: Partial<Omit<DeviceRow, "device">> = { platform, last_up_ms: this.clock.now(), no_comm: null };
     if (simSid !== null) fields.sim_sid = simSid;
     this.update(device, fields);

@@ -26,6 +26,11 @@ interface Ingest {
   claimedElsewhere: boolean;
 }
 
+/** Outbox rows whose PUBACK arrived, deleted in the batch with the events of the same turn. */
+interface Acked {
+  acked: number[];
+}
+
 export type DownStatus = "queued" | "sent" | "delivered" | "succeeded" | "failed" | "expired" | "rejected";
 
 export class Engine {
@@ -33,7 +38,7 @@ export class Engine {
   /** Set by the downlink worker: called after a request is stored. */
   onDownlinkStored: () => void = () => undefined;
   /** Webhook events of one event-loop turn share one transaction (group commit). */
-  private readonly events: GroupCommit<Ingest, boolean>;
+  private readonly events: GroupCommit<Ingest | Acked, boolean>;
 
   constructor(
     readonly cfg: BridgeConfig,
@@ -45,7 +50,15 @@ export class Engine {
     private readonly log: (line: string) => void,
   ) {
     this.states = new DeviceStates(store, (t, p, r, k) => this.emit(t, p, r, k), cfg.prefix, clock, cfg.noCommunication * 1000);
-    this.events = new GroupCommit(store, (it) => this.apply(it), () => this.outbox.kick());
+    this.events = new GroupCommit(store, (it) => ("acked" in it ? this.deleteAcked(it.acked) : this.apply(it)), () => this.outbox.kick());
+    outbox.remove = async (seqs) => {
+      await this.events.submit({ acked: seqs });
+    };
+  }
+
+  private deleteAcked(seqs: number[]): boolean {
+    this.store.deleteOutbox(seqs);
+    return true;
   }
 
   /** Commits the events waiting for the end of this turn (before a close). */

@@ -20,8 +20,19 @@ const FRESH_MAX = 4096;
 export class Outbox {
   private cursor = 0;
   private readonly inflight = new Set<number>();
-  /** Rows whose PUBACK arrived, to delete at the next flush; never dispatched again meanwhile. */
+  /** Rows whose PUBACK arrived, until their delete has committed; never dispatched again meanwhile. */
   private readonly acked = new Set<number>();
+  /** A delete of acknowledged rows is on its way to a commit. */
+  private deleting = false;
+  /**
+   * How acknowledged rows are deleted; resolves once the delete has committed. The engine routes it into
+   * its group commit, so deletes share the transaction of the webhook events of the same turn. Default:
+   * a transaction of its own.
+   */
+  remove: (seqs: number[]) => Promise<void> = (seqs) => {
+    this.store.deleteOutbox(seqs);
+    return Promise.resolve();
+  };
   private scheduled = false;
   private flushScheduled = false;
   private stopped = false;
@@ -118,20 +129,33 @@ export class Outbox {
     }
     this.metrics.inc("simcmd_bridge_events_out_total", { kind });
     this.acked.add(seq);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.scheduleFlush();
     this.kick();
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.acked.size === 0) return;
+    if (this.acked.size === 0 || this.deleting || !this.store.db.open) return;
     const batch = [...this.acked];
-    this.acked.clear();
-    if (this.store.db.open) this.store.deleteOutbox(batch);
-    if (this.inflight.size === 0 && this.waiters.length > 0 && this.depth() === 0) for (const w of this.waiters.splice(0)) w();
+    this.deleting = true;
+    const settled = (): void => {
+      this.deleting = false;
+      if (this.acked.size > 0 && !this.stopped) this.scheduleFlush();
+      if (this.inflight.size === 0 && this.waiters.length > 0 && this.depth() === 0) for (const w of this.waiters.splice(0)) w();
+    };
+    this.remove(batch).then(
+      () => {
+        for (const seq of batch) this.acked.delete(seq);
+        settled();
+      },
+      settled, // not deleted: still acked, tried again at the next flush (never dispatched again meanwhile)
+    );
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   depth(): number {
@@ -150,8 +174,12 @@ export class Outbox {
     });
   }
 
+  /** Stops publishing; deletes what was acknowledged (synchronously: the store closes next). */
   stop(): void {
     this.stopped = true;
-    this.flush();
+    if (this.acked.size > 0 && this.store.db.open) {
+      this.store.deleteOutbox([...this.acked]);
+      this.acked.clear();
+    }
   }
 }

@@ -6,6 +6,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 
+/** Device rows kept in memory at most (the cache is emptied when full). */
+const DEVICE_CACHE_MAX = 100_000;
+
 export interface OutboxRow {
   seq: number;
   topic: string;
@@ -69,6 +72,8 @@ export class Store {
    */
   onOutboxCommitted: (rows: OutboxRow[] | null) => void = () => undefined;
   private readonly cache = new Map<string, Database.Statement>();
+  /** Device rows as this process last wrote or read them; forgotten when a transaction rolls back. */
+  private readonly devCache = new Map<string, DeviceRow>();
 
   /** A cached statement for SQL built from column names (bounded: the column sets are few). */
   private prep(sql: string): Database.Statement {
@@ -109,6 +114,7 @@ export class Store {
       nextDue: d.prepare("SELECT MIN(next_ms) AS t FROM downlinks WHERE status = 'retry'"),
       device: d.prepare("SELECT * FROM devices WHERE device = ?"),
       devices: d.prepare("SELECT * FROM devices"),
+      heardAt: d.prepare("UPDATE devices SET last_up_ms = ? WHERE device = ?"),
       touch: d.prepare(`INSERT INTO devices (device, platform, sim_sid) VALUES (?,?,?)
         ON CONFLICT(device) DO UPDATE SET platform = COALESCE(excluded.platform, platform), sim_sid = COALESCE(excluded.sim_sid, sim_sid)`),
     };
@@ -130,6 +136,7 @@ export class Store {
     } catch (e) {
       this.staged = [];
       this.stagedUnsure = false;
+      this.devCache.clear();
       throw e;
     }
     this.settle(!this.stagedUnsure);
@@ -211,13 +218,20 @@ export class Store {
   }
 
   device(name: string): DeviceRow | undefined {
-    return this.st.device.get(name) as DeviceRow | undefined;
+    const r = this.st.device.get(name) as DeviceRow | undefined;
+    if (r) this.remember(r);
+    return r;
+  }
+  /** The device's row as this process last wrote or read it, when it is in memory (no query). */
+  knownDevice(name: string): DeviceRow | undefined {
+    return this.devCache.get(name);
   }
   devices(): DeviceRow[] {
     return this.st.devices.all() as DeviceRow[];
   }
   touchDevice(name: string, platform: string | null, simSid: string | null): void {
     this.st.touch.run(name, platform, simSid);
+    this.devCache.delete(name);
   }
   /** Creates the device's row if it has none, sets `fields` (one UPSERT) and returns the row as it is now. */
   updateDevice(name: string, fields: Partial<Omit<DeviceRow, "device">>): DeviceRow {
@@ -225,7 +239,19 @@ export class Store {
     const set = cols.length === 0 ? "device = excluded.device" : cols.map(([k]) => `${k} = excluded.${k}`).join(", ");
     const sql = `INSERT INTO devices (device${cols.map(([k]) => `, ${k}`).join("")}) VALUES (?${", ?".repeat(cols.length)})
       ON CONFLICT(device) DO UPDATE SET ${set} RETURNING *`;
-    return this.prep(sql).get(name, ...cols.map(([, v]) => v)) as DeviceRow;
+    const r = this.prep(sql).get(name, ...cols.map(([, v]) => v)) as DeviceRow;
+    this.remember(r);
+    return r;
+  }
+  /** Sets only the time of the device's last uplink (for when nothing else about it changes). */
+  deviceHeardAt(name: string, ms: number): void {
+    this.st.heardAt.run(ms, name);
+    const r = this.devCache.get(name);
+    if (r) r.last_up_ms = ms;
+  }
+  private remember(r: DeviceRow): void {
+    if (this.devCache.size >= DEVICE_CACHE_MAX) this.devCache.clear();
+    this.devCache.set(r.device, r);
   }
 
   close(): void {

@@ -221,4 +221,24 @@ describe("Outbox pump", () => {
     await r.drain();
     expect(r.link.published).toEqual(range(0, 9));
   });
+
+  test("a delete that fails to commit is tried again; its rows are not published again meanwhile", async () => {
+    const r = rig(8);
+    let failures = 1;
+    const attempts: number[][] = [];
+    r.outbox.remove = (seqs) => {
+      attempts.push(seqs);
+      if (failures-- > 0) return Promise.reject(new Error("SQLITE_BUSY"));
+      r.s.deleteOutbox(seqs);
+      return Promise.resolve();
+    };
+    r.outbox.reconnected();
+    r.write(5, 0);
+    await r.drain();
+    expect(r.link.published).toEqual(range(0, 5));
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts[1]).toEqual(expect.arrayContaining(attempts[0] as number[]));
+    expect(r.outbox.depth()).toBe(0);
+    expect(await r.outbox.drained(1000)).toBe(true);
+  });
 });
