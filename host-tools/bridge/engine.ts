@@ -83,21 +83,37 @@ export class Engine {
     this.outbox.kick();
   }
 
-  /** Publishes `down/<status>` for a request (row may be null: a platform event the bridge did not send). */
-  downEvent(device: string, id: string | null, ref: string | null, status: DownStatus, extra: Record<string, unknown> = {}): void {
-    this.emit(`${this.cfg.prefix}/devices/${device}/down/${status}`, { id, platform_ref: ref, status, at: iso(this.clock.now()), ...extra }, false, `down/${status}`);
+  /** Publishes `down/<status>` for a request (row may be null: a platform event the bridge did not send); returns the payload. */
+  downEvent(device: string, id: string | null, ref: string | null, status: DownStatus, extra: Record<string, unknown> = {}): string {
+    const json = JSON.stringify({ id, platform_ref: ref, status, at: iso(this.clock.now()), ...extra });
+    this.store.addOutbox(`${this.cfg.prefix}/devices/${device}/down/${status}`, json, false, `down/${status}`, this.clock.now());
+    this.outbox.kick();
+    return json;
   }
 
   /** Moves a stored downlink to `status` if that is forward; publishes the event. Returns false if it was not forward. */
   advance(row: DownlinkRow, status: DownStatus, extra: Record<string, unknown> = {}, ref: string | null = row.platform_ref): boolean {
     if (FINAL.has(row.status) || (RANK[status] ?? 0) <= (RANK[row.status] ?? 0)) return false;
-    this.store.updateDownlink(row.rowid, { status, platform_ref: ref, next_ms: null }, this.clock.now());
-    this.downEvent(row.device, row.id, ref, status, extra);
+    const event = this.downEvent(row.device, row.id, ref, status, extra);
+    this.store.updateDownlink(row.rowid, { status, platform_ref: ref, next_ms: null, last_event: event }, this.clock.now());
     if (status === "failed") {
       const code = (extra.error as { code?: unknown } | undefined)?.code;
       this.states.failed(row.device, `delivery of ${row.id} failed${code !== undefined && code !== null ? ` (${String(code)})` : ""}`, code === 83401);
     } else if (status === "succeeded" || status === "delivered") this.states.succeeded(row.device);
     return true;
+  }
+
+  /**
+   * A request published again by the backend (not a broker redelivery: DUP is clear) with an id and body the
+   * bridge has: the command is not sent twice (the agent would only answer from its record); the last
+   * event is published again, marked `repeat: true`, so the caller gets its answer. Nothing yet: the
+   * events on their way answer it.
+   */
+  private repeated(row: DownlinkRow): void {
+    if (row.last_event === null) return;
+    const last = JSON.parse(row.last_event) as { status: DownStatus };
+    this.store.addOutbox(`${this.cfg.prefix}/devices/${row.device}/down/${last.status}`, JSON.stringify({ ...last, repeat: true }), false, `down/${last.status}`, this.clock.now());
+    this.outbox.kick();
   }
 
   /**
@@ -180,7 +196,7 @@ export class Engine {
   }
 
   /** An MQTT message on `{prefix}/devices/{device}/down` or `…/state/set`; runs before its PUBACK. */
-  onMqttMessage(topic: string, payload: Buffer): void {
+  onMqttMessage(topic: string, payload: Buffer, dup = false): void {
     const base = `${this.cfg.prefix}/devices/`;
     if (!topic.startsWith(base)) return;
     const rest = topic.slice(base.length).split("/");
@@ -200,7 +216,10 @@ export class Engine {
         const row = this.store.addDownlink(req.id, device, json, "accepted", this.clock.now(), expires);
         if (row) return;
         const old = this.store.downlink(device, req.id);
-        if (old && old.request === json) return; // the broker redelivered it: stored already
+        if (old && old.request === json) {
+          if (!dup) this.repeated(old); // else the broker redelivered it: stored already
+          return;
+        }
         throw new Rejection("duplicate_id", `id ${req.id} was already used for another request to this device`);
       } catch (e) {
         if (!(e instanceof Rejection)) throw e;

@@ -87,7 +87,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       protocolVersion: broker ? 4 : cfg.mqttVersion,
       cfg,
       log,
-      onMessage: (t, p) => engine.onMqttMessage(t, p),
+      onMessage: (t, p, dup) => engine.onMqttMessage(t, p, dup),
       onConnect: () => outbox.reconnected(),
     });
     const l = link;

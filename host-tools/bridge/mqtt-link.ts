@@ -16,7 +16,7 @@ export interface LinkOptions {
   protocolVersion: 4 | 5;
   cfg: BridgeConfig;
   /** Called synchronously for each incoming message, before it is acknowledged. Throwing withholds the PUBACK. */
-  onMessage: (topic: string, payload: Buffer) => void;
+  onMessage: (topic: string, payload: Buffer, dup: boolean) => void;
   onConnect: () => void;
   log: (line: string) => void;
 }
@@ -51,7 +51,7 @@ export class MqttLink {
     this.client = mqtt.connect(o.url, opts);
     this.client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void): void => {
       try {
-        o.onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+        o.onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), packet.dup === true);
       } catch (e) {
         o.log(`downlink not stored, not acknowledged: ${(e as Error).message}`);
         done(e as Error);

@@ -31,6 +31,8 @@ export interface DownlinkRow {
   expires_ms: number | null;
   attempts: number;
   next_ms: number | null;
+  /** The last `down/<status>` payload published for this request (JSON), to answer a repeated request. */
+  last_event: string | null;
 }
 
 export interface DeviceRow {
@@ -52,7 +54,8 @@ CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)
 CREATE INDEX IF NOT EXISTS dedupe_at ON dedupe (at_ms);
 CREATE TABLE IF NOT EXISTS downlinks (rowid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, device TEXT NOT NULL,
   request TEXT NOT NULL, status TEXT NOT NULL, platform TEXT, transport TEXT, platform_ref TEXT, created_ms INTEGER NOT NULL,
-  updated_ms INTEGER NOT NULL, expires_ms INTEGER, attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER, UNIQUE (device, id));
+  updated_ms INTEGER NOT NULL, expires_ms INTEGER, attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER, last_event TEXT,
+  UNIQUE (device, id));
 CREATE INDEX IF NOT EXISTS downlinks_ref ON downlinks (platform_ref);
 CREATE INDEX IF NOT EXISTS downlinks_work ON downlinks (status, next_ms);
 CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, platform TEXT, sim_sid TEXT, last_up_ms INTEGER, fault TEXT,
@@ -96,6 +99,9 @@ export class Store {
     this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(SCHEMA);
+    // files written before `last_event` existed
+    if (!(this.db.pragma("table_info(downlinks)") as { name: string }[]).some((c) => c.name === "last_event"))
+      this.db.exec("ALTER TABLE downlinks ADD COLUMN last_event TEXT");
     const d = this.db;
     this.st = {
       addOut: d.prepare("INSERT INTO outbox (topic, payload, retain, kind, created_ms) VALUES (?,?,?,?,?)"),

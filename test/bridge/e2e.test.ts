@@ -88,6 +88,27 @@ describe("downlink round trips through the agent in XS", () => {
   });
 });
 
+describe("a request published again", () => {
+  test("same id and body: not sent again; the last event is published again with repeat: true; a broker redelivery (DUP) gets nothing", async () => {
+    const sent = async (): Promise<number> => (await client.supersim.v1.ipCommands.list({ sim: name })).filter((c) => c.payload === "rep1 ping").length;
+    await down(name, { id: "rep1", command: "ping" });
+    const [first] = await rec.waitFor((m) => m.topic === `${P}/devices/${name}/down/succeeded` && m.json.id === "rep1");
+    expect(await sent()).toBe(1);
+    await down(name, { id: "rep1", command: "ping" });
+    const [again] = await rec.waitFor((m) => m.topic === `${P}/devices/${name}/down/succeeded` && m.json.id === "rep1" && m.json.repeat === true);
+    expect(again?.json).toEqual({ ...first?.json, repeat: true });
+    // a redelivery (DUP set) is only recognised; a marker behind it proves nothing was published. The embedded
+    // Aedes hands the publisher's DUP flag on, which stands in here for a broker's own redelivery.
+    await rec.client.publishAsync(`${P}/devices/${name}/down`, JSON.stringify({ id: "rep1", command: "ping" }), { qos: 1, dup: true });
+    await down(name, { id: "rep-marker", command: "ping" });
+    await rec.waitFor((m) => m.topic === `${P}/devices/${name}/down/succeeded` && m.json.id === "rep-marker");
+    expect(rec.find((m) => m.topic.startsWith(`${P}/devices/${name}/down/`) && m.json.id === "rep1")).toHaveLength(
+      rec.find((m) => m.topic.startsWith(`${P}/devices/${name}/down/`) && m.json.id === "rep1" && m.json.repeat !== true).length + 1,
+    );
+    expect(await sent()).toBe(1);
+  });
+});
+
 describe("downlinks the bridge refuses", () => {
   test("bad JSON, unknown device, oversized payload, wrong transport → down/rejected with a reason; the good one behind still goes", async () => {
     await rec.client.publishAsync(`${P}/devices/${name}/down`, "{not json", { qos: 1 });
