@@ -120,11 +120,14 @@ export function wirelessCommands(p: Params, query: Params): BridgeEvent | null {
 /** A phone number as a topic level: E.164 without '+' (MQTT topic names take no wildcard characters). */
 export const phoneDevice = (n: string): string => n.replace(/^\+/, "");
 
-/** Messaging: inbound SMS (SmsStatus=received, no MessageStatus) and outbound status callbacks. */
+/**
+ * Messaging: inbound SMS (status `received`, in SmsStatus and, where sent, MessageStatus) and outbound
+ * status callbacks (an outbound Message is never `received`).
+ */
 export function messages(p: Params, query: Params): BridgeEvent | null {
   const sid = p.MessageSid || need(p, "SmsSid");
   const st = p.MessageStatus ?? need(p, "SmsStatus");
-  if (st === "received" && p.MessageStatus === undefined) {
+  if (st === "received") {
     return {
       kind: "up", key: `twilio-messaging:${sid}:received`, device: phoneDevice(need(p, "From")), sim_sid: null, platform: "twilio-messaging",
       transport: "sms", platform_ref: sid, payload_type: "text", payload: p.Body ?? "",

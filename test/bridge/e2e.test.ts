@@ -172,6 +172,19 @@ describe("webhook checks", () => {
     expect(bridge.metrics.get("simcmd_bridge_duplicates_total")).toBeGreaterThanOrEqual(2);
   });
 
+  test("an inbound Message is an uplink whether or not the webhook also carries MessageStatus=received", async () => {
+    const murl = `${bridge.url}/webhooks/twilio/messages`;
+    const inbound = (sid: string, extra: Record<string, string>) => ({
+      AccountSid: cloud.accountSid, MessageSid: sid, SmsSid: sid, From: "+15550001111", To: "+15557654321", Body: `hi ${sid}`, SmsStatus: "received", ...extra,
+    });
+    for (const [sid, extra] of [["SM" + "7".repeat(32), {}], ["SM" + "8".repeat(32), { MessageStatus: "received" }]] as const) {
+      const p = inbound(sid, extra);
+      expect(await postForm(murl, p, { "x-twilio-signature": twilioSignature(cloud.authToken, murl, p) })).toBe(200);
+      const [up] = await rec.waitFor((m) => m.topic === `${P}/devices/15550001111/up` && m.json.platform_ref === sid);
+      expect(up?.json).toMatchObject({ platform: "twilio-messaging", transport: "sms", payload_type: "text", payload: `hi ${sid}` });
+    }
+  });
+
   test("healthz", async () => {
     const res = await fetch(`${bridge.url}/healthz`);
     expect(res.status).toBe(200);

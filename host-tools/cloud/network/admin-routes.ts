@@ -4,14 +4,17 @@
  *        → {"device_ip", "mo", "smsc"?}
  *   POST /_mock/sims/{sid|name}/detach  → {"sim_sid", "attached": false}
  *   POST /_mock/sims/{sid|name}/power   {"mode": "connected|idle|edrx", "hlcom", "paging_delay_ms", "edrx_cycle_ms"}
+ *   POST /_mock/sims/{sid|name}/msisdn  {"msisdn": "+15551230001" | null} → the SIM's network state (its phone number)
  *   GET  /_mock/sims/{sid|name}         → the SIM's network state
  *   POST /_mock/network {"loss": 0..1, "latency_ms", "sms_retry_ms", "sms_max_resends"}; GET /_mock/network
- * Errors are Twilio-shaped: 404/20404 unknown SIM, 400/20001 bad JSON fields, 403/83705 blocked (inactive) SIM.
+ * Errors are Twilio-shaped: 404/20404 unknown SIM, 400/20001 bad JSON fields, 403/83705 blocked (inactive) SIM,
+ * 409/20409 a number another SIM has.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { badParam, notFound, TwilioError } from "../errors.js";
 import type { PowerMode } from "./conditions.js";
 import { parseEndpoint, type Endpoint, type Network, type NetSim } from "./index.js";
+import { E164, MsisdnTakenError } from "./numbers.js";
 
 function body(req: FastifyRequest): Record<string, unknown> {
   const b = req.body ?? {};
@@ -75,6 +78,22 @@ export function registerNetworkRoutes(app: FastifyInstance, net: Network): void 
       ...(num(b, "edrx_cycle_ms", 1, 10_485_760) !== undefined ? { edrxCycleMs: b.edrx_cycle_ms as number } : {}),
     });
     return { sim_sid: s.sid, mode: p.mode, hlcom: p.hlcom, paging_delay_ms: p.pagingDelayMs, edrx_cycle_ms: p.edrxCycleMs };
+  });
+
+  app.post("/_mock/sims/:id/msisdn", async (req) => {
+    const s = sim(req);
+    const b = body(req);
+    const unknown = Object.keys(b).filter((k) => k !== "msisdn");
+    if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
+    const m = b.msisdn;
+    if (m !== null && (typeof m !== "string" || !E164.test(m))) throw badParam("msisdn must be an E.164 number (+ and up to 15 digits) or null");
+    try {
+      net.numbers.set(s.sid, m);
+    } catch (e) {
+      if (e instanceof MsisdnTakenError) throw new TwilioError(409, 20409, e.message);
+      throw e;
+    }
+    return net.state(s.sid);
   });
 
   app.get("/_mock/sims/:id", async (req) => net.state(sim(req).sid));

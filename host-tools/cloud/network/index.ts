@@ -19,21 +19,28 @@
  *   `SmsTooLongError`-free: validate with `smsFits(text)` / binary ≤ 140 bytes before calling.
  * - `onMoSms(destination, (sim, {destination, text?, dataHex?, parts}) => void)`: reassembled SMS-SUBMITs
  *   to `destination` ("000", "2936"); a STATUS-REPORT goes back per part when TP-SRR is set.
+ *   `onMoSmsToNumber(handler)`: SMS-SUBMITs to any other dialable number (3–15 digits; person-to-person
+ *   SMS, e.g. to a Messaging number of the account).
+ * - `numbers.set(sid, "+1555…" | null)`, `numbers.of(sid)`, `byMsisdn(number)`: the SIM's phone number
+ *   (numbers.ts), so that a 2010 Message to that number is delivered to the SIM over the SMSC.
  * Time: everything the network schedules (latency, paging delay, eDRX windows, SMSC retries and expiry)
  * goes through the cloud's `Timers` (CloudContext.timers; a FakeClock in tests), and power-mode windows are
  * counted on that clock; only "next tick" work (`later(0, …)`) uses setImmediate.
  * Events: sim.attached, sim.detached, sim.power, network.changed, ip.sent, ip.lost, ip.received,
- * sms.deliver.sent, sms.delivered, sms.failed, sms.submit.received, sms.status_report.sent, sms.lost.
+ * sms.deliver.sent, sms.delivered, sms.failed, sms.submit.received, sms.status_report.sent, sms.lost,
+ * sim.msisdn.
  */
 import { createSocket, type Socket } from "node:dgram";
 import type { EventBus } from "../events.js";
 import { DEFAULT_CONDITIONS, DEFAULT_POWER, mtFate, type Conditions, type Power } from "./conditions.js";
+import { PhoneNumbers } from "./numbers.js";
 import { Smsc, type MoSmsHandler, type SmsHandlers, type SmsMessage } from "./smsc.js";
 import { REAL_TIMERS, type TimerHandle, type Timers } from "../timers.js";
 
 export { smsFits, MAX_BINARY_SMS_BYTES } from "./smsc.js";
 export type { MoSms, MoSmsHandler, SmsHandlers, SmsMessage } from "./smsc.js";
 export type { Conditions, Power } from "./conditions.js";
+export { MsisdnTakenError, E164 } from "./numbers.js";
 
 export type SimKind = "supersim" | "wireless" | "huawei";
 
@@ -96,6 +103,9 @@ export class Network {
   conditions: Conditions;
   private readonly moIp = new Map<SimKind, MoIpHandler>();
   readonly moSms = new Map<string, MoSmsHandler>();
+  private moSmsToNumber: MoSmsHandler | null = null;
+  /** The SIMs' phone numbers (numbers.ts). */
+  readonly numbers: PhoneNumbers;
   private readonly pending = new Set<NetTimer>();
   private readonly smscs = new Map<string, Smsc>();
   private closed = false;
@@ -108,6 +118,7 @@ export class Network {
     readonly timers: Timers = REAL_TIMERS,
   ) {
     this.conditions = { ...DEFAULT_CONDITIONS, ...conditions };
+    this.numbers = new PhoneNumbers(events);
   }
 
   // ---- registry ----
@@ -119,6 +130,7 @@ export class Network {
 
   removeSim(sid: string): void {
     this.detach(sid);
+    this.numbers.set(sid, null);
     this.sims.delete(sid);
     this.smscs.get(sid)?.close();
     this.smscs.delete(sid);
@@ -130,6 +142,12 @@ export class Network {
     if (s) return s;
     for (const v of this.sims.values()) if (v.uniqueName !== null && v.uniqueName === id) return v;
     return undefined;
+  }
+
+  /** The SIM that has this phone number (E.164). */
+  byMsisdn(msisdn: string): NetSim | undefined {
+    const sid = this.numbers.sidOf(msisdn);
+    return sid === undefined ? undefined : this.sims.get(sid);
   }
 
   isAttached(sid: string): boolean {
@@ -145,6 +163,7 @@ export class Network {
     const p = this.powerOf(sid);
     return {
       sim_sid: sid,
+      msisdn: this.numbers.of(sid),
       attached: a !== undefined,
       device_ip: a?.deviceIp ?? null,
       mo: a ? fmt(a.moAddr) : null,
@@ -241,7 +260,9 @@ export class Network {
     this.attachments.delete(sid);
     a.mo.close();
     a.smsc?.close();
-    this.smscs.get(sid)?.pause();
+    const smsc = this.smscs.get(sid);
+    smsc?.pause();
+    smsc?.kick(); // waits for the next attach, or for the head of its queue to expire
     this.events.emit("sim.detached", { sim_sid: sid });
     return true;
   }
@@ -325,6 +346,16 @@ export class Network {
 
   onMoSms(destination: string, handler: MoSmsHandler): void {
     this.moSms.set(destination, handler);
+  }
+
+  /** Handles MO SMS to dialable numbers that have no handler of their own (person-to-person SMS). */
+  onMoSmsToNumber(handler: MoSmsHandler): void {
+    this.moSmsToNumber = handler;
+  }
+
+  /** Who takes an SMS-SUBMIT to `destination` (no leading '+'): its own handler, else the P2P one. */
+  moSmsHandler(destination: string): MoSmsHandler | undefined {
+    return this.moSms.get(destination) ?? (/^\d{3,15}$/.test(destination) ? (this.moSmsToNumber ?? undefined) : undefined);
   }
 
   sendSms(simSid: string, message: SmsMessage, handlers: SmsHandlers = {}): { parts: number } {

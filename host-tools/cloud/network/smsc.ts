@@ -1,8 +1,10 @@
 /**
  * The SMSC of one SIM (docs/mock-network.md "SMS over the mock network"): one bare binary TPDU per
  * datagram. MT: a queue of messages, one SMS-DELIVER outstanding at a time, resent after `smsRetryMs`
- * without a DELIVER-REPORT (at most `smsMaxResends` times), kept while the SIM is detached. MO: SMS-SUBMITs
- * reassembled and handed to the handler of their destination; STATUS-REPORT per part when TP-SRR is set.
+ * without a DELIVER-REPORT (at most `smsMaxResends` times), kept while the SIM is detached — until the head
+ * of the queue expires (`smsValidityMs` after it was queued; a timer fires then even if nothing else
+ * happens). MO: SMS-SUBMITs reassembled and handed to the handler of their destination (Network.moSmsHandler);
+ * STATUS-REPORT per part when TP-SRR is set.
  */
 import { randomInt } from "node:crypto";
 import { decodePdu, encodePdu, encodeSubmit, Reassembler, type Pdu, type PduInput } from "../../pdu/index.js";
@@ -74,6 +76,8 @@ export function deliverTpdus(m: SmsMessage, now: Date, ref: number): Buffer[] {
 export class Smsc {
   readonly queue: Pending[] = [];
   private timer: NetTimer | null = null;
+  /** While the SIM cannot take SMS: fires when the head of the queue expires. */
+  private expiry: NetTimer | null = null;
   private inFlight = false;
   private readonly reassembler = new Reassembler({ timeoutMs: 120000, maxPending: 8 });
 
@@ -111,7 +115,16 @@ export class Smsc {
       p.handlers.onFailed?.("expired", "The SMS expired in the SMSC before the SIM attached");
     }
     const head = this.queue[0];
-    if (!head || !this.endpoint()) return;
+    this.net.cancel(this.expiry);
+    this.expiry = null;
+    if (!head) return;
+    if (!this.endpoint()) {
+      this.expiry = this.net.later(head.expiresAt - now, () => {
+        this.expiry = null;
+        this.kick();
+      });
+      return;
+    }
     this.inFlight = true;
     const fate = mtFate(this.net.powerOf(this.sid), "sms", now);
     this.timer = this.net.later(fate.delayMs + this.net.conditions.latencyMs, () => this.transmit(head));
@@ -163,6 +176,8 @@ export class Smsc {
 
   close(): void {
     this.pause();
+    this.net.cancel(this.expiry);
+    this.expiry = null;
     this.queue.length = 0;
   }
 
@@ -210,7 +225,7 @@ export class Smsc {
 
   private onSubmit(pdu: Pdu): void {
     const dest = (pdu.destination ?? "").replace(/^\+/, "");
-    const handler = this.net.moSms.get(dest);
+    const handler = this.net.moSmsHandler(dest);
     this.net.events.emit("sms.submit.received", { sim_sid: this.sid, destination: dest, message_ref: pdu.message_ref ?? 0, routed: handler !== undefined });
     if (pdu.status_report_request) this.statusReport(pdu, handler !== undefined ? 0x00 : 0x41);
     if (!handler) return;

@@ -1,9 +1,11 @@
 /**
  * API 2010 (`/api/2010-04-01/…`, or Host api.twilio.com): SIP Domains with their credential-list and
- * IP-ACL mappings, and Messages (with the mock's messaging admin routes). See the files it imports.
+ * IP-ACL mappings, and Messages (with the mock's messaging admin routes, and SMS between the account's
+ * numbers and SIMs that have a phone number: message-network.ts). See the files it imports.
  */
 import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
+import { onMoToNumber } from "./message-network.js";
 import { registerMessages } from "./messages.js";
 import { registerSipDomainMappings } from "./sip-domain-mappings.js";
 import { SIP_SCHEMA, registerSipDomains } from "./sip-domains.js";
@@ -13,4 +15,5 @@ export function registerApi2010(app: FastifyInstance, ctx: CloudContext): void {
   registerSipDomains(app, ctx);
   registerSipDomainMappings(app, ctx);
   registerMessages(app, ctx);
+  ctx.network.onMoSmsToNumber((sim, m) => onMoToNumber(ctx, sim, m));
 }

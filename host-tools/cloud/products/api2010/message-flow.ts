@@ -3,67 +3,34 @@
  *   POST /_mock/messaging/account {trial?, verified_numbers?, unreachable_numbers?} → the settings
  *   POST /_mock/messaging/numbers {phone_number, sms_url?, sms_method?}            → 201 the incoming number
  *   POST /_mock/messaging/inbound {from, to, body}                                → 201 the inbound Message
- * Outbound: queued → sending → sent (date_sent, price) → delivered | undelivered (30003), each step after the
- * network's latency; status callbacks on sent and the final status, in order (sendInOrder).
+ * Outbound, three ways (message-lifecycle.ts does the status changes and their callbacks, in order):
+ * - To a number listed as unreachable: queued → sending → sent → undelivered (30003), each step after the
+ *   network's latency.
+ * - To the number of a SIM on the mock network (`POST /_mock/sims/{sid}/msisdn`): real SMS-DELIVER TPDUs
+ *   through the SIM's SMSC (message-network.ts); sent / delivered / undelivered follow what the SMSC sees.
+ * - To any other number: queued → sending → sent → delivered, each step after the network's latency.
+ * Status callbacks on sent and the final status.
  */
 import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { badParam, notFound } from "../../errors.js";
-import { sendInOrder } from "../ordered-callbacks.js";
-import { API_VERSION } from "./common.js";
-import { messageJson, segments, settingsOf, type MessageRow } from "./message-store.js";
-
-const E164 = /^\+[1-9]\d{1,14}$/;
-
-function rowOf(ctx: CloudContext, sid: string): MessageRow | undefined {
-  return ctx.db.prepare("SELECT * FROM api_messages WHERE sid = ?").get(sid) as MessageRow | undefined;
-}
-
-function setStatus(ctx: CloudContext, sid: string, status: string, extra: Partial<MessageRow> = {}): MessageRow | undefined {
-  const cols = Object.entries({ ...extra, status, updated_ms: ctx.now().getTime() });
-  ctx.db.prepare(`UPDATE api_messages SET ${cols.map(([k]) => `${k} = ?`).join(", ")} WHERE sid = ?`).run(...cols.map(([, v]) => v), sid);
-  const row = rowOf(ctx, sid);
-  if (row) ctx.events.emit(`message.${status}`, { message_sid: sid, to: row.to_addr, error_code: row.error_code });
-  return row;
-}
-
-function statusCallback(ctx: CloudContext, row: MessageRow): void {
-  if (row.status_callback === null) return;
-  sendInOrder(ctx, row.sid, {
-    url: row.status_callback,
-    method: "POST",
-    kind: "message.status",
-    resourceSid: row.sid,
-    errorCode: 11200,
-    params: {
-      AccountSid: row.account_sid,
-      ApiVersion: API_VERSION,
-      From: row.from_addr,
-      To: row.to_addr,
-      MessageSid: row.sid,
-      MessageStatus: row.status,
-      SmsSid: row.sid,
-      SmsStatus: row.status,
-      MessagingServiceSid: row.messaging_service_sid,
-      ErrorCode: row.error_code,
-    },
-  });
-}
+import { E164 } from "../../network/index.js";
+import { advance, receiveInbound, sentFields } from "./message-lifecycle.js";
+import { deliverToHandset, handsetOf } from "./message-network.js";
+import { messageJson, settingsOf, type MessageRow } from "./message-store.js";
 
 /** Runs the outbound lifecycle of a freshly queued Message. */
 export function startOutbound(ctx: CloudContext, row: MessageRow, unreachable: boolean): void {
+  const handset = unreachable ? undefined : handsetOf(ctx, row.to_addr);
+  if (handset) return deliverToHandset(ctx, row, handset);
   const step = (): number => ctx.network.conditions.latencyMs;
   ctx.network.later(0, () => {
-    if (!setStatus(ctx, row.sid, "sending")) return;
+    if (!advance(ctx, row.sid, "sending")) return;
     ctx.network.later(step(), () => {
-      const sent = setStatus(ctx, row.sid, "sent", { sent_ms: ctx.now().getTime(), price: (-0.0079 * row.num_segments).toFixed(5), price_unit: "USD" });
-      if (!sent) return;
-      statusCallback(ctx, sent);
+      if (!advance(ctx, row.sid, "sent", sentFields(ctx, row))) return;
       ctx.network.later(step(), () => {
-        const last = unreachable
-          ? setStatus(ctx, row.sid, "undelivered", { error_code: 30003, error_message: "Unreachable destination handset" })
-          : setStatus(ctx, row.sid, "delivered");
-        if (last) statusCallback(ctx, last);
+        if (unreachable) advance(ctx, row.sid, "undelivered", { error_code: 30003, error_message: "Unreachable destination handset" });
+        else advance(ctx, row.sid, "delivered");
       });
     });
   });
@@ -132,39 +99,8 @@ export function registerMessagingAdmin(app: FastifyInstance, ctx: CloudContext):
     const text = str(b, "body") ?? "";
     if (!E164.test(from)) throw badParam("from must be an E.164 number");
     if ([...text].length > 1600) throw badParam("body is longer than 1600 characters");
-    const num = ctx.db.prepare("SELECT * FROM api_incoming_numbers WHERE phone_number = ? AND account_sid = ?").get(to, ctx.accountSid) as
-      | { sms_url: string | null; sms_method: string }
-      | undefined;
-    if (!num) throw notFound(`/IncomingPhoneNumbers/${to}`);
-    const sid = ctx.sid("SM");
-    const now = ctx.now().getTime();
-    ctx.db
-      .prepare(`INSERT INTO api_messages (sid, account_sid, from_addr, to_addr, body, num_segments, direction, status, sent_ms, created_ms, updated_ms)
-        VALUES (?,?,?,?,?,?,'inbound','received',?,?,?)`)
-      .run(sid, ctx.accountSid, from, to, text, segments(text), now, now, now);
-    const row = rowOf(ctx, sid) as MessageRow;
-    ctx.events.emit("message.received", { message_sid: sid, from, to });
-    if (num.sms_url !== null)
-      ctx.callbacks.send({
-        url: num.sms_url,
-        method: num.sms_method === "GET" ? "GET" : "POST",
-        kind: "message.inbound",
-        resourceSid: sid,
-        errorCode: 11200,
-        params: {
-          MessageSid: sid,
-          SmsSid: sid,
-          SmsMessageSid: sid,
-          AccountSid: ctx.accountSid,
-          From: from,
-          To: to,
-          Body: text,
-          NumMedia: "0",
-          NumSegments: String(row.num_segments),
-          SmsStatus: "received",
-          ApiVersion: API_VERSION,
-        },
-      });
+    const row = receiveInbound(ctx, from, to, text);
+    if (!row) throw notFound(`/IncomingPhoneNumbers/${to}`);
     return reply.code(201).send(messageJson(row));
   });
 }

@@ -10,7 +10,7 @@
  * `POST /_mock/messaging/inbound` {from, to, body} → 201 inbound Message + webhook to the number's sms_url.
  *
  * Outbound lifecycle: queued → sending → sent → delivered, or undelivered (30003) for a number listed as
- * unreachable; status callbacks (no callback for the initial status, as Twilio) on sent and the final status,
+ * unreachable; to the number of a SIM, real SMS over the mock network (message-network.ts); status callbacks (no callback for the initial status, as Twilio) on sent and the final status,
  * in order, with AccountSid, ApiVersion, From, To, MessageSid, MessageStatus, SmsSid, SmsStatus (+ ErrorCode).
  * Inbound webhooks carry MessageSid, SmsSid, SmsMessageSid, AccountSid, From, To, Body, NumMedia, NumSegments,
  * SmsStatus=received, ApiVersion.
