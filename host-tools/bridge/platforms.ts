@@ -25,7 +25,7 @@ export interface SendRequest {
   callbackUrl: string;
   /** Huawei: {serviceId, method, paras}. */
   huawei?: { serviceId: string; method: string; paras: Record<string, unknown> };
-  /** Seconds left until expires_at (Huawei expireTime). */
+  /** Seconds left until expires_at (Huawei expireTime, Messaging ValidityPeriod). */
   expiresInS: number | null;
 }
 
@@ -130,6 +130,8 @@ export class Platforms {
         if (from === undefined) throw new PlatformError("messagingFrom is not configured", null, "not-configured", false);
         const x = await this.bounded("Messages create", this.tw().messages.create({
           to: t.address, body: r.payload, statusCallback: r.callbackUrl, ...(from.startsWith("MG") ? { messagingServiceSid: from } : { from }),
+          // expires_at: not sent by Twilio after the seconds left (ValidityPeriod takes 1–36,000 s)
+          ...(r.expiresInS !== null ? { validityPeriod: Math.max(1, Math.min(36000, Math.ceil(r.expiresInS))) } : {}),
         }));
         return x.sid;
       }

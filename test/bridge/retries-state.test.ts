@@ -19,15 +19,19 @@ const SIM = "HS" + "d".repeat(32);
 /** A fake Twilio API: answers by a per-path script and counts calls; `hit` resolves waiters. */
 class FakeApi {
   readonly calls: string[] = [];
+  /** The form body of each call, in order (URL-decoded). */
+  readonly forms: Record<string, string>[] = [];
   script: Record<string, { status: number; body: object }[]> = {};
   private waiters: (() => void)[] = [];
   private constructor(readonly server: Server) {}
   static async open(): Promise<FakeApi> {
     let self: FakeApi | null = null;
     const server = createServer((req, res) => {
-      req.resume();
+      let raw = "";
+      req.on("data", (d: Buffer) => (raw += d.toString()));
       req.on("end", () => {
         const api = self as FakeApi;
+        api.forms.push(Object.fromEntries(new URLSearchParams(raw)));
         const path = (req.url ?? "").split("?")[0] as string;
         const key = `${req.method} ${path.replace(/AC[0-9a-f]{32}/, "AC")}`;
         api.calls.push(key);
@@ -114,6 +118,18 @@ describe("platform failures", () => {
     expect(f?.json.error).toMatchObject({ status: 503, code: 20503 });
     clock.advance(60_000);
     expect(api.count(MSG)).toBe(2);
+  });
+
+  test("Messaging SMS with expires_at: sent with ValidityPeriod = the seconds left (1–36,000)", async () => {
+    api.script[MSG] = [{ status: 201, body: { sid: "SM" + "1".repeat(32), status: "queued" } }];
+    const calls = api.count(MSG);
+    await down("15551234567", { id: "m-exp", command: "hello", expires_at: clock.now() + 90_000 });
+    await api.waitCalls(MSG, calls + 1);
+    const form = api.forms.filter((f) => f.Body !== undefined).at(-1);
+    expect(form).toMatchObject({ To: "+15551234567", Body: "m-exp hello", ValidityPeriod: "90" });
+    await down("15551234567", { id: "m-far", command: "hello", expires_at: clock.now() + 86_400_000 });
+    await api.waitCalls(MSG, calls + 2);
+    expect(api.forms.filter((f) => f.Body !== undefined).at(-1)).toMatchObject({ Body: "m-far hello", ValidityPeriod: "36000" });
   });
 
   test("4xx is final: down/failed with the platform's code, one call", async () => {
