@@ -28,10 +28,10 @@ import { fetchPage, legacyEnvelope, ListFilter, readPaging } from "../../paging.
 import { isSid } from "../../sids.js";
 import { API_PREFIX, accountUri, checkAccount, notFoundHere, stripJson, withJson } from "./common.js";
 import { CREATE_SPEC, MESSAGES_SCHEMA, messageJson, segments, settingsOf, type MessageRow } from "./message-store.js";
+import { E164 } from "../../network/index.js";
 import { registerMessagingAdmin, startOutbound } from "./message-flow.js";
 
 export const TRIAL_PREFIX = "Sent from a Twilio trial account - ";
-const E164 = /^\+[1-9]\d{1,14}$/;
 const ALPHA_SENDER = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
 
 /** A DateSent filter: `YYYY-MM-DD` (the whole UTC day) or an ISO 8601 date-time (twilio-node sends those). */
