@@ -198,6 +198,20 @@ describe("Outbox pump", () => {
     expect(r.link.published).toEqual([...range(0, 4), ...range(2, 13)]);
   });
 
+  test("a publish that fails while still connected (PUBACK with an error reason) is sent again before anything newer", async () => {
+    const r = rig(4);
+    r.outbox.reconnected();
+    await turn(); // the table is empty: a short read, caught up — from here rows come from memory
+    r.write(10, 0);
+    await turn();
+    expect(r.link.published).toEqual(range(0, 4));
+    r.link.ack(2);
+    r.link.fail(); // 2 and 3 refused; the link stays up
+    r.outbox.kick(); // what the retry timer does
+    await r.drain();
+    expect(r.link.published).toEqual([...range(0, 4), ...range(2, 8)]);
+  });
+
   test("more committed while offline than memory keeps (4,096): all come from the table, in order", async () => {
     const r = rig(256);
     r.outbox.reconnected();
