@@ -48,6 +48,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
   let broker: EmbeddedBroker | null = null;
   let link: MqttLink | null = null;
   const outbox = new Outbox(store, () => link, metrics, cfg.inflight);
+  outbox.log = log;
   metrics.gauge("simcmd_bridge_outbox_depth", "Outbox rows waiting for a PUBACK", () => outbox.depth());
   metrics.gauge("simcmd_bridge_mqtt_connected", "1 while connected to the broker", () => (link?.connected ? 1 : 0));
   const redis = cfg.redis ? new Redis(cfg.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;

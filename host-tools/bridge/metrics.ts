@@ -25,6 +25,7 @@ export class Metrics {
     this.counter("simcmd_bridge_rejects_total", "Webhooks refused (bad signature, bad request) and downlinks rejected, by reason");
     this.counter("simcmd_bridge_retries_total", "Platform API calls retried, by platform");
     this.counter("simcmd_bridge_downlinks_total", "Downlink requests taken from MQTT");
+    this.counter("simcmd_bridge_dead_letters_total", "Outbox rows the broker refused for good (MQTT 5 PUBACK reason code), moved to dead_letters");
     this.counter("simcmd_bridge_platform_errors_total", "Platform API calls that failed, by platform and class");
   }
 

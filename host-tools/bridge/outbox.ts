@@ -17,6 +17,15 @@ import type { OutboxRow, Store } from "./store.js";
 /** Committed rows kept in memory at most; beyond, the pump reads them from the table. */
 const FRESH_MAX = 4096;
 
+/**
+ * MQTT 5 PUBACK reason codes that a retry cannot change (OASIS MQTT 5.0 §3.4.2.1): 0x83 implementation
+ * specific error (a broker plugin's refusal), 0x87 not authorized (an ACL), 0x90 topic name invalid, 0x99
+ * payload format invalid. Others (0x80 unspecified, 0x91 packet id in use, 0x97 quota exceeded) are retried.
+ */
+const REFUSED_FOR_GOOD = new Set([0x83, 0x87, 0x90, 0x99]);
+/** Refusals of one row, for good, before it is moved to `dead_letters`. */
+const REFUSALS_BEFORE_DEAD = 3;
+
 export class Outbox {
   private cursor = 0;
   private readonly inflight = new Set<number>();
@@ -41,6 +50,10 @@ export class Outbox {
   private caughtUp = false;
   private fresh: OutboxRow[] = [];
   private freshHead = 0;
+  /** Refusals for good so far, by row. */
+  private readonly refusals = new Map<number, number>();
+  /** Where dead letters are reported. */
+  log: (line: string) => void = () => undefined;
 
   constructor(
     private readonly store: Store,
@@ -121,6 +134,20 @@ export class Outbox {
 
   private done(seq: number, kind: string, err?: Error): void {
     this.inflight.delete(seq);
+    const code = (err as { code?: unknown } | undefined)?.code;
+    if (err && typeof code === "number" && REFUSED_FOR_GOOD.has(code) && this.store.db.open) {
+      const n = (this.refusals.get(seq) ?? 0) + 1;
+      this.refusals.set(seq, n);
+      if (n >= REFUSALS_BEFORE_DEAD) {
+        this.refusals.delete(seq);
+        this.store.deadLetter(seq, code, err.message, Date.now());
+        this.metrics.inc("simcmd_bridge_dead_letters_total", { kind, reason_code: `0x${code.toString(16)}` });
+        this.log(`outbox: the broker refused row ${seq} (${kind}) ${n} times (${err.message}); kept in dead_letters, not retried`);
+        this.wakeIfDrained();
+        this.kick();
+        return;
+      }
+    }
     if (err) {
       this.cursor = Math.min(this.cursor, seq - 1);
       this.toTable();
@@ -128,6 +155,7 @@ export class Outbox {
       return;
     }
     this.metrics.inc("simcmd_bridge_events_out_total", { kind });
+    this.refusals.delete(seq);
     this.acked.add(seq);
     this.scheduleFlush();
     this.kick();
@@ -141,7 +169,7 @@ export class Outbox {
     const settled = (): void => {
       this.deleting = false;
       if (this.acked.size > 0 && !this.stopped) this.scheduleFlush();
-      if (this.inflight.size === 0 && this.waiters.length > 0 && this.depth() === 0) for (const w of this.waiters.splice(0)) w();
+      this.wakeIfDrained();
     };
     this.remove(batch).then(
       () => {
@@ -150,6 +178,10 @@ export class Outbox {
       },
       settled, // not deleted: still acked, tried again at the next flush (never dispatched again meanwhile)
     );
+  }
+
+  private wakeIfDrained(): void {
+    if (this.inflight.size === 0 && this.waiters.length > 0 && this.depth() === 0) for (const w of this.waiters.splice(0)) w();
   }
 
   private scheduleFlush(): void {

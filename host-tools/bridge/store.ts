@@ -50,6 +50,9 @@ export interface DeviceRow {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload TEXT NOT NULL,
   retain INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload TEXT NOT NULL,
+  retain INTEGER NOT NULL, kind TEXT NOT NULL, created_ms INTEGER NOT NULL, reason_code INTEGER NOT NULL, reason TEXT NOT NULL,
+  at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS dedupe_at ON dedupe (at_ms);
 CREATE TABLE IF NOT EXISTS downlinks (rowid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, device TEXT NOT NULL,
@@ -108,6 +111,9 @@ export class Store {
       nextOut: d.prepare("SELECT seq, topic, payload, retain, kind FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
       delOut: d.prepare("DELETE FROM outbox WHERE seq BETWEEN ? AND ?"),
       depth: d.prepare("SELECT COUNT(*) AS n FROM outbox"),
+      toDead: d.prepare(`INSERT OR REPLACE INTO dead_letters (seq, topic, payload, retain, kind, created_ms, reason_code, reason, at_ms)
+        SELECT seq, topic, payload, retain, kind, created_ms, ?, ?, ? FROM outbox WHERE seq = ?`),
+      dead: d.prepare("SELECT seq, topic, payload, retain, kind, reason_code, reason FROM dead_letters ORDER BY seq"),
       seen: d.prepare("INSERT OR IGNORE INTO dedupe (key, at_ms) VALUES (?, ?)"),
       unsee: d.prepare("DELETE FROM dedupe WHERE key = ?"),
       purge: d.prepare("DELETE FROM dedupe WHERE at_ms < ?"),
@@ -183,6 +189,16 @@ export class Store {
       }
     })();
   };
+  /** Moves an outbox row to `dead_letters` (one transaction): the broker refused it for good. */
+  deadLetter(seq: number, reasonCode: number, reason: string, now: number): void {
+    this.db.transaction(() => {
+      this.st.toDead.run(reasonCode, reason, now, seq);
+      this.st.delOut.run(seq, seq);
+    })();
+  }
+  deadLetters(): (OutboxRow & { reason_code: number; reason: string })[] {
+    return this.st.dead.all() as (OutboxRow & { reason_code: number; reason: string })[];
+  }
   outboxDepth(): number {
     return (this.st.depth.get() as { n: number }).n;
   }

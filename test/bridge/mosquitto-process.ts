@@ -17,8 +17,11 @@ export class MosquittoProcess {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  /** Picks a free port, writes the config (persistence on, no queue limit) and starts the broker. */
-  static async start(dir: string): Promise<MosquittoProcess> {
+  /**
+   * Picks a free port, writes the config (persistence on, no queue limit) and starts the broker. `acl`:
+   * the lines of an ACL file (Mosquitto's `topic [read|write|readwrite|deny] <filter>`) for anonymous clients.
+   */
+  static async start(dir: string, o: { acl?: string[] } = {}): Promise<MosquittoProcess> {
     const port = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, "127.0.0.1", () => {
         const p = (s.address() as net.AddressInfo).port;
@@ -42,8 +45,10 @@ export class MosquittoProcess {
         "log_type warning",
         "log_type notice",
         "log_type information",
+        ...(o.acl ? [`acl_file ${path.join(dir, "acl")}`] : []),
       ].join("\n") + "\n",
     );
+    if (o.acl) fs.writeFileSync(path.join(dir, "acl"), o.acl.join("\n") + "\n");
     const m = new MosquittoProcess(dir, port);
     await m.restart();
     return m;
