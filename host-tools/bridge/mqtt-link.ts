@@ -80,10 +80,12 @@ export class MqttLink {
       };
       const fail = (e: Error): void => {
         const code = (e as { code?: unknown }).code;
-        if (typeof code !== "number" && !/timeout|refused|not authorized|bad user/i.test(e.message)) return;
+        const tls = typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/.test(code);
+        if (typeof code !== "number" && !tls && !/timeout|refused|not authorized|bad user/i.test(e.message)) return;
         clearTimeout(t);
         this.client.off("connect", ok);
-        reject(e);
+        // a certificate that does not verify will not verify on the next attempt either: say what to set
+        reject(tls ? new Error(`TLS to ${this.o.url}: ${e.message} (${String(code)}); set mqttCa to the CA that signed the broker's certificate (mqttInsecure only for testing)`) : e);
       };
       this.client.once("connect", ok);
       this.client.on("error", fail);

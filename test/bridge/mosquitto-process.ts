@@ -13,15 +13,19 @@ export class MosquittoProcess {
   private proc: ChildProcess | null = null;
   private constructor(readonly dir: string, readonly port: number) {}
 
+  private tls = false;
+
+  /** mqtt:// or, with a TLS listener, mqtts:// (the certificate is for 127.0.0.1). */
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.tls ? "mqtts" : "mqtt"}://127.0.0.1:${this.port}`;
   }
 
   /**
    * Picks a free port, writes the config (persistence on, no queue limit) and starts the broker. `acl`:
-   * the lines of an ACL file (Mosquitto's `topic [read|write|readwrite|deny] <filter>`) for anonymous clients.
+   * the lines of an ACL file (Mosquitto's `topic [read|write|readwrite|deny] <filter>`); `tls`: PEM files
+   * for a TLS listener; `passwordFile`: a mosquitto_passwd file (then anonymous clients are refused).
    */
-  static async start(dir: string, o: { acl?: string[] } = {}): Promise<MosquittoProcess> {
+  static async start(dir: string, o: { acl?: string[]; tls?: { ca: string; cert: string; key: string }; passwordFile?: string } = {}): Promise<MosquittoProcess> {
     const port = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, "127.0.0.1", () => {
         const p = (s.address() as net.AddressInfo).port;
@@ -32,7 +36,8 @@ export class MosquittoProcess {
       path.join(dir, "mosquitto.conf"),
       [
         `listener ${port} 127.0.0.1`,
-        "allow_anonymous true",
+        ...(o.tls ? [`cafile ${o.tls.ca}`, `certfile ${o.tls.cert}`, `keyfile ${o.tls.key}`] : []),
+        ...(o.passwordFile ? ["allow_anonymous false", `password_file ${o.passwordFile}`] : ["allow_anonymous true"]),
         // Started as root, Mosquitto switches to the `mosquitto` user, which cannot write its persistence
         // file into our 0700 temp dir: sessions were then silently not restored after a restart.
         `user ${os.userInfo().username}`,
@@ -50,6 +55,7 @@ export class MosquittoProcess {
     );
     if (o.acl) fs.writeFileSync(path.join(dir, "acl"), o.acl.join("\n") + "\n");
     const m = new MosquittoProcess(dir, port);
+    m.tls = o.tls !== undefined;
     await m.restart();
     return m;
   }
