@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { createSocket } from "node:dgram";
 import { startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
-import { twilioSignature } from "../../host-tools/cloud/signature.js";
+import { koreSignature, twilioSignature } from "../../host-tools/cloud/signature.js";
 import { SimulatedDevice } from "../../host-tools/device/device.js";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
 import { activeSim, admin, cloudAndClient, type Client } from "../cloud/harness.js";
@@ -155,6 +155,36 @@ describe("webhook checks", () => {
     expect(await postForm(url(), p, { "x-twilio-signature": twilioSignature(cloud.authToken, url(), p) })).toBe(204);
     await rec.waitFor((m) => m.topic === `${P}/devices/sig-dev/up` && m.json.platform_ref === "HG" + "4".repeat(32));
     expect(rec.find((m) => m.topic === `${P}/devices/sig-dev/up`)).toHaveLength(1);
+  });
+
+  test("kore-signature (KORE): a valid one is accepted and published, the same body re-signed with another secret is not", async () => {
+    const p = mo("HG" + "9".repeat(32));
+    const body = new URLSearchParams(p).toString();
+    const good = koreSignature(cloud.authToken, "POST", url(), body); // the secret defaults to the auth token
+    expect(await postForm(url(), p, { "kore-signature": good })).toBe(204);
+    await rec.waitFor((m) => m.topic === `${P}/devices/sig-dev/up` && m.json.platform_ref === "HG" + "9".repeat(32));
+    const q = mo("HG" + "a9".repeat(16));
+    expect(await postForm(url(), q, { "kore-signature": koreSignature("another secret", "POST", url(), new URLSearchParams(q).toString()) })).toBe(403);
+  });
+
+  test("behind a proxy: signatures are checked against publicUrl + path, not the address the bridge listens on", async () => {
+    const data2 = tempDir("e2e-proxy");
+    const publicUrl = "https://hooks.example.com/simcmd";
+    const behind = await startBridge({
+      port: 0, brokerPort: 0, data: data2.dir, instance: "e2e-proxy", publicUrl,
+      twilio: { baseUrl: cloud.url, accountSid: cloud.accountSid, authToken: cloud.authToken },
+    });
+    try {
+      const local = `${behind.url}/webhooks/twilio/ip-commands?x=1`;
+      const seen = `${publicUrl}/webhooks/twilio/ip-commands?x=1`; // what the platform called, through the proxy
+      const p = mo("HG" + "b".repeat(32));
+      expect(await postForm(local, p, { "x-twilio-signature": twilioSignature(cloud.authToken, seen, p) })).toBe(204);
+      expect(await postForm(local, p, { "x-twilio-signature": twilioSignature(cloud.authToken, local, p) })).toBe(403);
+      expect(behind.metrics.get("simcmd_bridge_events_in_total", { route: "ip-commands" })).toBe(1);
+    } finally {
+      await behind.close();
+      data2.remove();
+    }
   });
 
   test("a platform retry of the same event (same SID + status) is published once", async () => {

@@ -4,9 +4,11 @@
  * silence → no_communication, operator acknowledge / mask / reset, an uplink → normal. Plus config errors.
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ConfigError, mergeSources, normalize, startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
+import { join } from "node:path";
+import { ConfigError, mergeSources, normalize, readConfigFile, startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
 import { run } from "../../host-tools/cli/main.js";
 import { twilioSignature } from "../../host-tools/cloud/signature.js";
 import { FakeClock } from "../helpers/fake-clock.js";
@@ -201,6 +203,33 @@ describe("configuration", () => {
     expect(() => mergeSources({}, { SIMCMD_BRIDGE_RETRY_BASE: "soon" }, {})).toThrow(/SIMCMD_BRIDGE_RETRY_BASE: must be an integer \(ms\)/);
     const o = mergeSources({ port: 1, twilio: { authToken: "file" } }, { SIMCMD_BRIDGE_PORT: "2", SIMCMD_BRIDGE_TWILIO_AUTH_TOKEN: "env" }, { port: "3" });
     expect(o).toMatchObject({ port: 3, twilio: { authToken: "env" } });
+  });
+
+  test("a YAML or JSON config file: nested keys, coerced and checked, naming the file; file < environment < flags", () => {
+    const d = tempDir("config");
+    try {
+      const yaml = join(d.dir, "bridge.yaml");
+      writeFileSync(yaml, "# the bridge\nport: 4100\nprefix: site/a\nnoCommunication: 900   # seconds\ntwilio:\n  authToken: from-file\n  accountSid: AC" + "1".repeat(32) + "\n");
+      const fromYaml = readConfigFile(yaml);
+      expect(fromYaml).toMatchObject({ port: 4100, prefix: "site/a", noCommunication: 900, twilio: { authToken: "from-file" } });
+      const merged = normalize(mergeSources(fromYaml, { SIMCMD_BRIDGE_PREFIX: "site/env" }, { port: "4200" }));
+      expect(merged).toMatchObject({ port: 4200, prefix: "site/env", noCommunication: 900 });
+      const json = join(d.dir, "bridge.json");
+      writeFileSync(json, JSON.stringify({ inflight: "64", twilio: { authToken: "j" } }));
+      expect(readConfigFile(json)).toMatchObject({ inflight: 64, twilio: { authToken: "j" } });
+      const bad = (name: string, text: string) => {
+        const f = join(d.dir, name);
+        writeFileSync(f, text);
+        return () => readConfigFile(f);
+      };
+      expect(bad("syntax.yaml", "port: [4100\n")).toThrow(new RegExp(`config file .*syntax\\.yaml`));
+      expect(bad("type.yaml", "port: many\n")).toThrow(/config file .*type\.yaml: port: must be an integer/);
+      expect(bad("list.yaml", "- port: 1\n")).toThrow(/must be a mapping of option names to values/);
+      expect(bad("unknown.yaml", "prot: 1\n")).toThrow(/unknown option prot/);
+      expect(() => readConfigFile(join(d.dir, "missing.yaml"))).toThrow(ConfigError);
+    } finally {
+      d.remove();
+    }
   });
 
   test("simcmd bridge --help lists every option with its env variable; a bad flag exits 2", async () => {
