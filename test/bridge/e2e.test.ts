@@ -258,3 +258,26 @@ describe("Huawei-style NB-IoT commands", () => {
     expect(res.status).toBe(403); // no callback token: not from the platform the bridge called
   });
 });
+
+describe("device state from the platform", () => {
+  test("IP Command to a detached SIM → down/failed 83401 → state no_communication (SIM detached); attached again, a success → normal", async () => {
+    const dev = "bridge-e2e-detach";
+    await activeSim(client, { ipCommandsUrl: `${bridge.url}/webhooks/twilio/ip-commands` }, dev);
+    const opts = { cloud: { url: cloud.url, accountSid: cloud.accountSid, authToken: cloud.authToken }, sim: dev, runtime: "xs" as const };
+    const first = await SimulatedDevice.start(opts);
+    await first.close(); // the SIM detaches
+    await down(dev, { id: "det1", command: "ping" });
+    const [f] = await rec.waitFor((m) => m.topic === `${P}/devices/${dev}/down/failed` && m.json.id === "det1");
+    expect(f?.json.error).toMatchObject({ code: 83401 });
+    const [st] = await rec.waitFor((m) => m.topic === `${P}/devices/${dev}/state` && m.json.state === "no_communication");
+    expect(st?.json).toMatchObject({ condition: "no_communication", reason: "SIM detached" });
+    const again = await SimulatedDevice.start(opts);
+    try {
+      await down(dev, { id: "det2", command: "ping" });
+      await rec.waitFor((m) => m.topic === `${P}/devices/${dev}/down/succeeded` && m.json.id === "det2");
+      await rec.waitFor((m) => m.topic === `${P}/devices/${dev}/state` && m.json.state === "normal" && m.json.reason === null);
+    } finally {
+      await again.close();
+    }
+  });
+});
