@@ -16,6 +16,14 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's page script runs in the browser, as is (no build step).
+    files: ["host-tools/dashboard/public/**/*.js"],
+    languageOptions: {
+      sourceType: "module",
+      globals: { document: "readonly", window: "readonly", fetch: "readonly", EventSource: "readonly", console: "readonly" },
+    },
+  },
+  {
     files: ["firmware/**/*.ts"],
     rules: {
       // Device code: nothing Espruino (ES5 subset) or Lua lacks (DESIGN.md §8).

@@ -18,3 +18,4 @@ export { twilioClient, type TwilioClientOptions } from "./cloud/twilio-client.js
 export { validateSignature, validateKoreSignature, twilioSignature, koreSignature } from "./cloud/signature.js";
 export { startBridge, type BridgeOptions, type BridgeHandle } from "./bridge/index.js";
 export { startDev, type DevOptions, type DevHandle } from "./dev/index.js";
+export { startDashboard, type DashboardOptions, type DashboardHandle } from "./dashboard/index.js";

@@ -5,7 +5,8 @@
  *   node scripts/build.js [--target espruino|lua|xs|node|all]...   (default: all; repeatable)
  *
  * Steps (independent ones run in parallel):
- *   node      tsc -p tsconfig.build.json            host-tools + firmware core → dist/ (with .d.ts)
+ *   node      tsc -p tsconfig.build.json            host-tools + firmware core → dist/ (with .d.ts), and the
+ *             dashboard page (host-tools/dashboard/public/, served as is) → dist/host-tools/dashboard/public/
  *   espruino  tsc -p firmware/tsconfig.json (ES5)   → build/firmware/, then rollup
  *   xs          → dist/firmware/espruino/pdu.js and dist/firmware/xs/pdu.js (manifests/espruino/rollup.config.js)
  *   lua       tstl -p manifests/lua/tsconfig.lua.json → dist/firmware/lua/pdu.lua (Lua 5.3)
@@ -84,6 +85,11 @@ const tstl = () => path.join(path.dirname(require.resolve("typescript-to-lua/pac
 
 async function buildNode() {
   await runNode("node", tsc(), ["-p", "tsconfig.build.json"]);
+  // The dashboard's page has no build step: its files sit beside the compiled server, which reads them from
+  // `./public/` relative to itself.
+  const pub = path.join(root, "dist/host-tools/dashboard/public");
+  fs.rmSync(pub, { recursive: true, force: true });
+  fs.cpSync(path.join(root, "host-tools/dashboard/public"), pub, { recursive: true });
   return [];
 }
 

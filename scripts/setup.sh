@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Installs what simcmd needs on a Debian/Ubuntu machine: the Lua 5.3 VM (Debian package lua5.3,
-# for the Lua firmware build and its tests) and socat (the virtual modem's pty), then the npm
-# dependencies (npm install also builds the XS engine from source and the firmware bundles through
-# `prepare`). Safe to run again.
+# for the Lua firmware build and its tests), socat (the virtual modem's pty) and Chromium (the
+# dashboard's browser tests drive it headless through playwright-core), then the npm dependencies
+# (npm install also builds the XS engine from source and the firmware bundles through `prepare`).
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # socat creates the virtual modem's pseudo-terminal (`simcmd modem`, test/modem); python3 is its fallback.
-if ! command -v lua5.3 >/dev/null 2>&1 || ! command -v socat >/dev/null 2>&1; then
+# Chromium: Debian's package at /usr/bin/chromium (playwright-core downloads no browser of its own).
+if ! command -v lua5.3 >/dev/null 2>&1 || ! command -v socat >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq lua5.3 socat >/dev/null
+  $SUDO apt-get install -y -qq lua5.3 socat chromium >/dev/null
 fi
 command -v socat >/dev/null 2>&1 || { echo "setup.sh: socat is missing after apt-get install" >&2; exit 1; }
+[ -x /usr/bin/chromium ] || { echo "setup.sh: /usr/bin/chromium is missing after apt-get install chromium" >&2; exit 1; }
 # `npm install` with the committed lockfile rather than `npm ci`: the registry reachable here serves
 # no packages for other platforms, so the lockfile lacks the optional native bindings of rollup and
 # jest's resolver for them, and `npm ci` refuses such a lockfile as out of sync.

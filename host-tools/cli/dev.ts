@@ -8,7 +8,8 @@ const HELP = `Usage: simcmd dev [options]
 
 Starts the whole local stack: the mock cloud (Super SIM, Wireless, 2010 and Huawei APIs with a
 simulated network), the bridge with an embedded MQTT broker, a Fleet whose webhooks reach the bridge,
-and simulated devices running the firmware agent in XS. Prints the URLs and a first command to try.
+simulated devices running the firmware agent in XS, and the dashboard (devices, live events, a command
+form). Prints the URLs and a first command to try.
 
 Options:
   --mqtt URL            use this broker instead of the embedded Aedes (e.g. mqtt://127.0.0.1:1883)
@@ -17,6 +18,7 @@ Options:
   --cloud-port N        mock cloud port (default 4010; a free one when taken)
   --bridge-port N       bridge port (default 4011; a free one when taken)
   --broker-port N       embedded broker port (default 1883; a free one when taken)
+  --dashboard-port N    dashboard port (default 4012; a free one when taken)
   --data DIR            keep state here (default: a temporary directory, removed on exit)
   --json                print one line {"mqtt", "cloud", "bridge", "dashboard", "account_sid",
                         "auth_token", "prefix", "devices": [{"name", "sim_sid", "transport"}]} when ready
@@ -41,6 +43,7 @@ export async function runDev(args: string[], io: CliIo, until: Promise<void> = s
       "cloud-port": { type: "string" },
       "bridge-port": { type: "string" },
       "broker-port": { type: "string" },
+      "dashboard-port": { type: "string" },
       data: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -54,6 +57,7 @@ export async function runDev(args: string[], io: CliIo, until: Promise<void> = s
   const cloudPort = port("cloud-port", values["cloud-port"]);
   const bridgePort = port("bridge-port", values["bridge-port"]);
   const brokerPort = port("broker-port", values["broker-port"]);
+  const dashboardPort = port("dashboard-port", values["dashboard-port"]);
   const dev = await startDev({
     devices,
     runtime,
@@ -61,6 +65,7 @@ export async function runDev(args: string[], io: CliIo, until: Promise<void> = s
     ...(cloudPort === undefined ? {} : { cloudPort }),
     ...(bridgePort === undefined ? {} : { bridgePort }),
     ...(brokerPort === undefined ? {} : { brokerPort }),
+    ...(dashboardPort === undefined ? {} : { dashboardPort }),
     ...(values.data === undefined ? {} : { data: values.data }),
   });
   const { close, ...ready } = dev;
@@ -74,11 +79,13 @@ export async function runDev(args: string[], io: CliIo, until: Promise<void> = s
         `  MQTT broker  ${dev.mqtt}${values.mqtt === undefined ? " (embedded Aedes)" : ""}\n` +
         `  mock cloud   ${dev.cloud}  (account ${dev.account_sid}, token ${dev.auth_token})\n` +
         `  bridge       ${dev.bridge}  (webhooks, /healthz, /metrics)\n` +
+        `  dashboard    ${dev.dashboard}  (devices, live events, send a command)\n` +
         `  devices      ${dev.devices.map((d) => `${d.name} (${d.sim_sid})`).join(", ")} — the firmware agent in ${runtime}\n\n` +
         `Try, in another terminal:\n` +
         `  npx mqtt sub -h ${broker.hostname} -p ${broker.port} -t '${dev.prefix}/devices/+/#' -v\n` +
         `  npx mqtt pub -h ${broker.hostname} -p ${broker.port} -q 1 -t '${dev.prefix}/devices/${first}/down' -m '{"id":"1","command":"ping"}'\n` +
-        `and watch …/down/queued, …/down/sent, …/up and …/down/succeeded arrive. Ctrl-C stops everything.\n`,
+        `and watch …/down/queued, …/down/sent, …/up and …/down/succeeded arrive — or open ${dev.dashboard} and\n` +
+        `send ping from there. Ctrl-C stops everything.\n`,
     );
   }
   await until;

@@ -1,14 +1,16 @@
 /**
  * `simcmd dev` / `startDev()`: the whole local stack on embedded defaults (DESIGN.md §3) — the mock
  * cloud, the bridge with an embedded Aedes broker (or `mqtt`), a Fleet whose webhooks point at the
- * bridge, and simulated devices whose firmware agent runs in XS on the mock network. Everything a
- * backend needs is then MQTT: publish `{prefix}/devices/<name>/down`, read `…/up` and `…/down/<status>`.
+ * bridge, simulated devices whose firmware agent runs in XS on the mock network, and the dashboard
+ * (docs/dashboard.md). Everything a backend needs is then MQTT: publish `{prefix}/devices/<name>/down`, read
+ * `…/up` and `…/down/<status>`; the dashboard shows the same traffic and sends commands the same way.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startBridge, type BridgeHandle } from "../bridge/index.js";
 import { startCloud, type CloudHandle } from "../cloud/index.js";
+import { startDashboard, type DashboardHandle } from "../dashboard/index.js";
 import { twilioClient } from "../cloud/twilio-client.js";
 import { SimulatedDevice } from "../device/device.js";
 
@@ -21,6 +23,8 @@ export interface DevOptions {
   bridgePort?: number;
   /** Embedded broker port. Default 1883; another free port when taken (Mosquitto often holds it). 0: any. */
   brokerPort?: number;
+  /** Dashboard HTTP port. Default 4012; another free port when taken. 0: any. */
+  dashboardPort?: number;
   /** Simulated devices. Default 2. */
   devices?: number;
   /** Where the devices' agent runs. Default "xs" (the bundle that ships). */
@@ -42,8 +46,8 @@ export interface DevHandle {
   mqtt: string;
   cloud: string;
   bridge: string;
-  /** Not built yet: null. */
-  dashboard: string | null;
+  /** `http://host:port` of the dashboard page. */
+  dashboard: string;
   account_sid: string;
   auth_token: string;
   prefix: string;
@@ -115,11 +119,13 @@ export async function startDev(o: DevOptions = {}): Promise<DevHandle> {
       closers.push(() => device.close());
       devices.push({ name, sim_sid: sim.sid, transport: "ip+sms" });
     }
+    const dashboard: DashboardHandle = await onPort(o.dashboardPort ?? 4012, (port) => startDashboard({ port, mqtt: bridge.mqttUrl, prefix, devices }));
+    closers.push(() => dashboard.close());
     return {
       mqtt: bridge.mqttUrl,
       cloud: cloud.url,
       bridge: bridge.url,
-      dashboard: null,
+      dashboard: dashboard.url,
       account_sid: cloud.accountSid,
       auth_token: cloud.authToken,
       prefix,

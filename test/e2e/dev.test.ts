@@ -55,7 +55,7 @@ test("the handle describes the stack as DESIGN.md §3's --json line does", () =>
 
 test("simcmd dev --json prints the ready line and stops on SIGINT", async () => {
   const bin = fileURLToPath(new URL("../../bin/simcmd.js", import.meta.url));
-  const child = spawn(process.execPath, [bin, "dev", "--json", "--cloud-port", "0", "--bridge-port", "0", "--broker-port", "0", "--devices", "1", "--runtime", "node"], {
+  const child = spawn(process.execPath, [bin, "dev", "--json", "--cloud-port", "0", "--bridge-port", "0", "--broker-port", "0", "--dashboard-port", "0", "--devices", "1", "--runtime", "node"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -71,8 +71,12 @@ test("simcmd dev --json prints the ready line and stops on SIGINT", async () => 
     });
   });
   const line = await ready;
-  expect(line).toMatchObject({ prefix: "simcmd/v1", dashboard: null, devices: [{ name: "device-1", transport: "ip+sms" }] });
+  expect(line).toMatchObject({ prefix: "simcmd/v1", devices: [{ name: "device-1", transport: "ip+sms" }] });
   expect(String(line["mqtt"])).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+  // The dashboard the ready line names is up (dist/ serves the page copied there by scripts/build.js).
+  expect(String(line["dashboard"])).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  const page = await fetch(String(line["dashboard"]));
+  expect([page.status, (await page.text()).includes("<title>simcmd dashboard</title>")]).toEqual([200, true]);
   child.kill("SIGINT");
   const [code] = await once(child, "exit");
   expect(code).toBe(0);

@@ -1,0 +1,138 @@
+/**
+ * The dashboard (`simcmd dev` starts one; docs/dashboard.md): a small operator page over MQTT. It subscribes
+ * `{prefix}/#` at QoS 1, keeps the devices and a bounded history of events, streams them to the page over
+ * Server-Sent Events, and publishes the page's commands to `{prefix}/devices/{name}/down`.
+ *
+ *   const dash = await startDashboard({ port: 4012, mqtt: "mqtt://127.0.0.1:1883", prefix: "simcmd/v1" });
+ *   // → { url, close() }
+ */
+import { randomBytes } from "node:crypto";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { HttpError } from "./down.js";
+import { classify, DeviceTable, EventFeed, parsePayload, type DeviceInfo } from "./feed.js";
+import { buildHttp } from "./http.js";
+
+export type { DashEvent, DeviceInfo } from "./feed.js";
+
+export interface DashboardOptions {
+  /** HTTP port; 0 = any free port. */
+  port: number;
+  /** HTTP listen address. Default 127.0.0.1. */
+  host?: string;
+  /** Broker URL, e.g. `mqtt://127.0.0.1:1883`. */
+  mqtt: string;
+  /** MQTT topic prefix, e.g. `simcmd/v1`. */
+  prefix: string;
+  /** Devices to list before anything is heard from them. Default none. */
+  devices?: DeviceInfo[];
+  /** Broker credentials and other mqtt.js options (client id, TLS …). */
+  mqttOptions?: IClientOptions;
+  /** Events kept for a page that opens late. Default 200. */
+  history?: number;
+  /** Open event streams at most. Default 50. */
+  maxClients?: number;
+  /** How long a command waits for the broker's PUBACK before the answer is 503. Default 5000 ms. */
+  publishTimeoutMs?: number;
+  /** How long startDashboard waits for the first subscription before resolving anyway. Default 5000 ms. */
+  readyTimeoutMs?: number;
+}
+
+export interface DashboardHandle {
+  /** `http://host:port` of the page. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Idle streams get a comment this often (ms), so that proxies keep them open. */
+const HEARTBEAT_MS = 15_000;
+
+function check(o: DashboardOptions): void {
+  if (typeof o.prefix !== "string" || o.prefix === "" || /[+#]/.test(o.prefix)) throw new TypeError(`"prefix" must be a topic without wildcards, got ${JSON.stringify(o.prefix)}`);
+  if (typeof o.mqtt !== "string" || o.mqtt === "") throw new TypeError(`"mqtt" must be a broker URL, got ${JSON.stringify(o.mqtt)}`);
+  for (const k of ["history", "maxClients", "publishTimeoutMs", "readyTimeoutMs"] as const) {
+    const v = o[k];
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new TypeError(`"${k}" must be a positive integer, got ${String(v)}`);
+  }
+}
+
+export async function startDashboard(o: DashboardOptions): Promise<DashboardHandle> {
+  check(o);
+  const host = o.host ?? "127.0.0.1";
+  const prefix = o.prefix;
+  const feed = new EventFeed(o.history ?? 200, o.maxClients ?? 50);
+  const devices = new DeviceTable(o.devices ?? []);
+  const publishTimeoutMs = o.publishTimeoutMs ?? 5000;
+  // Seeded from the clock, so that a restarted dashboard does not reuse an id the bridge has seen
+  // (the bridge answers a known id with the old result instead of sending again).
+  let idSeq = Date.now();
+
+  let client: MqttClient | null = null;
+  const connected = (): boolean => client?.connected === true;
+  const publish = (topic: string, body: string): Promise<void> => {
+    const c = client;
+    if (c === null || !c.connected) return Promise.reject(new HttpError(503, "broker_unavailable", `not connected to the MQTT broker (${o.mqtt})`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new HttpError(503, "broker_unavailable", `no PUBACK from the broker within ${publishTimeoutMs} ms; it may still deliver the request`)),
+        publishTimeoutMs,
+      );
+      c.publish(topic, body, { qos: 1 }, (err) => {
+        clearTimeout(timer);
+        if (err) reject(new HttpError(503, "broker_unavailable", `the broker did not take the request: ${err.message}`));
+        else resolve();
+      });
+    });
+  };
+
+  const app = buildHttp({ feed, devices, prefix, mqttConnected: connected, publish, nextId: () => `dash-${++idSeq}`, listenHost: host });
+  const heartbeat = setInterval(() => feed.heartbeat(), HEARTBEAT_MS);
+  heartbeat.unref();
+  const close = async (): Promise<void> => {
+    clearInterval(heartbeat);
+    feed.closeAll(); // open event streams would keep the HTTP server from closing
+    await app.close();
+    const c = client;
+    if (c !== null) await new Promise<void>((r) => c.end(true, {}, () => r()));
+  };
+  try {
+    await app.listen({ port: o.port, host });
+  } catch (e) {
+    await close();
+    throw e;
+  }
+
+  const c = mqtt.connect(o.mqtt, {
+    clientId: `simcmd-dashboard-${randomBytes(4).toString("hex")}`,
+    clean: true,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    resubscribe: false,
+    ...o.mqttOptions,
+  });
+  client = c;
+  c.on("error", () => undefined); // it reconnects by itself; /healthz and the 503s say when it is down
+  c.on("message", (topic, payload, packet) => {
+    const k = classify(topic, prefix);
+    if (k === null) return;
+    const ev = { topic, device: k.device, kind: k.kind, payload: parsePayload(payload), retained: packet.retain, at: new Date().toISOString() };
+    devices.observe(ev);
+    feed.push(ev);
+  });
+  // Resolve once subscribed (so a page opened right away has the retained state), or after a bounded wait when
+  // the broker is slow or down: the page works without it and says so. Subscribed again on every CONNACK: a
+  // clean session starts with none; retained messages come with each subscription.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, o.readyTimeoutMs ?? 5000);
+    function done(): void {
+      clearTimeout(timer);
+      c.off("close", done);
+      resolve();
+    }
+    c.once("close", done);
+    c.on("connect", () => c.subscribe(`${prefix}/#`, { qos: 1 }, () => done()));
+  });
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr !== null ? addr.port : o.port;
+  const shown = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
+  return { url: `http://${shown}:${port}`, close };
+}
