@@ -18,10 +18,11 @@ Commands:
   modem               a virtual modem (bg96, sim7080, sara-r4) on a new pseudo-terminal, attached to the mock cloud
   bridge              the bridge: platform webhooks ⇄ MQTT, with a durable outbox
   provision           write a device's settings (host JSON, Espruino Storage over serial, Moddable manifest)
-  flash, hil          (not yet available)
+  hil                 the modem-driver scenario on a serial port (--port) or a virtual modem (--virtual)
+  flash               (not yet available)
 `;
 
-const PLANNED = ["flash", "hil"];
+const PLANNED = ["flash"];
 
 export function processIo(): CliIo {
   return {
@@ -64,6 +65,10 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
       const { runDevice } = await import("./device.js");
       const { DEV_ACCOUNT_SID, DEV_AUTH_TOKEN } = await import("../cloud/index.js");
       return await runDevice(rest, io, { accountSid: DEV_ACCOUNT_SID, authToken: DEV_AUTH_TOKEN });
+    }
+    if (command === "hil") {
+      const { runHil } = await import("./hil.js");
+      return await runHil(rest, io);
     }
     if (command === "dev") {
       const { runDev } = await import("./dev.js");

@@ -1,0 +1,113 @@
+/** `simcmd hil`: the modem-driver scenario against a serial port or a virtual modem (DESIGN.md §3, docs/hil.md). */
+import { parseArgs } from "node:util";
+import { MODEM_FAMILIES, type ModemFamily } from "../../firmware/modems/index.js";
+import { DEFAULT_BAUD_RATE, DEFAULT_STEP_TIMEOUT_MS, PortOpenError, runScenario, scenario, serialTarget, startVirtualTarget, type HilReport, type HilTarget, type StepResult } from "../hil/index.js";
+import type { CliIo } from "./io.js";
+import { UsageError } from "./io.js";
+
+const HELP = `Usage: simcmd hil --modem bg96|sim7080|sara-r4 (--port PATH [--baud N] | --virtual) [options]
+
+Runs the modem-driver scenario (the one test/contract runs) through the firmware driver of that family:
+init, registration, PDP context, UDP sockets, SMS in PDU mode, reset. With --port it talks to a modem or
+device on that serial port, where the steps that need the mock network (IP Commands to the device, SMS
+through the cloud, from_sim checks) are reported as skipped; with --virtual it starts a mock cloud and
+the virtual modem of that family on a new pseudo-terminal and runs every step. docs/hil.md lists the steps.
+
+Options:
+  --modem M              bg96 (Quectel BG96/BG95) | sim7080 (SIMCom SIM7080G) | sara-r4 (u-blox SARA-R410M/R5); required
+  --port PATH            serial port of the modem, e.g. /dev/ttyUSB0 (give --port or --virtual, not both)
+  --baud N               bits per second on --port (default ${DEFAULT_BAUD_RATE})
+  --virtual              a virtual modem on a new pty, attached to a mock cloud started for the run
+  --step-timeout MS      longest a step may take, in milliseconds (default ${DEFAULT_STEP_TIMEOUT_MS})
+  --json                 print one JSON report {family, target, steps, passed, failed, skipped} at the end
+                         (default: one line per step as it ends)
+  -h, --help             this help
+
+Exit status: 0 when no step failed, 1 when a step failed or the port cannot be opened, 2 for usage errors.
+`;
+
+function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
+  return n;
+}
+
+/** One human line per step: `ok 1 …`, `not ok 5 … — reason`, `skip 7 … — reason`. */
+export function stepLine(r: StepResult, index: number): string {
+  switch (r.status) {
+    case "pass":
+      return `ok ${index} ${r.name} (${r.ms} ms)\n`;
+    case "fail": {
+      const [first, ...more] = r.error.message.split("\n");
+      return `not ok ${index} ${r.name} — ${first}${more.map((l) => `\n    ${l}`).join("")}\n`;
+    }
+    case "skip":
+      return `skip ${index} ${r.name} — ${r.reason}\n`;
+    default: {
+      const never: never = r;
+      throw new Error(`unknown step status ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function summary(r: HilReport): string {
+  return `# ${r.family} on ${r.target}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped\n`;
+}
+
+/** Runs the command; resolves to the exit code. */
+export async function runHil(argv: string[], io: CliIo): Promise<number> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      modem: { type: "string" },
+      port: { type: "string" },
+      baud: { type: "string" },
+      virtual: { type: "boolean", default: false },
+      "step-timeout": { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (v.help) {
+    io.out(HELP);
+    return 0;
+  }
+  const family = v.modem as ModemFamily | undefined;
+  if (family === undefined || !MODEM_FAMILIES.includes(family)) throw new UsageError(`--modem must be one of ${MODEM_FAMILIES.join(", ")}${v.modem === undefined ? "" : `, got '${v.modem}'`}`);
+  if (v.port !== undefined && v.virtual) throw new UsageError("give --port PATH or --virtual, not both");
+  if (v.port === undefined && !v.virtual) throw new UsageError("--port PATH or --virtual is required");
+  if (v.port === "") throw new UsageError("--port needs a path, e.g. /dev/ttyUSB0");
+  if (v.virtual && v.baud !== undefined) throw new UsageError("--baud goes with --port");
+  const baud = int("baud", v.baud, 50, 4000000) ?? DEFAULT_BAUD_RATE;
+  const stepTimeoutMs = int("step-timeout", v["step-timeout"], 1, 3600000) ?? DEFAULT_STEP_TIMEOUT_MS;
+
+  let target: HilTarget;
+  if (v.port !== undefined) target = serialTarget(v.port, baud);
+  else {
+    try {
+      target = await startVirtualTarget(family);
+    } catch (e) {
+      io.err(`simcmd hil: cannot start the virtual ${family}: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
+  if (!v.json) {
+    const where = target.network === null ? `${target.port} (no mock network: steps that need it are skipped)` : `a virtual modem on ${target.port} with a mock cloud`;
+    io.out(`# simcmd hil: ${family} on ${where}; ${scenario(family).length} steps\n`);
+  }
+  let report: HilReport;
+  try {
+    report = await runScenario(family, target, { stepTimeoutMs, onStep: v.json ? undefined : (r, i) => io.out(stepLine(r, i)) });
+  } catch (e) {
+    if (e instanceof PortOpenError) {
+      io.err(`simcmd hil: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  io.out(v.json ? JSON.stringify(report) + "\n" : summary(report));
+  return report.failed === 0 ? 0 : 1;
+}
