@@ -12,12 +12,10 @@
  */
 import { EventEmitter } from "node:events";
 import path from "node:path";
-import { SerialPort as NodeSerialPort } from "serialport";
 import { ModemAgent, type ModemAgentStatus, type ModemTuning } from "../../firmware/agent/modem-agent.js";
 import { utf16Text } from "../../firmware/core/text.js";
-import type { Clock } from "../../firmware/hal/clock.js";
-import type { SerialPort } from "../../firmware/hal/serial.js";
 import type { ModemFamily } from "../../firmware/modems/capabilities.js";
+import { NodeClock, NodeSerial } from "../hil/node-hal.js";
 import { startModem, type AttachInfo, type ModemHandle } from "../modem/index.js";
 import { packageRoot } from "../runtimes/line-process.js";
 import { XsRuntime } from "../runtimes/xs.js";
@@ -208,52 +206,5 @@ export class ModemDevice extends EventEmitter<{ handled: [Handled]; log: [string
     this.#closed = true;
     await this.#runner?.close().catch(() => undefined);
     await this.modem.close();
-  }
-}
-
-/** firmware/hal SerialPort over the `serialport` package. */
-class NodeSerial implements SerialPort {
-  #receiver: ((bytes: number[]) => void) | null = null;
-  private constructor(private readonly port: NodeSerialPort) {
-    port.on("data", (d: Buffer) => this.#receiver?.([...d]));
-  }
-  static open(file: string): Promise<NodeSerial> {
-    return new Promise((resolve, reject) => {
-      const port = new NodeSerialPort({ path: file, baudRate: 115200 }, (e) => (e ? reject(e) : resolve(new NodeSerial(port))));
-    });
-  }
-  write(bytes: number[]): void {
-    this.port.write(Buffer.from(bytes));
-  }
-  setOnData(cb: (bytes: number[]) => void): void {
-    this.#receiver = cb;
-  }
-  close(): Promise<void> {
-    return new Promise((resolve) => (this.port.isOpen ? this.port.close(() => resolve()) : resolve()));
-  }
-}
-
-/** firmware/hal Clock over Node's timers. */
-class NodeClock implements Clock {
-  #next = 1;
-  readonly #timers = new Map<number, NodeJS.Timeout>();
-  now(): number {
-    return Date.now();
-  }
-  setTimeout(cb: () => void, ms: number): number {
-    const id = this.#next++;
-    this.#timers.set(id, setTimeout(() => {
-      this.#timers.delete(id);
-      cb();
-    }, ms));
-    return id;
-  }
-  clearTimeout(id: number): void {
-    clearTimeout(this.#timers.get(id));
-    this.#timers.delete(id);
-  }
-  clearAll(): void {
-    for (const t of this.#timers.values()) clearTimeout(t);
-    this.#timers.clear();
   }
 }
