@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { MODEM_FAMILIES, type ModemFamily } from "../../firmware/modems/index.js";
 import { DEFAULT_BAUD_RATE, DEFAULT_STEP_TIMEOUT_MS, PortOpenError, runScenario, scenario, serialTarget, startVirtualTarget, type HilReport, type HilTarget, type StepResult } from "../hil/index.js";
 import type { CliIo } from "./io.js";
-import { UsageError } from "./io.js";
+import { intFlag, UsageError } from "./io.js";
 
 const HELP = `Usage: simcmd hil --modem bg96|sim7080|sara-r4 (--port PATH [--baud N] | --virtual) [options]
 
@@ -26,12 +26,6 @@ Options:
 Exit status: 0 when no step failed, 1 when a step failed or the port cannot be opened, 2 for usage errors.
 `;
 
-function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
-  return n;
-}
 
 /** One human line per step: `ok 1 …`, `not ok 5 … — reason`, `skip 7 … — reason`. */
 export function stepLine(r: StepResult, index: number): string {
@@ -81,8 +75,8 @@ export async function runHil(argv: string[], io: CliIo): Promise<number> {
   if (v.port === undefined && !v.virtual) throw new UsageError("--port PATH or --virtual is required");
   if (v.port === "") throw new UsageError("--port needs a path, e.g. /dev/ttyUSB0");
   if (v.virtual && v.baud !== undefined) throw new UsageError("--baud goes with --port");
-  const baud = int("baud", v.baud, 50, 4000000) ?? DEFAULT_BAUD_RATE;
-  const stepTimeoutMs = int("step-timeout", v["step-timeout"], 1, 3600000) ?? DEFAULT_STEP_TIMEOUT_MS;
+  const baud = intFlag("baud", v.baud, 50, 4000000) ?? DEFAULT_BAUD_RATE;
+  const stepTimeoutMs = intFlag("step-timeout", v["step-timeout"], 1, 3600000) ?? DEFAULT_STEP_TIMEOUT_MS;
 
   let target: HilTarget;
   if (v.port !== undefined) target = serialTarget(v.port, baud);

@@ -13,3 +13,14 @@ export class UsageError extends Error {
     this.name = "UsageError";
   }
 }
+
+/**
+ * An integer flag: digits only (no sign, spaces, exponent or fraction, which `Number()` would accept),
+ * from `min` to `max`; undefined when the flag is absent. A bad value is a UsageError naming the flag.
+ */
+export function intFlag(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
+  return n;
+}

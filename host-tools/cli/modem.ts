@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { CloudLink, DIALECTS, startModem, type DialectName, type FaultCommand } from "../modem/index.js";
 import type { CliIo } from "./io.js";
-import { UsageError } from "./io.js";
+import { intFlag, UsageError } from "./io.js";
 
 const HELP = `Usage: simcmd modem --dialect bg96|sim7080|sara-r4 --cloud URL --sim SID|NAME [options]
 
@@ -34,12 +34,6 @@ Faults at run time: one JSON object per line on stdin, e.g.
 Needs socat (apt-get install socat) or python3 to create the pseudo-terminal.
 `;
 
-function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
-  return n;
-}
 
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -93,9 +87,9 @@ export async function runModem(argv: string[], io: CliIo, stop: Promise<void> = 
   }
   const helper = v["pty-helper"] ?? "auto";
   if (helper !== "auto" && helper !== "socat" && helper !== "python3") throw new UsageError("--pty-helper must be auto, socat or python3");
-  const smsCapacity = int("sms-capacity", v["sms-capacity"], 1, 255);
-  const delayMs = int("delay-ms", v["delay-ms"], 0, 600000);
-  const errorNext = int("error-next", v["error-next"], 0, 1000000);
+  const smsCapacity = intFlag("sms-capacity", v["sms-capacity"], 1, 255);
+  const delayMs = intFlag("delay-ms", v["delay-ms"], 0, 600000);
+  const errorNext = intFlag("error-next", v["error-next"], 0, 1000000);
   let accountSid = v["account-sid"] ?? process.env.SIMCMD_ACCOUNT_SID;
   let authToken = v["auth-token"] ?? process.env.SIMCMD_AUTH_TOKEN;
   if (accountSid === undefined || authToken === undefined) {

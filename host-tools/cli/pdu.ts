@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { decodeMany, type DecodeItem, type Runtime } from "../pdu/runtimes.js";
 import { encodePdu, encodeSubmit, tpduLength, type PduInput, type SubmitOptions } from "../pdu/index.js";
 import type { CliIo } from "./io.js";
-import { UsageError } from "./io.js";
+import { intFlag, UsageError } from "./io.js";
 
 const DECODE_HELP = `Usage: simcmd pdu decode [options] HEX…
        simcmd pdu decode --jsonl [options] < lines
@@ -47,12 +47,6 @@ Options:
   -h, --help             this help
 `;
 
-function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
-  return n;
-}
 
 function runtimeOf(v: string | undefined): Runtime {
   const r = v ?? "node";
@@ -134,8 +128,8 @@ async function decodeCommand(args: string[], io: CliIo): Promise<number> {
 function parsePort(v: string | undefined): SubmitOptions["ports"] {
   if (v === undefined) return undefined;
   const [d, s] = v.split(":");
-  const dest = int("port", d, 0, 65535) as number;
-  return { dest, src: s === undefined ? dest : (int("port", s, 0, 65535) as number) };
+  const dest = intFlag("port", d, 0, 65535) as number;
+  return { dest, src: s === undefined ? dest : (intFlag("port", s, 0, 65535) as number) };
 }
 
 async function encodeCommand(args: string[], io: CliIo): Promise<number> {
@@ -191,16 +185,16 @@ async function encodeCommand(args: string[], io: CliIo): Promise<number> {
         includeSmsc,
         statusReport: values["status-report"] === true,
         concat16,
-        ref: int("ref", values.ref, 0, concat16 ? 65535 : 255) ?? Math.floor(Math.random() * (concat16 ? 65536 : 256)),
+        ref: intFlag("ref", values.ref, 0, concat16 ? 65535 : 255) ?? Math.floor(Math.random() * (concat16 ? 65536 : 256)),
       };
       if (values.text !== undefined) options.text = values.text;
       if (values["data-hex"] !== undefined) options.dataHex = values["data-hex"];
       if (values.smsc !== undefined) options.smsc = values.smsc;
-      const language = int("language", values.language, 0, 13);
+      const language = intFlag("language", values.language, 0, 13);
       if (language !== undefined) options.language = language;
-      const validity = int("validity", values.validity, 1, 63 * 7 * 24 * 60);
+      const validity = intFlag("validity", values.validity, 1, 63 * 7 * 24 * 60);
       if (validity !== undefined) options.validityMinutes = validity;
-      const cls = int("class", values.class, 0, 3);
+      const cls = intFlag("class", values.class, 0, 3);
       if (cls !== undefined) options.messageClass = cls;
       const ports = parsePort(values.port);
       if (ports !== undefined) options.ports = ports;

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { describePlan, planProvision, runPlan, type DeviceSettings, type ProvisionTarget } from "../provision/plan.js";
 import type { CliIo } from "./io.js";
-import { UsageError } from "./io.js";
+import { intFlag, UsageError } from "./io.js";
 
 const HELP = `Usage: simcmd provision --target host|espruino|moddable --sim SID|NAME [options]
 
@@ -31,12 +31,6 @@ Options:
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
-function intIn(name: string, v: string | undefined, fallback: number, min: number, max: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
-  return n;
-}
 
 export async function runProvision(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -61,12 +55,12 @@ export async function runProvision(args: string[], io: CliIo): Promise<number> {
   const target = values.target;
   if (target !== "host" && target !== "espruino" && target !== "moddable") throw new UsageError("--target must be host, espruino or moddable");
   if (values.sim === undefined || values.sim === "") throw new UsageError("--sim is required");
-  const devicePort = intIn("device-port", values["device-port"], 6969, 1, 65535);
+  const devicePort = intFlag("device-port", values["device-port"], 1, 65535) ?? 6969;
   let mo = { host: "100.64.0.1", port: devicePort };
   if (values.mo !== undefined) {
     const i = values.mo.lastIndexOf(":");
     if (i <= 0) throw new UsageError(`--mo must be HOST:PORT, got '${values.mo}'`);
-    mo = { host: values.mo.slice(0, i), port: intIn("mo", values.mo.slice(i + 1), 0, 1, 65535) };
+    mo = { host: values.mo.slice(0, i), port: intFlag("mo", values.mo.slice(i + 1), 1, 65535) ?? 0 };
   }
   const transport = values.transport ?? "auto";
   if (transport !== "ip" && transport !== "sms" && transport !== "auto") throw new UsageError("--transport must be ip, sms or auto");
@@ -79,7 +73,7 @@ export async function runProvision(args: string[], io: CliIo): Promise<number> {
       root,
       ...(values.out === undefined ? {} : { out: values.out }),
       ...(values.port === undefined ? {} : { port: values.port }),
-      baud: intIn("baud", values.baud, 9600, 300, 4000000),
+      baud: intFlag("baud", values.baud, 300, 4000000) ?? 9600,
       ...(values.board === undefined ? {} : { board: values.board }),
     });
   } catch (e) {

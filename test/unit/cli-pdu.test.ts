@@ -99,6 +99,11 @@ describe("simcmd pdu encode", () => {
   test("bad options: usage error (2) or typed codec error (1)", async () => {
     expect((await cli(["pdu", "encode", "--text", "x"])).code).toBe(2);
     expect((await cli(["pdu", "encode", "--to", "1", "--text", "x", "--class", "9"])).code).toBe(2);
+    // integer flags are digits only: Number() would take these as 100, 12, 1 and 0
+    for (const ref of ["1e2", " 12", "1.0", "0x0"]) {
+      const bad = await cli(["pdu", "encode", "--to", "1", "--text", "x", "--ref", ref]);
+      expect([bad.code, bad.err]).toEqual([2, expect.stringContaining(`--ref must be an integer from 0 to 255, got '${ref}'`)]);
+    }
     const r = await cli(["pdu", "encode", "--to", "1", "--text", "中", "--alphabet", "gsm7"]);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out).error.code).toBe("unencodable-text");
