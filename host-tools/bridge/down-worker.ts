@@ -11,6 +11,7 @@ import { Rejection, sizeProblem, type DownRequest } from "./down-request.js";
 import type { Engine } from "./engine.js";
 import { PlatformError, type Platforms, type Target } from "./platforms.js";
 import type { DownlinkRow } from "./store.js";
+import { waitBounded } from "./wait-bounded.js";
 
 const CONCURRENCY = 32;
 const DEFAULT_DEVICE_PORT = 6969;
@@ -191,13 +192,7 @@ export class DownWorker {
   /** Resolves when nothing is being processed (bounded). */
   idle(timeoutMs: number): Promise<boolean> {
     if (this.running.size === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), timeoutMs);
-      this.idleWaiters.push(() => {
-        clearTimeout(t);
-        resolve(true);
-      });
-    });
+    return waitBounded(this.idleWaiters, timeoutMs);
   }
 
   stop(): void {

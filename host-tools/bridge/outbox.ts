@@ -13,6 +13,7 @@
 import type { Metrics } from "./metrics.js";
 import type { MqttLink } from "./mqtt-link.js";
 import type { OutboxRow, Store } from "./store.js";
+import { waitBounded } from "./wait-bounded.js";
 
 /** Committed rows kept in memory at most; beyond, the pump reads them from the table. */
 const FRESH_MAX = 4096;
@@ -197,13 +198,7 @@ export class Outbox {
   /** Resolves when the outbox is empty (bounded by `timeoutMs`; resolves false on timeout). */
   drained(timeoutMs: number): Promise<boolean> {
     if (this.depth() === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), timeoutMs);
-      this.waiters.push(() => {
-        clearTimeout(t);
-        resolve(true);
-      });
-    });
+    return waitBounded(this.waiters, timeoutMs);
   }
 
   /** Stops publishing; deletes what was acknowledged (synchronously: the store closes next). */

@@ -1,0 +1,13 @@
+/**
+ * A wait with an upper bound: resolves true when one of `waiters` is called (the caller empties the list
+ * when the awaited condition holds), false after `timeoutMs` ms.
+ */
+export function waitBounded(waiters: (() => void)[], timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), timeoutMs);
+    waiters.push(() => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
