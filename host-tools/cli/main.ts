@@ -19,10 +19,10 @@ Commands:
   bridge              the bridge: platform webhooks ⇄ MQTT, with a durable outbox
   provision           write a device's settings (host JSON, Espruino Storage over serial, Moddable manifest)
   hil                 the modem-driver scenario on a serial port (--port) or a virtual modem (--virtual)
-  flash               (not yet available)
+  flash               upload a firmware bundle to an Espruino board over serial (Moddable: mcconfig plan)
 `;
 
-const PLANNED = ["flash"];
+const PLANNED: string[] = [];
 
 export function processIo(): CliIo {
   return {
@@ -56,6 +56,10 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     if (command === "provision") {
       const { runProvision } = await import("./provision.js");
       return await runProvision(rest, io);
+    }
+    if (command === "flash") {
+      const { runFlash } = await import("./flash.js");
+      return await runFlash(rest, io);
     }
     if (command === "bridge") {
       const { runBridge } = await import("./bridge.js");

@@ -1,0 +1,266 @@
+/**
+ * Flashing an Espruino board over its JavaScript console (the REPL on the board's serial port), as
+ * an explicit plan that `simcmd flash --dry-run` prints and `flashEspruino` carries out:
+ *
+ *   1. open     the serial port;
+ *   2. connect  Ctrl-C twice (`\x03`, clears a half-typed line), `echo(0)`, then a `print` of a marker
+ *               the board must answer within `timeoutMs` (so a silent port fails before the upload);
+ *   3. upload   the bundle's bytes, then the start line (below), to the Storage file `.bootcde`,
+ *               `chunkSize` bytes per console line:
+ *               `\x10require("Storage").write(".bootcde",<chunk>,<offset>,<size>)` — Espruino's
+ *               Storage.write(name, data, offset, size): the first write (offset 0) allocates `size`
+ *               bytes, the others fill them in. `\x10` (DLE) turns echo off for the line. Each chunk is
+ *               a JSON string literal of the bytes as 8-bit chars, bytes outside printable ASCII escaped
+ *               (`\u00XX`), so every line is plain ASCII and the file holds exactly the bundle's bytes;
+ *   4. verify   `E.CRC32(require("Storage").read(".bootcde"))` printed between markers, compared with
+ *               the CRC-32 computed here (CRC-32/ISO-HDLC, host-tools/flash/crc32.ts) within `timeoutMs`;
+ *   5. reboot   `load()`: the board restarts and runs `.bootcde` (or, with reboot off, `echo(1)`).
+ *
+ * The bundles only define a global (`simcmdAgent`, `simcmdModemAgent`); the start line after them is what
+ * runs the agent at every boot. For the agent it is `simcmdAgent.start();` (its settings come from
+ * `simcmd.json`, which `simcmd provision` writes); the modem agent needs the board's UART and modem
+ * family, so it has none unless given (`--start 'simcmdModemAgent.start({serial: Serial2, family: "bg96"})'`).
+ *
+ * Any `Uncaught …` or `ERROR: …` the board prints after connecting stops the flash at the step under
+ * way. Every wait is bounded and the port is always closed. Failures are FlashError with the step.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { crc32 } from "./crc32.js";
+
+/** The Espruino bundles `simcmd flash` uploads (dist/firmware/espruino/<name>.js). */
+export const ESPRUINO_BUNDLES = ["agent", "modem-agent"] as const;
+export type EspruinoBundle = (typeof ESPRUINO_BUNDLES)[number];
+
+/** Defaults: Espruino's console baud rate, bytes of the bundle per console line, ms per reply. */
+export const DEFAULT_BAUD = 9600;
+export const DEFAULT_CHUNK_SIZE = 512;
+export const DEFAULT_TIMEOUT_MS = 5000;
+/** The Storage file Espruino runs at boot (what `save()` writes and `load()` runs). */
+export const BOOT_FILE = ".bootcde";
+/** The start line appended to each bundle when none is given (null: none). */
+export const DEFAULT_START: Record<EspruinoBundle, string | null> = { agent: "simcmdAgent.start();", "modem-agent": null };
+
+export type FlashStep = "bundle" | "open" | "connect" | "upload" | "verify" | "reboot";
+
+/** A flash that failed, with the step it failed in. */
+export class FlashError extends Error {
+  constructor(
+    readonly step: FlashStep,
+    message: string,
+  ) {
+    super(message);
+    this.name = "FlashError";
+  }
+}
+
+export interface EspruinoFlashOptions {
+  /** The package root (where dist/ is). */
+  root: string;
+  /** Which bundle. Default "agent". */
+  bundle?: EspruinoBundle;
+  /** The board's serial port, e.g. /dev/ttyACM0. */
+  port: string;
+  /** Baud rate. Default 9600. */
+  baud?: number;
+  /** Bytes of the bundle per console line. Default 512. */
+  chunkSize?: number;
+  /** How long to wait for each reply of the board (connect, verify), in milliseconds. Default 5000. */
+  timeoutMs?: number;
+  /** Run `load()` after a verified upload. Default true. */
+  reboot?: boolean;
+  /** JavaScript run at boot after the bundle; null: none. Default DEFAULT_START[bundle]. */
+  start?: string | null;
+}
+
+/** One step of the plan: what is sent, and for connect/verify the reply awaited. */
+export interface PlanStep {
+  step: FlashStep;
+  /** The console lines sent (none for open). */
+  send: string[];
+  /** The reply awaited, if any: a marker line `[simcmd:<nonce> <what> …]`. */
+  expect?: "ready" | "crc";
+}
+
+export interface EspruinoFlashPlan {
+  target: "espruino";
+  port: string;
+  baud: number;
+  /** What is uploaded: the bundle's bytes, then `\n<start>\n` when there is a start line. */
+  bundle: { name: EspruinoBundle; file: string; bytes: number; crc32: number };
+  /** The start line run at boot after the bundle, or null. */
+  start: string | null;
+  storageFile: typeof BOOT_FILE;
+  chunkSize: number;
+  chunks: number;
+  timeoutMs: number;
+  reboot: boolean;
+  /** The marker's nonce: replies are `[simcmd:<nonce> ready]` and `[simcmd:<nonce> crc <n>]`. */
+  nonce: string;
+  steps: PlanStep[];
+}
+
+export interface EspruinoFlashResult {
+  target: "espruino";
+  port: string;
+  bundle: EspruinoBundle;
+  bytes: number;
+  chunks: number;
+  crc32: number;
+  rebooted: boolean;
+}
+
+/** A JSON string literal of bytes taken as 8-bit chars, pure ASCII (the rest as \u00XX). */
+export function byteStringLiteral(bytes: Uint8Array): string {
+  return JSON.stringify(Buffer.from(bytes).toString("latin1")).replace(/[\u007f-\u00ff]/g, (c) => "\\u00" + c.charCodeAt(0).toString(16).padStart(2, "0"));
+}
+
+/** Builds the plan; reads the bundle (FlashError "bundle" when it has not been built). */
+export function planEspruinoFlash(o: EspruinoFlashOptions): EspruinoFlashPlan {
+  const name = o.bundle ?? "agent";
+  const rel = `dist/firmware/espruino/${name}.js`;
+  const file = path.join(o.root, rel);
+  if (!fs.existsSync(file)) throw new FlashError("bundle", `${rel} is not built: run \`npm run build\` first`);
+  const start = o.start === undefined ? DEFAULT_START[name] : o.start;
+  const data = start === null ? fs.readFileSync(file) : Buffer.concat([fs.readFileSync(file), Buffer.from(`\n${start}\n`, "utf8")]);
+  const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const crc = crc32(data);
+  const nonce = randomBytes(4).toString("hex");
+  // The markers are split in the command ("[simcmd:"+"…") so an echo of the command never matches the reply.
+  const marker = (what: string) => `"[simcmd:"+"${nonce} ${what}`;
+  const upload: string[] = [];
+  for (let off = 0; off < data.length || off === 0; off += chunkSize) {
+    const chunk = data.subarray(off, off + chunkSize);
+    upload.push(`\x10require("Storage").write(${JSON.stringify(BOOT_FILE)},${byteStringLiteral(chunk)},${off},${data.length})\n`);
+    if (data.length === 0) break;
+  }
+  const reboot = o.reboot ?? true;
+  return {
+    target: "espruino",
+    port: o.port,
+    baud: o.baud ?? DEFAULT_BAUD,
+    bundle: { name, file, bytes: data.length, crc32: crc },
+    start,
+    storageFile: BOOT_FILE,
+    chunkSize,
+    chunks: upload.length,
+    timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    reboot,
+    nonce,
+    steps: [
+      { step: "open", send: [] },
+      { step: "connect", send: ["\x03", "\x03", "echo(0)\n", `\x10print(${marker("ready]")}")\n`], expect: "ready" },
+      { step: "upload", send: upload },
+      { step: "verify", send: [`\x10print(${marker("crc ")}"+E.CRC32(require("Storage").read(${JSON.stringify(BOOT_FILE)}))+"]")\n`], expect: "crc" },
+      { step: "reboot", send: [reboot ? "\x10load()\n" : "\x10echo(1)\n"] },
+    ],
+  };
+}
+
+const hex = (n: number) => "0x" + n.toString(16).padStart(8, "0");
+
+/** The plan as a person reads it (what --dry-run prints). */
+export function describeEspruinoPlan(p: EspruinoFlashPlan): string {
+  const show = (s: string) => JSON.stringify(s);
+  const first = p.steps[2]?.send[0] ?? "";
+  const lines = [
+    `flash espruino: ${path.relative(process.cwd(), p.bundle.file) || p.bundle.file} (${p.bundle.bytes} bytes, CRC-32 ${hex(p.bundle.crc32)}) to Storage ${show(p.storageFile)} on ${p.port} at ${p.baud} baud`,
+    `  at boot, after the bundle: ${p.start === null ? "nothing (no start line: the bundle only defines its global)" : show(p.start)}`,
+    `  1. open ${p.port} at ${p.baud} baud`,
+    `  2. connect: send ${p.steps[1]!.send.map(show).join(", ")}; wait up to ${p.timeoutMs} ms for [simcmd:${p.nonce} ready]`,
+    `  3. upload: ${p.chunks} chunk${p.chunks === 1 ? "" : "s"} of up to ${p.chunkSize} bytes, one line each: ${show(`\x10require("Storage").write(${JSON.stringify(BOOT_FILE)},<chunk as a JSON string>,<offset>,${p.bundle.bytes})\n`)}`,
+    `     the first: ${show(first.length > 120 ? first.slice(0, 117) + "…" : first)}`,
+    `  4. verify: send ${show(p.steps[3]!.send[0] ?? "")}; wait up to ${p.timeoutMs} ms for [simcmd:${p.nonce} crc N] with N = ${p.bundle.crc32} (${hex(p.bundle.crc32)})`,
+    `  5. ${p.reboot ? "reboot: send \"\\u0010load()\\n\" (the board runs the new .bootcde)" : "no reboot: send \"\\u0010echo(1)\\n\""}`,
+    `  6. close ${p.port}`,
+  ];
+  return lines.join("\n") + "\n";
+}
+
+interface Port {
+  write(data: string, cb: (e?: Error | null) => void): void;
+  drain(cb: (e?: Error | null) => void): void;
+  close(cb: (e?: Error | null) => void): void;
+  on(event: "data", cb: (d: Buffer) => void): void;
+  isOpen: boolean;
+}
+
+/** Carries the plan out; resolves with what was flashed or rejects with a FlashError. */
+export async function flashEspruino(p: EspruinoFlashPlan): Promise<EspruinoFlashResult> {
+  const { SerialPort } = await import("serialport");
+  const port = new SerialPort({ path: p.port, baudRate: p.baud, autoOpen: false });
+  await new Promise<void>((resolve, reject) =>
+    port.open((e) => (e ? reject(new FlashError("open", `cannot open ${p.port}: ${e.message}`)) : resolve())),
+  );
+  try {
+    return await talk(port as unknown as Port, p);
+  } finally {
+    if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+}
+
+async function talk(port: Port, p: EspruinoFlashPlan): Promise<EspruinoFlashResult> {
+  let received = "";
+  let from = 0; // where errors are looked for: after the connect reply
+  let wake: () => void = () => undefined;
+  port.on("data", (d) => {
+    received += d.toString("latin1");
+    wake();
+  });
+  const boardError = (): string | undefined => /(Uncaught [^\r\n]*|ERROR: [^\r\n]*)/.exec(received.slice(from))?.[1];
+  const send = async (step: FlashStep, lines: string[]) => {
+    for (const line of lines) {
+      await new Promise<void>((resolve, reject) =>
+        port.write(line, (e) => (e ? reject(new FlashError(step, `writing to ${p.port}: ${e.message}`)) : resolve())),
+      );
+    }
+    await new Promise<void>((resolve, reject) => port.drain((e) => (e ? reject(new FlashError(step, `writing to ${p.port}: ${e.message}`)) : resolve())));
+  };
+  const await_ = (step: FlashStep, re: RegExp, checkErrors: boolean) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        wake = () => undefined;
+        reject(new FlashError(step, `${step}: no answer within ${p.timeoutMs} ms from ${p.port} (is an Espruino board there, at ${p.baud} baud?)`));
+      }, p.timeoutMs);
+      const check = () => {
+        const err = checkErrors ? boardError() : undefined;
+        const m = re.exec(received);
+        if (err === undefined && m === null) return;
+        clearTimeout(timer);
+        wake = () => undefined;
+        if (err !== undefined) reject(new FlashError(step, `${step}: the board reported: ${err.trim()}`));
+        else resolve(m as RegExpExecArray);
+      };
+      wake = check;
+      check();
+    });
+
+  const [, connect, upload, verify, reboot] = p.steps as [PlanStep, PlanStep, PlanStep, PlanStep, PlanStep];
+  await send("connect", connect.send);
+  const ready = await await_("connect", new RegExp(`\\[simcmd:${p.nonce} ready\\]`), false);
+  from = ready.index + ready[0].length;
+  await send("upload", upload.send);
+  if (boardError() !== undefined) throw new FlashError("upload", `upload: the board reported: ${boardError()!.trim()}`);
+  await send("verify", verify.send);
+  let m: RegExpExecArray;
+  try {
+    m = await await_("verify", new RegExp(`\\[simcmd:${p.nonce} crc ([^\\]]*)\\]`), true);
+  } catch (e) {
+    // An error printed before the CRC reply (or without one) was printed while the chunks were written.
+    const rest = received.slice(from);
+    const crcAt = rest.indexOf(`[simcmd:${p.nonce} crc`);
+    if (e instanceof FlashError && /the board reported/.test(e.message) && (crcAt < 0 || rest.search(/Uncaught |ERROR: /) < crcAt)) {
+      throw new FlashError("upload", e.message.replace(/^verify:/, "upload:"));
+    }
+    throw e;
+  }
+  const text = (m[1] ?? "").trim();
+  const actual = /^-?\d+$/.test(text) ? Number(text) >>> 0 : undefined;
+  if (actual === undefined) throw new FlashError("verify", `verify: the board answered '${text}' instead of a CRC-32 (expected ${p.bundle.crc32} = ${hex(p.bundle.crc32)})`);
+  if (actual !== p.bundle.crc32) {
+    throw new FlashError("verify", `verify: CRC-32 mismatch for ${BOOT_FILE}: expected ${p.bundle.crc32} (${hex(p.bundle.crc32)}), the board has ${actual} (${hex(actual)})`);
+  }
+  await send("reboot", reboot.send);
+  return { target: "espruino", port: p.port, bundle: p.bundle.name, bytes: p.bundle.bytes, chunks: p.chunks, crc32: p.bundle.crc32, rebooted: p.reboot };
+}

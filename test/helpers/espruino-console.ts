@@ -1,0 +1,239 @@
+/**
+ * A virtual Espruino console for tests: the board end of a real pty pair (host-tools/modem/pty.ts),
+ * so a client opens `path` as a serial port. Like Espruino's REPL it buffers a line until Enter
+ * (CR or LF), clears it on Ctrl-C (`\x03`), does not echo a line that starts with DLE (`\x10`) nor
+ * anything after `echo(0)`, and evaluates each line in a Node `vm` context prepared like
+ * test/conformance/espruino-vm.ts (the globals Espruino lacks deleted), printing `=result` (echo on)
+ * and `Uncaught Error: …` as Espruino does. The context has:
+ *
+ * - `require("Storage")`: read / readJSON / write / erase / list over `files` (bytes), with Espruino's
+ *   Storage.write(name, data, offset, size): without offset the file is replaced; a write at offset 0
+ *   with a size allocates the file (`size` bytes of 0xFF), later writes fill it in and may not go past it.
+ *   Every name read is recorded in `storageReads`.
+ * - `E.CRC32(data)` (CRC-32 of the 8-bit string, via node:zlib — independent of the host's code);
+ * - `print`, `console.log`, `echo(on)`, `getTime()`, and `require("dgram")` recording bound ports;
+ * - `load()`: after the current line, counts a reboot and runs `.bootcde` in a fresh context (its bytes
+ *   decoded as UTF-8: Node strings are UTF-16 where Espruino's are 8-bit).
+ *
+ * Test hooks: `corruptWrite: n` flips a bit in the data of the n-th (0-based) write to `.bootcde`;
+ * `silent: true` takes every byte and never answers.
+ */
+import vm from "node:vm";
+import zlib from "node:zlib";
+import { openPty, type PtyPair } from "../../host-tools/modem/pty.js";
+import { BANNED_GLOBALS } from "../conformance/es5-check.js";
+
+export interface EspruinoConsoleOptions {
+  corruptWrite?: number;
+  silent?: boolean;
+}
+
+export class EspruinoConsole {
+  /** Storage: file name → bytes. */
+  readonly files = new Map<string, Buffer>();
+  /** Names read from Storage (read, readJSON), in order, since the console opened. */
+  readonly storageReads: string[] = [];
+  /** Ports bound through require("dgram"). */
+  readonly dgramBinds: number[] = [];
+  /** Every byte received, as an 8-bit string. */
+  received = "";
+  /** Everything the console printed. */
+  output = "";
+  /** The lines evaluated, in order. */
+  readonly lines: string[] = [];
+  /** Writes to `.bootcde` (offsets). */
+  readonly bootWrites: number[] = [];
+  reboots = 0;
+  /** The error `.bootcde` threw on the last load(), if any. */
+  bootError: unknown;
+  private context!: vm.Context;
+  private echoOn = true;
+  private line = "";
+  private rebootWaiters: (() => void)[] = [];
+  private lineWaiters: { line: string; resolve: () => void }[] = [];
+  private receiveWaiters: { text: string; resolve: () => void }[] = [];
+
+  private constructor(
+    private readonly pty: PtyPair,
+    private readonly options: EspruinoConsoleOptions,
+  ) {
+    this.context = this.freshContext();
+    pty.stream.on("data", (d: Buffer) => this.receive(d.toString("latin1")));
+  }
+
+  static async open(options: EspruinoConsoleOptions = {}): Promise<EspruinoConsole> {
+    return new EspruinoConsole(await openPty(), options);
+  }
+
+  /** The serial port to open, e.g. /dev/pts/7. */
+  get path(): string {
+    return this.pty.path;
+  }
+
+  /** Resolves once `load()` has rebooted the console `count` times in all. */
+  rebooted(count = 1): Promise<void> {
+    if (this.reboots >= count) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => (this.reboots >= count ? resolve() : this.rebootWaiters.push(check));
+      this.rebootWaiters.push(check);
+    });
+  }
+
+  /** Resolves once the bytes received so far include `text`. */
+  receivedText(text: string): Promise<void> {
+    if (this.received.includes(text)) return Promise.resolve();
+    return new Promise((resolve) => this.receiveWaiters.push({ text, resolve }));
+  }
+
+  /** Resolves once the console has evaluated `line` (now or later). */
+  evaluated(line: string): Promise<void> {
+    if (this.lines.includes(line)) return Promise.resolve();
+    return new Promise((resolve) => this.lineWaiters.push({ line, resolve }));
+  }
+
+  /** Evaluates code in the console's current context (as if typed, without echo). */
+  evaluate(code: string): unknown {
+    return vm.runInContext(code, this.context);
+  }
+
+  close(): Promise<void> {
+    return this.pty.close();
+  }
+
+  private print(text: string): void {
+    this.output += text;
+    this.pty.stream.write(Buffer.from(text, "latin1"));
+  }
+
+  private receive(text: string): void {
+    this.received += text;
+    const done = this.receiveWaiters.filter((w) => this.received.includes(w.text));
+    this.receiveWaiters = this.receiveWaiters.filter((w) => !done.includes(w));
+    for (const w of done) w.resolve();
+    if (this.options.silent) return;
+    for (const c of text) {
+      if (c === "\x03") this.line = "";
+      else if (c === "\r" || c === "\n") {
+        const line = this.line;
+        this.line = "";
+        if (line !== "") this.run(line);
+      } else this.line += c;
+    }
+  }
+
+  private run(raw: string): void {
+    const quiet = raw.startsWith("\x10");
+    const line = quiet ? raw.slice(1) : raw;
+    const echo = this.echoOn && !quiet;
+    this.lines.push(line);
+    if (echo) this.print(line + "\r\n");
+    try {
+      const result = vm.runInContext(line, this.context, { filename: "console" });
+      if (echo && this.echoOn) this.print(`=${typeof result === "string" ? JSON.stringify(result) : String(result)}\r\n>`);
+    } catch (e) {
+      this.print(uncaught(e));
+    }
+    const done = this.lineWaiters.filter((w) => w.line === line);
+    this.lineWaiters = this.lineWaiters.filter((w) => w.line !== line);
+    for (const w of done) w.resolve();
+  }
+
+  private freshContext(): vm.Context {
+    const context = vm.createContext({
+      print: (...a: unknown[]) => this.print(a.map(String).join(" ") + "\r\n"),
+      console: { log: (...a: unknown[]) => this.print(a.map(String).join(" ") + "\r\n") },
+      echo: (on: unknown) => void (this.echoOn = Boolean(on)),
+      getTime: () => Date.now() / 1000,
+      load: () => void setImmediate(() => this.boot()),
+      E: { CRC32: (data: unknown) => zlib.crc32(Buffer.from(String(data), "latin1")) },
+      require: (name: string) => (name === "Storage" ? this.storage() : name === "dgram" ? this.dgram() : undefined),
+    });
+    vm.runInContext(BANNED_GLOBALS.map((g) => `delete globalThis.${g};`).join("\n"), context);
+    return context;
+  }
+
+  private boot(): void {
+    this.context = this.freshContext();
+    this.echoOn = true;
+    this.reboots++;
+    this.bootError = undefined;
+    const code = this.files.get(".bootcde");
+    if (code !== undefined) {
+      try {
+        vm.runInContext(code.toString("utf8"), this.context, { filename: ".bootcde" });
+      } catch (e) {
+        this.bootError = e;
+        this.print(uncaught(e));
+      }
+    }
+    const waiters = this.rebootWaiters;
+    this.rebootWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private storage() {
+    const files = this.files;
+    const reads = this.storageReads;
+    return {
+      read: (name: string, offset?: number, length?: number): string | undefined => {
+        reads.push(name);
+        const f = files.get(name);
+        if (f === undefined) return undefined;
+        const start = offset ?? 0;
+        return f.subarray(start, length === undefined ? f.length : start + length).toString("latin1");
+      },
+      readJSON: (name: string, noExceptions?: boolean): unknown => {
+        reads.push(name);
+        const f = files.get(name);
+        if (f === undefined) return undefined;
+        try {
+          return JSON.parse(f.toString("latin1"));
+        } catch (e) {
+          if (noExceptions) return undefined;
+          throw e;
+        }
+      },
+      write: (name: string, data: unknown, offset?: number, size?: number): boolean => {
+        const bytes = Buffer.from(String(data), "latin1");
+        if (name === ".bootcde" && offset !== undefined) {
+          if (this.bootWrites.length === this.options.corruptWrite && bytes.length > 0) bytes[0] = (bytes[0] as number) ^ 0x01;
+          this.bootWrites.push(offset);
+        }
+        if (offset === undefined) {
+          files.set(name, bytes);
+          return true;
+        }
+        if (offset === 0 && size !== undefined) {
+          if (bytes.length > size) throw new Error(`Too much data for file size`);
+          files.set(name, Buffer.alloc(size, 0xff));
+        }
+        const f = files.get(name);
+        if (f === undefined) throw new Error(`File ${JSON.stringify(name)} does not exist: the first write needs offset 0 and a size`);
+        if (offset < 0 || offset + bytes.length > f.length) throw new Error(`Write of ${bytes.length} bytes at ${offset} is past the end of ${JSON.stringify(name)} (${f.length} bytes)`);
+        bytes.copy(f, offset);
+        return true;
+      },
+      erase: (name: string): void => void files.delete(name),
+      list: (): string[] => [...files.keys()],
+    };
+  }
+
+  private dgram() {
+    const binds = this.dgramBinds;
+    return {
+      createSocket: () => ({
+        on: () => undefined,
+        bind: (port: number) => void binds.push(port),
+        send: () => undefined,
+        close: () => undefined,
+      }),
+    };
+  }
+}
+
+/** How Espruino's console reports an uncaught exception. */
+function uncaught(e: unknown): string {
+  const err = e as { name?: unknown; message?: unknown };
+  const name = typeof err?.name === "string" ? err.name : "Error";
+  return `Uncaught ${name}: ${typeof err?.message === "string" ? err.message : String(e)}\r\n`;
+}
