@@ -1,7 +1,4 @@
 /** `simcmd flash`: upload a firmware bundle to an Espruino board over its console, or run the Moddable build-and-flash (docs/flash.md). */
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
   DEFAULT_BAUD,
@@ -18,6 +15,7 @@ import { DEFAULT_MODDABLE_BOARD, onPath, planModdableFlash } from "../flash/modd
 import { describePlan, runPlan } from "../provision/plan.js";
 import type { CliIo } from "./io.js";
 import { intFlag, UsageError } from "./io.js";
+import { packageRoot } from "../runtimes/line-process.js";
 
 const HELP = `Usage: simcmd flash --target espruino --port DEV [options]
        simcmd flash --target moddable [--board B] [--dry-run]
@@ -50,17 +48,6 @@ Exit status: 0 flashed (or plan printed), 1 the flash failed (port, no answer, C
 printed by the board, bundle not built, mcconfig missing), 2 usage errors.
 `;
 
-/** The package root (where dist/ is), from host-tools/cli (sources) or dist/host-tools/cli (built). */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = path.join(dir, "package.json");
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, "utf8")) as { name?: string }).name === "simcmd") return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-    dir = up;
-  }
-}
 const root = packageRoot();
 
 export async function runFlash(args: string[], io: CliIo): Promise<number> {

@@ -1,10 +1,9 @@
 /** `simcmd provision`: write a device's settings for the host, an Espruino board or a Moddable build. */
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { describePlan, planProvision, runPlan, type DeviceSettings, type ProvisionTarget } from "../provision/plan.js";
 import type { CliIo } from "./io.js";
 import { intFlag, UsageError } from "./io.js";
+import { packageRoot } from "../runtimes/line-process.js";
 
 const HELP = `Usage: simcmd provision --target host|espruino|moddable --sim SID|NAME [options]
 
@@ -29,7 +28,7 @@ Options:
   -h, --help            this help
 `;
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const root = packageRoot();
 
 
 export async function runProvision(args: string[], io: CliIo): Promise<number> {
