@@ -22,8 +22,6 @@ Commands:
   flash               upload a firmware bundle to an Espruino board over serial (Moddable: mcconfig plan)
 `;
 
-const PLANNED: string[] = [];
-
 export function processIo(): CliIo {
   return {
     out: (t) => process.stdout.write(t),
@@ -77,10 +75,6 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     if (command === "dev") {
       const { runDev } = await import("./dev.js");
       return await runDev(rest, io);
-    }
-    if (PLANNED.includes(command)) {
-      io.err(`simcmd ${command}: not yet available in this version\n`);
-      return 2;
     }
     throw new UsageError(`unknown command '${command}'`);
   } catch (e) {
