@@ -78,17 +78,17 @@ export class Engine {
     return true;
   }
 
-  emit(topic: string, payload: object, retain: boolean, kind: string): void {
-    this.store.addOutbox(topic, JSON.stringify(payload), retain, kind, this.clock.now());
+  /** Writes an MQTT message to the outbox (in the caller's transaction) and wakes the pump; returns its JSON. */
+  emit(topic: string, payload: object, retain: boolean, kind: string): string {
+    const json = JSON.stringify(payload);
+    this.store.addOutbox(topic, json, retain, kind, this.clock.now());
     this.outbox.kick();
+    return json;
   }
 
   /** Publishes `down/<status>` for a request (row may be null: a platform event the bridge did not send); returns the payload. */
   downEvent(device: string, id: string | null, ref: string | null, status: DownStatus, extra: Record<string, unknown> = {}): string {
-    const json = JSON.stringify({ id, platform_ref: ref, status, at: iso(this.clock.now()), ...extra });
-    this.store.addOutbox(`${this.cfg.prefix}/devices/${device}/down/${status}`, json, false, `down/${status}`, this.clock.now());
-    this.outbox.kick();
-    return json;
+    return this.emit(`${this.cfg.prefix}/devices/${device}/down/${status}`, { id, platform_ref: ref, status, at: iso(this.clock.now()), ...extra }, false, `down/${status}`);
   }
 
   /** Moves a stored downlink to `status` if that is forward; publishes the event. Returns false if it was not forward. */
@@ -112,8 +112,7 @@ export class Engine {
   private repeated(row: DownlinkRow): void {
     if (row.last_event === null) return;
     const last = JSON.parse(row.last_event) as { status: DownStatus };
-    this.store.addOutbox(`${this.cfg.prefix}/devices/${row.device}/down/${last.status}`, JSON.stringify({ ...last, repeat: true }), false, `down/${last.status}`, this.clock.now());
-    this.outbox.kick();
+    this.emit(`${this.cfg.prefix}/devices/${row.device}/down/${last.status}`, { ...last, repeat: true }, false, `down/${last.status}`);
   }
 
   /**

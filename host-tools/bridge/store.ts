@@ -113,7 +113,6 @@ export class Store {
       depth: d.prepare("SELECT COUNT(*) AS n FROM outbox"),
       toDead: d.prepare(`INSERT OR REPLACE INTO dead_letters (seq, topic, payload, retain, kind, created_ms, reason_code, reason, at_ms)
         SELECT seq, topic, payload, retain, kind, created_ms, ?, ?, ? FROM outbox WHERE seq = ?`),
-      dead: d.prepare("SELECT seq, topic, payload, retain, kind, reason_code, reason FROM dead_letters ORDER BY seq"),
       seen: d.prepare("INSERT OR IGNORE INTO dedupe (key, at_ms) VALUES (?, ?)"),
       unsee: d.prepare("DELETE FROM dedupe WHERE key = ?"),
       purge: d.prepare("DELETE FROM dedupe WHERE at_ms < ?"),
@@ -195,9 +194,6 @@ export class Store {
       this.st.toDead.run(reasonCode, reason, now, seq);
       this.st.delOut.run(seq, seq);
     })();
-  }
-  deadLetters(): (OutboxRow & { reason_code: number; reason: string })[] {
-    return this.st.dead.all() as (OutboxRow & { reason_code: number; reason: string })[];
   }
   outboxDepth(): number {
     return (this.st.depth.get() as { n: number }).n;
