@@ -4,7 +4,7 @@
  *
  *   { "fleets": [{ "unique_name": "default", "network_access_profile": "nap", "ip_commands_url": "http://…",
  *                  "ip_commands_method": "POST", "sms_commands_enabled": true, "sms_commands_url": "http://…",
- *                  "sms_commands_method": "POST", "data_enabled": true, "data_limit": 250 }],
+ *                  "sms_commands_method": "POST", "data_enabled": true, "data_limit": 1000 }],
  *     "sims":   [{ "iccid": "89883070000000000001", "registration_code": "0000", "unique_name": "dev1",
  *                  "fleet": "default", "status": "active" }] }
  *

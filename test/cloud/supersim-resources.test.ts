@@ -20,7 +20,7 @@ describe("Fleets", () => {
     expect(f.sid).toMatch(/^HF[0-9a-f]{32}$/);
     expect(f.dataEnabled).toBe(true);
     expect(f.ipCommandsMethod).toBe("POST");
-    expect(f.smsCommandsEnabled).toBe(false);
+    expect(f.smsCommandsEnabled).toBe(true);
     expect(f.dataLimit).toBe(500);
     expectValid(fleetSchema, await rawGet(`/supersim/v1/Fleets/${f.sid}`));
     const byName = await client.supersim.v1.fleets("fleet-a").fetch();
@@ -126,6 +126,51 @@ describe("IpCommands and SmsCommands resources", () => {
     expect(back?.instances.map((x) => x.sid)).toEqual(made.slice(4).reverse());
   });
 });
+
+describe("synchronous 4xx: nothing is written", () => {
+  /** A registered SIM moved to `status` (with a Fleet made from `fleetOpts` unless it stays `new`). */
+  async function simIn(status: "new" | "ready" | "active" | "inactive", fleetOpts: Record<string, unknown> = {}) {
+    const s = await client.supersim.v1.sims.create({ iccid: iccid(), registrationCode: "1" });
+    if (status === "new") return s;
+    const fleet = await client.supersim.v1.fleets.create({ networkAccessProfile: "nap", ...fleetOpts });
+    return client.supersim.v1.sims(s.sid).update({ fleet: fleet.sid, status });
+  }
+  const nothingFor = async (sim: string) => {
+    expect(await client.supersim.v1.ipCommands.list({ sim })).toHaveLength(0);
+    expect(await client.supersim.v1.smsCommands.list({ sim })).toHaveLength(0);
+  };
+
+  test("IP and SMS Commands to a SIM that is neither active nor ready: 400, no record, no callback", async () => {
+    const cb = "http://127.0.0.1:9/never";
+    for (const status of ["new", "inactive"] as const) {
+      const s = await simIn(status);
+      await expect(client.supersim.v1.ipCommands.create({ sim: s.sid, payload: "x", devicePort: 1, callbackUrl: cb }))
+        .rejects.toMatchObject({ status: 400, code: 83400, message: expect.stringContaining("neither active nor ready") });
+      await expect(client.supersim.v1.smsCommands.create({ sim: s.sid, payload: "x", callbackUrl: cb }))
+        .rejects.toMatchObject({ status: 400, code: 20001, message: expect.stringContaining("neither active nor ready") });
+      await nothingFor(s.sid);
+    }
+    const callbacks = await fetch(cloud.url + "/_mock/callbacks", { headers: { authorization: basic() } });
+    expect(JSON.stringify(await callbacks.json())).not.toContain("/never");
+  });
+
+  test("a Fleet with data disabled refuses IP Commands, one with SMS Commands disabled refuses SMS Commands; the count toward active does not move", async () => {
+    const noData = await simIn("ready", { dataEnabled: false });
+    for (let i = 0; i < 5; i++)
+      await expect(client.supersim.v1.ipCommands.create({ sim: noData.sid, payload: "x", devicePort: 1 }))
+        .rejects.toMatchObject({ status: 400, code: 83400, message: expect.stringContaining("data is disabled") });
+    expect((await client.supersim.v1.sims(noData.sid).fetch()).status).toBe("ready");
+    await expect(client.supersim.v1.smsCommands.create({ sim: noData.sid, payload: "x" })).resolves.toMatchObject({ status: "queued" });
+    const noSms = await simIn("active", { smsCommandsEnabled: false });
+    await expect(client.supersim.v1.smsCommands.create({ sim: noSms.sid, payload: "x" }))
+      .rejects.toMatchObject({ status: 400, code: 20001, message: expect.stringContaining("SMS Commands are disabled") });
+    await expect(client.supersim.v1.ipCommands.create({ sim: noSms.sid, payload: "x", devicePort: 1 })).resolves.toMatchObject({ status: "queued" });
+    expect(await client.supersim.v1.smsCommands.list({ sim: noSms.sid })).toHaveLength(0);
+    expect(await client.supersim.v1.ipCommands.list({ sim: noData.sid })).toHaveLength(0);
+  });
+});
+
+const basic = (): string => "Basic " + Buffer.from(`${cloud.accountSid}:${cloud.authToken}`).toString("base64");
 
 async function rawGet(path: string): Promise<unknown> {
   const res = await fetch(cloud.url + path, { headers: { authorization: "Basic " + Buffer.from(`${cloud.accountSid}:${cloud.authToken}`).toString("base64") } });

@@ -8,6 +8,9 @@ import { bool, bySidOrName, checkUniqueName, iso, napSid, v1, type FleetRow } fr
 
 const METHOD = { type: "enum", values: ["GET", "POST"] } as const;
 
+/** The official defaults of a Fleet created without them: data on, SMS Commands on, 1,000 MB a billing period. */
+export const DEFAULT_DATA_LIMIT_MB = 1000;
+
 export function fleetJson(r: FleetRow, base: string): Record<string, unknown> {
   return {
     account_sid: null as string | null,
@@ -58,8 +61,8 @@ export function registerFleets(app: FastifyInstance, ctx: CloudContext): void {
     const sid = ctx.sid("HF");
     ctx.db.prepare(`INSERT INTO ss_fleets (sid, unique_name, data_enabled, data_limit, sms_commands_enabled, sms_commands_url,
       sms_commands_method, ip_commands_url, ip_commands_method, network_access_profile_sid, created_ms, updated_ms)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`).run(sid, p.UniqueName ?? null, p.DataEnabled === false ? 0 : 1, p.DataLimit ?? 250,
-      p.SmsCommandsEnabled ? 1 : 0, p.SmsCommandsUrl ?? null, p.SmsCommandsMethod ?? "POST", p.IpCommandsUrl ?? null,
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`).run(sid, p.UniqueName ?? null, p.DataEnabled === false ? 0 : 1, p.DataLimit ?? DEFAULT_DATA_LIMIT_MB,
+      p.SmsCommandsEnabled === false ? 0 : 1, p.SmsCommandsUrl ?? null, p.SmsCommandsMethod ?? "POST", p.IpCommandsUrl ?? null,
       p.IpCommandsMethod ?? "POST", napSid(p.NetworkAccessProfile), now, now);
     ctx.events.emit("fleet.created", { fleet_sid: sid });
     return reply.code(201).send(json(byId(sid), req));

@@ -1,10 +1,13 @@
 /**
  * Super SIM IpCommands: POST /v1/IpCommands (201), GET /v1/IpCommands (200; Sim/SimIccid/Status/Direction
  * filters, paging), GET /v1/IpCommands/{Sid} (200).
- * Lifecycle: to_sim queued → sent (device_ip filled, a real UDP datagram left) | failed (83401 not attached;
- * 83400 SIM not ready/active or Fleet data disabled). Datagrams to the SIM's `mo` address → from_sim
- * `received` records and the Fleet's ip_commands_url webhook (payload base64, type binary).
- * Payload ≤ 1300 bytes decoded (400/20001 otherwise — no documented code, reference §5b).
+ * Lifecycle: to_sim queued → sent (device_ip filled, a real UDP datagram left) | failed (83401 not attached).
+ * Datagrams to the SIM's `mo` address → from_sim `received` records and the Fleet's ip_commands_url webhook
+ * (payload base64, type binary).
+ * Synchronous 4xx, nothing written (the IpCommand resource's "Synchronous errors"): an unknown Sim 404/20404;
+ * a SIM neither `active` nor `ready` 400/83400; a SIM whose Fleet has data disabled 400/83400 (to use IP
+ * Commands the Fleet must have data enabled); a payload over 1300 bytes decoded 400/20001. Twilio documents
+ * the 4xx but no code for these: 83400 ("IP Commands error") and 20001 are the mock's choices.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { CloudContext } from "../../context.js";
@@ -176,26 +179,24 @@ export function registerIpCommands(app: FastifyInstance, ctx: CloudContext): voi
     if (bytes.length > MAX_IP_PAYLOAD) throw badParam(`Payload is ${bytes.length} bytes; the maximum is ${MAX_IP_PAYLOAD} bytes`);
     const sim = (isSid(p.Sim, "HS") ? simBySid.get(p.Sim) : simByName.get(p.Sim)) as SimWithFleet | undefined;
     if (!sim) throw new TwilioError(404, 20404, `The requested resource /Sims/${p.Sim} was not found`);
+    if (sim.status !== "ready" && sim.status !== "active")
+      throw new TwilioError(400, 83400, `IP Commands error: the Super SIM ${sim.sid} is neither active nor ready (status ${sim.status})`);
+    if (sim.fleet_data_enabled === 0)
+      throw new TwilioError(400, 83400, `IP Commands error: data is disabled on the Fleet of the Super SIM ${sim.sid}`);
     const now = ctx.now().getTime();
     const sid = ctx.sid("HG");
     const r: IpRow = {
       seq: 0, sid, sim_sid: sim.sid, sim_iccid: sim.iccid, status: "queued", direction: "to_sim", device_ip: null, device_port: p.DevicePort,
       payload_type: type, payload: p.Payload, callback_url: p.CallbackUrl ?? null, callback_method: p.CallbackMethod ?? "POST", created_ms: now, updated_ms: now,
     };
-    const simStatus = create(r, sim);
+    create(r, sim);
     // The answer shows the record as created (queued), whatever happens to it next.
     const body = ipJsonText(accountSidJson, r, v1(ctx, req));
     ctx.events.emit("ip_command.queued", { sim_sid: sim.sid, command_sid: sid });
-    if (simStatus !== "ready" && simStatus !== "active") {
-      transition(r, "failed", null, { code: 83400, message: `IP Commands error: the Super SIM is ${simStatus}` });
-    } else if (sim.fleet_data_enabled === 0) {
-      transition(r, "failed", null, { code: 83400, message: "IP Commands error: data is disabled for the Super SIM's Fleet" });
-    } else {
-      ctx.network.sendIp(sim.sid, p.DevicePort, bytes, {
-        onSent: (ip) => transition(r, "sent", ip),
-        onFailed: (code, message) => transition(r, "failed", null, { code, message }),
-      });
-    }
+    ctx.network.sendIp(sim.sid, p.DevicePort, bytes, {
+      onSent: (ip) => transition(r, "sent", ip),
+      onFailed: (code, message) => transition(r, "failed", null, { code, message }),
+    });
     return reply.code(201).header("content-type", "application/json; charset=utf-8").send(body);
   });
 

@@ -3,12 +3,15 @@
  * GET /v1/SmsCommands/{Sid} (200).
  * to_sim: Payload ≤ one SMS (160 GSM 7-bit septets or 70 UCS2 characters; 400/20001 otherwise), sent as an
  * SMS-DELIVER from "000"; queued → sent (the TPDU left for the modem) → delivered (its DELIVER-REPORT) |
- * failed (no report after the resends, rejected, expired, SIM not ready/active, SMS not enabled on its Fleet).
+ * failed (no report after the resends, rejected, expired: 83400).
+ * Synchronous 4xx, nothing written — the IP Commands rules applied to SMS: an unknown Sim 404/20404; a SIM
+ * neither `active` nor `ready` 400/20001; a SIM whose Fleet has SMS Commands disabled 400/20001 (no code
+ * is documented for either: 20001 is the mock's choice).
  * from_sim: SMS-SUBMITs to "000" become `received` records and the Fleet's sms_commands_url webhook.
  */
 import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
-import { badParam, notFound } from "../../errors.js";
+import { badParam, notFound, TwilioError } from "../../errors.js";
 import { readParams } from "../../form.js";
 import { smsFits } from "../../network/index.js";
 import { fetchPage, ListFilter, readPaging, v1Envelope, PAGING_PARAMS } from "../../paging.js";
@@ -81,23 +84,20 @@ export function registerSmsCommands(app: FastifyInstance, ctx: CloudContext): vo
     });
     if (!smsFits(p.Payload)) throw badParam("Payload is longer than one SMS: at most 160 GSM 7-bit characters or 70 UCS2 characters");
     const sim = simParam(ctx, p.Sim);
+    if (sim.status !== "ready" && sim.status !== "active")
+      throw new TwilioError(400, 20001, `Invalid SIM State: the Super SIM ${sim.sid} is neither active nor ready (status ${sim.status})`);
+    if (fleetOf(ctx, sim)?.sms_commands_enabled === 0)
+      throw new TwilioError(400, 20001, `SMS Commands are disabled on the Fleet of the Super SIM ${sim.sid}`);
     const now = ctx.now().getTime();
     const sid = ctx.sid("HC");
-    const status = create(sid, sim, p.Payload, p.CallbackUrl ?? null, p.CallbackMethod ?? "POST", now);
+    create(sid, sim, p.Payload, p.CallbackUrl ?? null, p.CallbackMethod ?? "POST", now);
     const r = getRow.get(sid) as SmsRow;
     ctx.events.emit("sms_command.queued", { sim_sid: sim.sid, command_sid: sid });
-    const fleet = fleetOf(ctx, sim);
-    if (status !== "ready" && status !== "active") {
-      setImmediate(() => transition(sid, "failed", { code: 83400, message: `The Super SIM is ${status}` }));
-    } else if (fleet !== null && fleet.sms_commands_enabled === 0) {
-      setImmediate(() => transition(sid, "failed", { code: 83400, message: "SMS Commands are not enabled on the Super SIM's Fleet" }));
-    } else {
-      ctx.network.sendSms(sim.sid, { originator: "000", text: p.Payload, receipt: true }, {
-        onSent: () => transition(sid, "sent"),
-        onDelivered: () => transition(sid, "delivered"),
-        onFailed: (_reason, message) => transition(sid, "failed", { code: 83400, message }),
-      });
-    }
+    ctx.network.sendSms(sim.sid, { originator: "000", text: p.Payload, receipt: true }, {
+      onSent: () => transition(sid, "sent"),
+      onDelivered: () => transition(sid, "delivered"),
+      onFailed: (_reason, message) => transition(sid, "failed", { code: 83400, message }),
+    });
     return reply.code(201).send(smsJson(ctx, r, v1(ctx, req)));
   });
 
