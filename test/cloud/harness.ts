@@ -139,3 +139,28 @@ export async function activeSim(client: Client, fleetOpts: Record<string, unknow
   const sim = await client.supersim.v1.sims(reg.sid).update({ fleet: fleet.sid, status: "active", ...(name ? { uniqueName: name } : {}) });
   return { fleet, sim };
 }
+
+let wirelessSeq = 0;
+/** A Programmable Wireless SIM made with the mock-only admin route; `json` is the created Sim as answered. */
+export async function wirelessSim(cloud: CloudHandle, status = "active", extra: Record<string, unknown> = {}): Promise<{ sid: string; name: string; json: Record<string, unknown> }> {
+  const name = `wl-${++wirelessSeq}-${Date.now() % 100000}`;
+  const r = await admin(cloud, "/_mock/wireless/sims", { unique_name: name, iccid: iccid(), status, ...extra });
+  if (r.status !== 201) throw new Error(`creating a Wireless SIM answered ${r.status}: ${JSON.stringify(r.json)}`);
+  return { sid: r.json.sid as string, name, json: r.json };
+}
+
+/** Attaches a SIM with an `sms` socket that plays its modem; returns the socket and the SMSC address. */
+export async function attachSmsSocket(cloud: CloudHandle, sim: string): Promise<{ modem: Udp; smsc: string }> {
+  const modem = await Udp.open();
+  const r = await admin(cloud, `/_mock/sims/${sim}/attach`, { ports: {}, sms: modem.addr });
+  if (r.status !== 200) {
+    modem.close();
+    throw new Error(`attach answered ${r.status}: ${JSON.stringify(r.json)}`);
+  }
+  return { modem, smsc: r.json.smsc as string };
+}
+
+/** SMS-DELIVER-REPORT for RP-ACK: first octet 0x00 (TP-MTI 00 from the MS), TP-PI 0 (TS 23.040 §9.2.2.1a). */
+export const DELIVER_REPORT = Buffer.from([0x00, 0x00]);
+/** SMS-DELIVER-REPORT for RP-ERROR: TP-FCS 0xD0 "(U)SIM SMS storage full" (§9.2.3.22), TP-PI 0. */
+export const DELIVER_REPORT_ERROR = Buffer.from([0x00, 0xd0, 0x00]);

@@ -7,7 +7,7 @@ import type { CloudHandle } from "../../host-tools/cloud/index.js";
 import { validateSignature } from "../../host-tools/cloud/signature.js";
 import { decodePdu, encodeSubmit } from "../../host-tools/pdu/index.js";
 import { expectValid, responseValidator, schemaValidator } from "../helpers/openapi.js";
-import { admin, cloudAndClient, Hooks, iccid, Udp, type Client } from "./harness.js";
+import { attachSmsSocket, cloudAndClient, DELIVER_REPORT, Hooks, wirelessSim, type Client } from "./harness.js";
 
 const SPEC = "twilio_wireless_v1.json";
 const simSchema = schemaValidator(SPEC, "wireless.v1.sim");
@@ -48,25 +48,13 @@ function simsPage(body: unknown): unknown {
   return { ...b, sims: b.sims.map(sim) };
 }
 
-let n = 0;
 async function newSim(status = "active", extra: Record<string, unknown> = {}): Promise<{ sid: string; name: string }> {
-  const name = `wl-${++n}-${Date.now() % 100000}`;
-  const r = await admin(cloud, "/_mock/wireless/sims", { unique_name: name, iccid: iccid(), status, ...extra });
-  expect(r.status).toBe(201);
-  expectValid(simSchema, sim(r.json));
-  return { sid: r.json.sid as string, name };
+  const s = await wirelessSim(cloud, status, extra);
+  expectValid(simSchema, sim(s.json));
+  return s;
 }
 
-/** Attaches a SIM with an `sms` socket; returns the socket and the SMSC address. */
-async function attachSms(sim: string): Promise<{ modem: Udp; smsc: string }> {
-  const modem = await Udp.open();
-  const r = await admin(cloud, `/_mock/sims/${sim}/attach`, { ports: {}, sms: modem.addr });
-  expect(r.status).toBe(200);
-  return { modem, smsc: r.json.smsc as string };
-}
-
-/** SMS-DELIVER-REPORT (RP-ACK): first octet 0x00 (MTI 0, mobile-originated), parameter indicator 0. */
-const DELIVER_REPORT = Buffer.from([0x00, 0x00]);
+const attachSms = (sim: string) => attachSmsSocket(cloud, sim);
 
 describe("Sims", () => {
   test("admin create → fetch by sid and name, update callback/status/name, list filters, delete 204", async () => {
@@ -121,10 +109,10 @@ describe("Commands", () => {
       expect(pdu.text).toBe(`${c.sid} ping`);
       await cloud.events.waitFor((e) => e.type === "wireless_command.sent" && e.command_sid === c.sid, 3000, true);
       await modem.send(DELIVER_REPORT, smsc);
-      const hits = await hooks.waitFor(2, (h) => h.url === "/status" && h.body.includes(c.sid));
+      const hits = await hooks.waitFor(1, (h) => h.url === "/status" && h.body.includes(c.sid));
       const forms = hits.map((h) => Object.fromEntries(new URLSearchParams(h.body)));
-      expect(forms.map((f) => f.CommandStatus)).toEqual(["sent", "delivered"]);
-      expect(forms[1]).toMatchObject({ CommandSid: c.sid, SimSid: s.sid, SimUniqueName: s.name, ApiVersion: "v1", AccountSid: cloud.accountSid, CommandMode: "text" });
+      expect(forms.map((f) => f.CommandStatus)).toEqual(["delivered"]);
+      expect(forms[0]).toMatchObject({ CommandSid: c.sid, SimSid: s.sid, SimUniqueName: s.name, ApiVersion: "v1", AccountSid: cloud.accountSid, CommandMode: "text" });
       for (const h of hits)
         expect(validateSignature(cloud.authToken, h.headers["x-twilio-signature"] as string, hooks.url + h.url, Object.fromEntries(new URLSearchParams(h.body)))).toBe(true);
       const f = await client.wireless.v1.commands(c.sid).fetch();
@@ -195,8 +183,8 @@ describe("Commands", () => {
     const off = await newSim("suspended");
     await expect(client.wireless.v1.commands.create({ sim: "nope", command: "x" })).rejects.toMatchObject({ status: 404, code: 33107 });
     await expect(client.wireless.v1.commands.create({ sim: off.sid, command: "x" })).rejects.toMatchObject({ status: 400, code: 33104 });
-    await expect(client.wireless.v1.commands.create({ sim: s.sid, command: "a".repeat(126), includeSid: "end" })).rejects.toMatchObject({ status: 400, code: 20001 });
-    await expect(client.wireless.v1.commands.create({ sim: s.sid, command: "a".repeat(125), includeSid: "end" })).resolves.toMatchObject({ status: "queued" });
+    await expect(client.wireless.v1.commands.create({ sim: s.sid, command: "a".repeat(129), includeSid: "end" })).rejects.toMatchObject({ status: 400, code: 20001 });
+    await expect(client.wireless.v1.commands.create({ sim: s.sid, command: "a".repeat(128), includeSid: "end" })).resolves.toMatchObject({ status: "queued" });
     await expect(client.wireless.v1.commands.create({ sim: s.sid, command: "a".repeat(161) })).rejects.toMatchObject({ status: 400 });
     await expect(client.wireless.v1.commands.create({ sim: s.sid, command: "ж".repeat(71) })).rejects.toMatchObject({ status: 400 });
     await expect(client.wireless.v1.commands.create({ sim: s.sid, command: "€".repeat(80) })).resolves.toMatchObject({ status: "queued" });

@@ -37,7 +37,7 @@ import { PhoneNumbers } from "./numbers.js";
 import { Smsc, type MoSmsHandler, type SmsHandlers, type SmsMessage } from "./smsc.js";
 import { REAL_TIMERS, type TimerHandle, type Timers } from "../timers.js";
 
-export { smsFits, MAX_BINARY_SMS_BYTES } from "./smsc.js";
+export { smsFits, smsTextLength, MAX_BINARY_SMS_BYTES } from "./smsc.js";
 export type { MoSms, MoSmsHandler, SmsHandlers, SmsMessage } from "./smsc.js";
 export type { Conditions, Power } from "./conditions.js";
 export { MsisdnTakenError, E164 } from "./numbers.js";

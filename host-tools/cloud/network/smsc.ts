@@ -7,6 +7,7 @@
  * STATUS-REPORT per part when TP-SRR is set.
  */
 import { randomInt } from "node:crypto";
+import { codePointsToSeptets } from "../../../firmware/core/gsm7.js";
 import { decodePdu, encodePdu, encodeSubmit, Reassembler, type Pdu, type PduInput } from "../../pdu/index.js";
 import { mtFate } from "./conditions.js";
 import type { Endpoint, Network, NetSim, NetTimer } from "./index.js";
@@ -46,6 +47,17 @@ export function smsFits(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * How long a text is the way the platforms count it: GSM 7-bit default-alphabet septets (an extension-table
+ * character costs 2, TS 23.038 §6.2.1.1) when every character is in that alphabet, else UCS-2 code units.
+ */
+export function smsTextLength(text: string): { alphabet: "gsm7" | "ucs2"; length: number } {
+  const cps: number[] = [];
+  for (const ch of text) cps.push(ch.codePointAt(0) as number);
+  const septets = codePointsToSeptets(cps, 0, 0);
+  return septets === null ? { alphabet: "ucs2", length: text.length } : { alphabet: "gsm7", length: septets.length };
 }
 
 interface Pending {

@@ -8,9 +8,10 @@
  *
  * Validation (400 unless said): Command required; Sim required (SID or unique name) → unknown 404/33107
  * "SIM not found"; a SIM not `ready`/`active` → 400/33104 "Configuration incomplete"; text ≤ 160 GSM-7
- * septets or 70 UCS-2 characters, and with IncludeSid start/end the body must leave room for the 34-char SID
- * and a space (so ≤ 125 septets / 35 UCS-2 characters; the docs round this to "128 characters"); binary =
- * base64 of ≤ 140 bytes, IncludeSid must then be `none`. Over-long bodies are 400/20001 (no code documented).
+ * septets or 70 UCS-2 characters; with IncludeSid start/end the body is at most 128 GSM-7 septets or 38 UCS-2
+ * characters, as the Commands resource allows — when the SID, its space and the body no longer fit one SMS
+ * the device gets a concatenated SMS; binary = base64 of ≤ 140 bytes, IncludeSid must then be `none`.
+ * Over-long bodies are 400/20001 (no code documented).
  * Everything is checked before anything is written; the row and the SIM's Command count change in one
  * transaction. The lifecycle (queued → sent → delivered | failed) and MO handling are in delivery.ts.
  */
@@ -18,14 +19,14 @@ import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { TwilioError, badParam, notFound } from "../../errors.js";
 import { readParams } from "../../form.js";
-import { MAX_BINARY_SMS_BYTES, smsFits } from "../../network/index.js";
+import { MAX_BINARY_SMS_BYTES, smsFits, smsTextLength } from "../../network/index.js";
 import { fetchPage, ListFilter, readPaging, v1Envelope } from "../../paging.js";
 import { isSid } from "../../sids.js";
 import { deliverCommand } from "./delivery.js";
 import { COMMAND_STATUSES, commandBySid, commandJson, createCommandRow, findSim, type CommandRow } from "./store.js";
 
-/** A Command SID plus one space: what IncludeSid start/end adds to the body. */
-export const SID_ROOM = 35;
+/** The longest body IncludeSid start/end allows, by the alphabet the body needs. */
+export const INCLUDE_SID_MAX = { gsm7: 128, ucs2: 38 } as const;
 
 const CREATE_SPEC = {
   Command: { type: "string", required: true },
@@ -54,14 +55,16 @@ export function strictBase64(s: string): Buffer | null {
   return Buffer.from(t, "base64");
 }
 
-/** Throws 400 when a text Command (with the SID room it needs) does not fit one SMS. */
+/** Throws 400 when a text Command is longer than its mode allows. */
 function checkText(text: string, includeSid: boolean): void {
-  // A SID is 34 GSM-7 basic characters; with its space it costs the same in either alphabet as this stand-in.
-  if (smsFits(includeSid ? `${"DC".padEnd(SID_ROOM - 1, "0")} ${text}` : text)) return;
+  if (!includeSid) {
+    if (smsFits(text)) return;
+    throw badParam("Command is too long: a text Command is at most 160 GSM-7 characters or 70 UCS-2 characters");
+  }
+  const n = smsTextLength(text);
+  if (n.length <= INCLUDE_SID_MAX[n.alphabet]) return;
   throw badParam(
-    includeSid
-      ? "Command is too long: with IncludeSid the text must leave room for the 34-character Command SID and a space (at most 125 GSM-7 characters or 35 UCS-2 characters)"
-      : "Command is too long: a text Command is at most 160 GSM-7 characters or 70 UCS-2 characters",
+    `Command is too long: with IncludeSid start or end the text is at most ${INCLUDE_SID_MAX.gsm7} GSM-7 characters or ${INCLUDE_SID_MAX.ucs2} UCS-2 characters, got ${n.length} ${n.alphabet === "gsm7" ? "GSM-7" : "UCS-2"}`,
   );
 }
 

@@ -2,13 +2,17 @@
  * Programmable Wireless Command lifecycle over the mock network (docs/mock-network.md "SMS"):
  *
  * - MT: a `to_sim` Command becomes an SMS-DELIVER from originator "2936" (IncludeSid start/end applied to
- *   the text; binary mode sends the decoded bytes as 8-bit data) queued at the SIM's SMSC.
- *   queued → `sent` when the first TPDU leaves → `delivered` when the modem's DELIVER-REPORT arrives (only when
- *   DeliveryReceiptRequested, default true) | `failed` (no DELIVER-REPORT after 1 + 3 sends, an RP-ERROR,
- *   or expiry). Status never goes backwards.
- * - Status callbacks (CallbackUrl/CallbackMethod, signed by ctx.callbacks) on `sent`, `delivered` and
- *   `failed`, in that order per Command (each waits for the previous one): CommandSid, CommandStatus, SimSid,
- *   SimUniqueName, ErrorCode, ErrorMessage (failed only), ApiVersion=v1, AccountSid, CommandMode.
+ *   the text, concatenated SMS when SID + space + body need more than one; binary mode sends the decoded
+ *   bytes as 8-bit data) queued at the SIM's SMSC.
+ *   With DeliveryReceiptRequested (default true): queued → `sent` when the first TPDU leaves → `delivered`
+ *   when the modem's DELIVER-REPORT for the last part arrives | `failed` (no DELIVER-REPORT after 1 + 3
+ *   sends, an RP-ERROR, or expiry). Without it, `sent` is the end: nobody asked for the receipt whose
+ *   absence would make it `failed`; only an SMS that expires before it was ever sent still fails.
+ *   Status never goes backwards.
+ * - The status callback (CallbackUrl/CallbackMethod, signed by ctx.callbacks) fires once, when sending is
+ *   over: on `delivered` or `failed`, or on `sent` when no receipt was requested. Form parameters on POST,
+ *   the query string on GET: CommandSid, CommandStatus, SimSid, SimUniqueName, ErrorCode and ErrorMessage
+ *   (failed only), ApiVersion=v1, AccountSid, CommandMode.
  * - MO: an SMS-SUBMIT to "2936" (reassembled when concatenated) becomes a `from_sim` Command with status
  *   `received`, POSTed (or GET) to the SIM's commands_callback_url with CommandSid, SimSid, SimUniqueName,
  *   Command, Status=received, ApiVersion=v1, AccountSid, CommandMode. Text longer than 160 characters is
@@ -20,7 +24,6 @@
  */
 import type { CloudContext } from "../../context.js";
 import type { MoSms, NetSim } from "../../network/index.js";
-import { sendInOrder } from "../ordered-callbacks.js";
 import { createCommandRow, setCommandStatus, simBySid, type CommandRow, type CommandStatus } from "./store.js";
 
 export const WIRELESS_ORIGINATOR = "2936";
@@ -42,16 +45,23 @@ function statusCallback(ctx: CloudContext, row: CommandRow): void {
     AccountSid: row.account_sid,
     CommandMode: row.command_mode,
   };
-  sendInOrder(ctx, row.sid, { url, method, params, kind: "wireless_command.status", resourceSid: row.sid, simSid: row.sim_sid, errorCode: 11200 });
+  ctx.callbacks.send({ url, method, params, kind: "wireless_command.status", resourceSid: row.sid, simSid: row.sim_sid, errorCode: 11200 });
+}
+
+/** The statuses after which nothing more happens to a Command (`sent` too when no receipt was requested). */
+export function isFinal(status: CommandStatus, receiptRequested: boolean): boolean {
+  return status === "delivered" || status === "failed" || status === "received" || (status === "sent" && !receiptRequested);
 }
 
 function move(ctx: CloudContext, sid: string, to: CommandStatus, error: { code: number; message: string } | null = null): void {
-  const cur = ctx.db.prepare("SELECT status FROM wireless_commands WHERE sid = ?").get(sid) as { status: CommandStatus } | undefined;
-  if (!cur || cur.status === "failed" || cur.status === "delivered" || ORDER[to] <= ORDER[cur.status]) return;
+  const cur = ctx.db.prepare("SELECT status, delivery_receipt_requested FROM wireless_commands WHERE sid = ?").get(sid) as
+    | { status: CommandStatus; delivery_receipt_requested: number }
+    | undefined;
+  if (!cur || isFinal(cur.status, cur.delivery_receipt_requested === 1) || ORDER[to] <= ORDER[cur.status]) return;
   const row = setCommandStatus(ctx, sid, to, error);
   if (!row) return;
   ctx.events.emit(`wireless_command.${to}`, { sim_sid: row.sim_sid, command_sid: sid, error_code: row.error_code });
-  statusCallback(ctx, row);
+  if (isFinal(row.status, row.delivery_receipt_requested === 1)) statusCallback(ctx, row);
 }
 
 /** The text the device receives: the Command with its SID at the start or end when asked. */
