@@ -52,7 +52,7 @@ const codes = (deviceId: string, commandId: string) =>
     .filter((b) => b.commandId === commandId && b.deviceId === deviceId);
 
 describe("Huawei device commands", () => {
-  test("create 201 PENDING → UDP JSON to port 5683 → SENT, DELIVERED, SUCCESSFUL notified in order; query", async () => {
+  test("create 201 PENDING → UDP JSON to port 5683 → SENT, DELIVERED, SUCCESS notified in order (the document's spelling); query", async () => {
     const { deviceId, udp, mo } = await device();
     try {
       const r = await api("POST", `${CMDS}?appId=${cloud.accountSid}`, {
@@ -72,7 +72,7 @@ describe("Huawei device commands", () => {
       await udp.send(Buffer.from(JSON.stringify({ commandId, result: "SUCCESS", paras: { light_state: 1 } })), mo);
       await hooks.waitFor(3, (h) => h.url === "/cmd" && h.body.includes(commandId));
       const notes = codes(deviceId, commandId);
-      expect(notes.map((b) => b.result.resultCode)).toEqual(["SENT", "DELIVERED", "SUCCESSFUL"]);
+      expect(notes.map((b) => b.result.resultCode)).toEqual(["SENT", "DELIVERED", "SUCCESS"]);
       expect(notes[2]?.result.resultDetail).toEqual({ light_state: 1 });
       expect(notes[0]?.result.resultDetail).toBeNull();
       const q = await api("GET", `${CMDS}?deviceId=${deviceId}&pageNo=0&pageSize=10`);
@@ -85,7 +85,7 @@ describe("Huawei device commands", () => {
     }
   });
 
-  test("no ack: retransmitted maxRetransmit times, then TIMEOUT; FAIL result → FAILED (short codes SUCCESS/FAIL)", async () => {
+  test("no ack: retransmitted maxRetransmit times, then TIMEOUT; FAIL result notified as FAIL, or FAILED with long_result_codes", async () => {
     const { deviceId, udp, mo } = await device();
     try {
       const r = await api("POST", CMDS, { deviceId, command: { serviceId: "S", method: "M", paras: {} }, callbackUrl: hooks.url + "/cmd", maxRetransmit: 2 });
@@ -96,15 +96,25 @@ describe("Huawei device commands", () => {
       expect(codes(deviceId, id).map((b) => b.result.resultCode)).toEqual(["SENT", "TIMEOUT"]);
       expect((await api("GET", `${CMDS}/${id}`)).json).toMatchObject({ status: "TIMEOUT", issuedTimes: 3 });
 
-      await admin(cloud, "/_mock/huawei/config", { short_result_codes: true });
       const f = await api("POST", CMDS, { deviceId, command: { serviceId: "S", method: "M", paras: {} }, callbackUrl: hooks.url + "/cmd" });
       const fid = f.json.commandId as string;
       await udp.next();
       await udp.send(Buffer.from(JSON.stringify({ commandId: fid, result: "FAIL", paras: { reason: "busy" } })), mo);
       await hooks.waitFor(3, (h) => h.url === "/cmd" && h.body.includes(fid));
       expect(codes(deviceId, fid).map((b) => b.result.resultCode)).toEqual(["SENT", "DELIVERED", "FAIL"]);
+      expect((await api("GET", `${CMDS}/${fid}`)).json).toMatchObject({ status: "FAILED" });
+
+      expect((await admin(cloud, "/_mock/huawei/config", { long_result_codes: true })).json).toMatchObject({ long_result_codes: true });
+      for (const [result, spelled] of [["FAIL", "FAILED"], ["SUCCESS", "SUCCESSFUL"]] as const) {
+        const l = await api("POST", CMDS, { deviceId, command: { serviceId: "S", method: "M", paras: {} }, callbackUrl: hooks.url + "/cmd" });
+        const lid = l.json.commandId as string;
+        await udp.next();
+        await udp.send(Buffer.from(JSON.stringify({ commandId: lid, result })), mo);
+        await hooks.waitFor(3, (h) => h.url === "/cmd" && h.body.includes(lid));
+        expect(codes(deviceId, lid).map((b) => b.result.resultCode)).toEqual(["SENT", "DELIVERED", spelled]);
+      }
     } finally {
-      await admin(cloud, "/_mock/huawei/config", { short_result_codes: false });
+      await admin(cloud, "/_mock/huawei/config", { long_result_codes: false });
       udp.close();
     }
   });

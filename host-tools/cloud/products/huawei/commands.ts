@@ -12,7 +12,7 @@
  *   GET  /huawei/iocm/app/cmd/v1.4.0/deviceCommands/{commandId} → 200 the command (mock addition)
  *   POST /_mock/huawei/devices {device_id?, node_id?, name?} → 201 {deviceId, nodeId, name}: a device on the
  *        mock network (attach it with /_mock/sims/{deviceId|nodeId}/attach, port 5683 = its command port)
- *   POST /_mock/huawei/config {ack_timeout_ms?, device_port?, short_result_codes?, notify_timeout_ms?}
+ *   POST /_mock/huawei/config {ack_timeout_ms?, device_port?, long_result_codes?, notify_timeout_ms?}
  *
  * Auth: `Authorization: Bearer <accessToken>` from the login (OceanConnect also sends `app_key`, accepted
  * and ignored), or Basic AccountSid:AuthToken like the rest of the mock. Errors are Huawei-shaped

@@ -6,7 +6,7 @@
  *     {"mid": 3, "commandId": "…", "serviceId": "…", "method": "…", "paras": {…}}
  * - device → platform, to the `mo` address the attach answer gave:
  *     {"commandId": "…", "ack": true}                                  → DELIVERED (or {"mid": 3, "ack": true})
- *     {"commandId": "…", "result": "SUCCESS"|"FAIL", "paras": {…}}     → SUCCESSFUL | FAILED, resultDetail = paras
+ *     {"commandId": "…", "result": "SUCCESS"|"FAIL", "paras": {…}}     → status SUCCESSFUL | FAILED, resultDetail = paras
  *   A result without an earlier ack counts as both. Anything else (not JSON, unknown id) is ignored (event).
  *
  * Lifecycle (bridge-anchors §4.1–4.3): created PENDING. A device is served one command at a time, oldest first
@@ -16,9 +16,11 @@
  * expireTime > 0 → stays PENDING until the device attaches, or EXPIRED when expireTime passes.
  *
  * Notifications: `POST callbackUrl` JSON `{"deviceId", "commandId", "result": {"resultCode", "resultDetail"}}`
- * for SENT, DELIVERED, SUCCESSFUL, FAILED, TIMEOUT, EXPIRED, strictly in that order per command; one retry
- * after a non-2xx/timeout (5 s), then `huawei.notify.failed`. With `shortResultCodes` the platform spells
- * SUCCESS / FAIL (the other spelling seen in the field).
+ * with the resultCode spelling of the NB-IoT command status change notification: SENT, DELIVERED, SUCCESS,
+ * FAIL (and TIMEOUT, EXPIRED), strictly in that order per command; one retry after a non-2xx/timeout (5 s),
+ * then `huawei.notify.failed`. With `longResultCodes` the platform spells SUCCESSFUL / FAILED instead (the
+ * command statuses of the query API, also seen in notifications in the field). The stored command status
+ * (GET …/deviceCommands) is always SUCCESSFUL / FAILED.
  */
 import type { CloudContext } from "../../context.js";
 import type { MoIp, NetSim, NetTimer } from "../../network/index.js";
@@ -27,14 +29,18 @@ import { FINAL, commandRow, type HuaweiCommandRow } from "./store.js";
 export interface HuaweiTiming {
   ackTimeoutMs: number;
   devicePort: number;
-  shortResultCodes: boolean;
+  /** Notify SUCCESSFUL / FAILED instead of the document's SUCCESS / FAIL. */
+  longResultCodes: boolean;
   notifyTimeoutMs: number;
 }
+
+/** Command status → the resultCode the status change notification spells it with. */
+const DOCUMENT_RESULT_CODES: Record<string, string> = { SUCCESSFUL: "SUCCESS", FAILED: "FAIL" };
 
 const MAX_TIMER = 2 ** 31 - 1;
 
 export class HuaweiEngine {
-  readonly timing: HuaweiTiming = { ackTimeoutMs: 10000, devicePort: 5683, shortResultCodes: false, notifyTimeoutMs: 5000 };
+  readonly timing: HuaweiTiming = { ackTimeoutMs: 10000, devicePort: 5683, longResultCodes: false, notifyTimeoutMs: 5000 };
   /** deviceId → the command in flight (sent, waiting for its ack). */
   private readonly inflight = new Map<string, { commandId: string; mid: number; timer: NetTimer | null }>();
   private readonly chains = new Map<string, Promise<void>>();
@@ -65,7 +71,7 @@ export class HuaweiEngine {
   private move(commandId: string, status: string, detail: unknown = null, extra: Record<string, unknown> = {}): void {
     const cur = commandRow(this.ctx, commandId);
     if (!cur || FINAL.has(cur.status)) return;
-    const code = this.timing.shortResultCodes ? ({ SUCCESSFUL: "SUCCESS", FAILED: "FAIL" } as Record<string, string>)[status] ?? status : status;
+    const code = this.timing.longResultCodes ? status : (DOCUMENT_RESULT_CODES[status] ?? status);
     const row = this.set(commandId, status, { result_code: code, result_detail: detail === null ? null : JSON.stringify(detail), ...extra });
     if (!row) return;
     this.notify(row, code, detail);

@@ -78,16 +78,16 @@ export function registerHuawei(app: FastifyInstance, ctx: CloudContext): void {
       if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw badParam(`${k} must be an integer from ${lo} to ${hi}`);
       return v;
     };
-    const unknown = Object.keys(b).filter((k) => !["ack_timeout_ms", "device_port", "short_result_codes", "notify_timeout_ms"].includes(k));
+    const unknown = Object.keys(b).filter((k) => !["ack_timeout_ms", "device_port", "long_result_codes", "notify_timeout_ms"].includes(k));
     if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
-    if (b.short_result_codes !== undefined && typeof b.short_result_codes !== "boolean") throw badParam("short_result_codes must be true or false");
+    if (b.long_result_codes !== undefined && typeof b.long_result_codes !== "boolean") throw badParam("long_result_codes must be true or false");
     const ack = num("ack_timeout_ms", 10, 600000);
     const port = num("device_port", 1, 65535);
     const nt = num("notify_timeout_ms", 10, 60000);
     if (ack !== undefined) t.ackTimeoutMs = ack;
     if (port !== undefined) t.devicePort = port;
     if (nt !== undefined) t.notifyTimeoutMs = nt;
-    if (b.short_result_codes !== undefined) t.shortResultCodes = b.short_result_codes as boolean;
-    return { ack_timeout_ms: t.ackTimeoutMs, device_port: t.devicePort, short_result_codes: t.shortResultCodes, notify_timeout_ms: t.notifyTimeoutMs };
+    if (b.long_result_codes !== undefined) t.longResultCodes = b.long_result_codes as boolean;
+    return { ack_timeout_ms: t.ackTimeoutMs, device_port: t.devicePort, long_result_codes: t.longResultCodes, notify_timeout_ms: t.notifyTimeoutMs };
   });
 }
