@@ -76,10 +76,12 @@ export interface Hit {
   body: string;
 }
 
-/** An HTTP server recording requests; `status` decides the answer. */
+/** An HTTP server recording requests; `status` decides the answer, or `answers` for one path (no query). */
 export class Hooks {
   readonly hits: Hit[] = [];
   status = 200;
+  /** Path → the answer given there (status, body, content type), instead of `status` and "ok". */
+  readonly answers = new Map<string, { status: number; body: string; type?: string }>();
   private waiters: (() => void)[] = [];
   private constructor(readonly server: Server) {}
   static async open(): Promise<Hooks> {
@@ -90,8 +92,10 @@ export class Hooks {
       req.on("end", () => {
         const h = self as Hooks;
         h.hits.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-        res.statusCode = h.status;
-        res.end("ok");
+        const a = h.answers.get((req.url ?? "").split("?")[0] as string);
+        res.statusCode = a?.status ?? h.status;
+        if (a?.type !== undefined) res.setHeader("content-type", a.type);
+        res.end(a?.body ?? "ok");
         for (const w of h.waiters.splice(0)) w();
       });
     });

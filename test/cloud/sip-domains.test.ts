@@ -10,8 +10,6 @@ const domainSchema = schemaValidator(SPEC, "api.v2010.account.sip.sip_domain");
 const clSchema = schemaValidator(SPEC, "api.v2010.account.sip.sip_domain.sip_credential_list_mapping");
 const alSchema = schemaValidator(SPEC, "api.v2010.account.sip.sip_domain.sip_ip_access_control_list_mapping");
 const RFC2822 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$/;
-const CL = "CL" + "1".repeat(32);
-const AL = "AL" + "2".repeat(32);
 
 let cloud: CloudHandle;
 let client: Client;
@@ -82,9 +80,11 @@ describe("SIP Domains", () => {
   test("mappings: credential list + IP ACL set auth_type; Auth/Calls shows the same; neither → null (blocking)", async () => {
     const d = await client.sip.domains.create({ domainName: "mapped.sip.twilio.com" });
     expect(d.authType).toBeNull();
+    const CL = (await client.sip.credentialLists.create({ friendlyName: "mapped" })).sid;
+    const AL = (await client.sip.ipAccessControlLists.create({ friendlyName: "mapped" })).sid;
     const cl = await client.sip.domains(d.sid).credentialListMappings.create({ credentialListSid: CL });
     expectValid(clSchema, last());
-    expect(cl).toMatchObject({ sid: CL, domainSid: d.sid });
+    expect(cl).toMatchObject({ sid: CL, domainSid: d.sid, friendlyName: "mapped" });
     expect((await client.sip.domains(d.sid).fetch()).authType).toBe("CREDENTIAL_LIST");
     const al = await client.sip.domains(d.sid).ipAccessControlListMappings.create({ ipAccessControlListSid: AL });
     expectValid(alSchema, last());

@@ -1,6 +1,7 @@
 /**
  * API 2010 (`/api/2010-04-01/…`, or Host api.twilio.com): SIP Domains with their credential-list and
- * IP-ACL mappings, and Messages (with the mock's messaging admin routes, and SMS between the account's
+ * IP-ACL mappings, the CredentialLists and IpAccessControlLists they map, simulated calls to a domain
+ * (`POST /_mock/sip/calls`, sip/), and Messages (with the mock's messaging admin routes, and SMS between the account's
  * numbers and SIMs that have a phone number: message-network.ts). See the files it imports.
  */
 import type { FastifyInstance } from "fastify";
@@ -9,11 +10,16 @@ import { onMoToNumber } from "./message-network.js";
 import { registerMessages } from "./messages.js";
 import { registerSipDomainMappings } from "./sip-domain-mappings.js";
 import { SIP_SCHEMA, registerSipDomains } from "./sip-domains.js";
+import { registerSipCalls, registerSipLists } from "./sip/routes.js";
+import { SIP_AUTH_SCHEMA } from "./sip/store.js";
 
 export function registerApi2010(app: FastifyInstance, ctx: CloudContext): void {
   ctx.db.exec(SIP_SCHEMA);
+  ctx.db.exec(SIP_AUTH_SCHEMA);
   registerSipDomains(app, ctx);
   registerSipDomainMappings(app, ctx);
+  registerSipLists(app, ctx);
+  registerSipCalls(app, ctx);
   registerMessages(app, ctx);
   ctx.network.onMoSmsToNumber((sim, m) => onMoToNumber(ctx, sim, m));
 }

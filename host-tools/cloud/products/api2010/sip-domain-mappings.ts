@@ -9,19 +9,20 @@
  * Twilio introduced Auth/Calls as their successor), so either view shows what the other created; they set the
  * domain's `auth_type`. Registration mappings do not.
  *
- * Mock choices: the mock has no CredentialList / IpAccessControlList resources, so any well-formed `CL…` /
- * `AL…` SID is accepted and `friendly_name` is null; a malformed SID is 400/20001; mapping the same list twice
- * is 409/20409.
+ * The mapped list must be a CredentialList / IpAccessControlList of the account (sip/routes.ts): an unknown
+ * one is 404/20404 naming it; a malformed SID is 400/20001; mapping the same list twice is 409/20409 (mock
+ * choices). A mapping shows its list's `friendly_name`; deleting the list deletes its mappings.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { CloudContext } from "../../context.js";
-import { TwilioError, badParam } from "../../errors.js";
+import { TwilioError, badParam, notFound } from "../../errors.js";
 import { readParams } from "../../form.js";
 import { fetchPage, legacyEnvelope, readPaging } from "../../paging.js";
 import { isSid } from "../../sids.js";
 import { rfc2822Date } from "../../dates.js";
 import { API_PREFIX, accountUri, checkAccount, notFoundHere, stripJson, withJson } from "./common.js";
 import { domainOr404 } from "./sip-domains.js";
+import { listBySid } from "./sip/store.js";
 
 interface MappingRow {
   [k: string]: unknown;
@@ -57,12 +58,12 @@ const VARIANTS: Variant[] = [
   { path: "/Auth/Registrations/CredentialListMappings", kind: "credential_list", scope: "registrations", key: "contents", param: "CredentialListSid", prefix: "CL", legacy: false },
 ];
 
-function mappingJson(r: MappingRow, v: Variant): Record<string, unknown> {
+function mappingJson(ctx: CloudContext, r: MappingRow, v: Variant): Record<string, unknown> {
   const out: Record<string, unknown> = {
     account_sid: r.account_sid,
     date_created: rfc2822Date(r.created_ms),
     date_updated: rfc2822Date(r.updated_ms),
-    friendly_name: null,
+    friendly_name: listBySid(ctx, v.kind, r.sid)?.friendly_name ?? null,
     sid: r.sid,
   };
   if (v.legacy) {
@@ -91,6 +92,8 @@ function registerVariant(app: FastifyInstance, ctx: CloudContext, v: Variant): v
       const p = readParams(req.body, { [v.param]: { type: "string", required: true } } as Record<string, { type: "string"; required: true }>);
       const listSid = p[v.param] as string;
       if (!isSid(listSid, v.prefix)) throw badParam(`${v.param} must be a ${v.prefix}… SID, got '${listSid}'`);
+      if (!listBySid(ctx, v.kind, listSid))
+        throw notFound(`${accountUri(ctx.accountSid)}/SIP/${v.kind === "credential_list" ? "CredentialLists" : "IpAccessControlLists"}/${listSid}.json`);
       const exists = ctx.db
         .prepare("SELECT 1 FROM sip_domain_mappings WHERE domain_sid = ? AND kind = ? AND scope = ? AND sid = ?")
         .get(d.sid, v.kind, v.scope, listSid);
@@ -103,7 +106,7 @@ function registerVariant(app: FastifyInstance, ctx: CloudContext, v: Variant): v
         ctx.db.prepare("UPDATE sip_domains SET updated_ms = ? WHERE sid = ?").run(now, d.sid);
       })();
       ctx.events.emit("sip_domain.mapped", { sid: d.sid, kind: v.kind, scope: v.scope, list_sid: listSid });
-      return reply.code(201).send(mappingJson(mappingOr404(ctx, req, v, d.sid, listSid), v));
+      return reply.code(201).send(mappingJson(ctx, mappingOr404(ctx, req, v, d.sid, listSid), v));
     });
 
     app.get<P>(path, async (req) => {
@@ -122,7 +125,7 @@ function registerVariant(app: FastifyInstance, ctx: CloudContext, v: Variant): v
         filters: [],
         pr,
         page,
-        items: page.rows.map((r) => mappingJson(r, v)),
+        items: page.rows.map((r) => mappingJson(ctx, r, v)),
       });
     });
   }
@@ -130,7 +133,7 @@ function registerVariant(app: FastifyInstance, ctx: CloudContext, v: Variant): v
   app.get<P>(`${base}/:sid`, async (req) => {
     checkAccount(ctx, req, req.params.accountSid);
     const d = domainOr404(ctx, req, req.params.domainSid);
-    return mappingJson(mappingOr404(ctx, req, v, d.sid, stripJson(req.params.sid)), v);
+    return mappingJson(ctx, mappingOr404(ctx, req, v, d.sid, stripJson(req.params.sid)), v);
   });
 
   app.delete<P>(`${base}/:sid`, async (req, reply) => {

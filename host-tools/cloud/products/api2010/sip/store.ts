@@ -1,0 +1,264 @@
+/**
+ * SIP storage (the only SQL of sip/): CredentialLists with their Credentials, IpAccessControlLists with their
+ * IpAddresses (specs/twilio_api_v2010.json `api.v2010.account.sip.*`), and the simulated calls to SIP Domains.
+ * Reads of the domains and their mappings for a call are here too.
+ *
+ * Passwords are kept as scrypt hashes with a random salt, never as given (the real service keeps digest
+ * hashes and never returns a password either).
+ */
+import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import type { CloudContext } from "../../../context.js";
+import { fetchPage, type PageRequest, type PageResult } from "../../../paging.js";
+
+export const SIP_AUTH_SCHEMA = `
+CREATE TABLE IF NOT EXISTS sip_credential_lists (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL, friendly_name TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sip_credentials (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL, list_sid TEXT NOT NULL,
+  username TEXT NOT NULL, password_hash TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+  UNIQUE (list_sid, username));
+CREATE TABLE IF NOT EXISTS sip_ip_access_control_lists (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL, friendly_name TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sip_ip_addresses (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL, list_sid TEXT NOT NULL,
+  friendly_name TEXT NOT NULL, ip_address TEXT NOT NULL, cidr_prefix_length INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sip_credentials_list ON sip_credentials (list_sid, seq);
+CREATE INDEX IF NOT EXISTS sip_ip_addresses_list ON sip_ip_addresses (list_sid, seq);
+CREATE TABLE IF NOT EXISTS sip_calls (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL, domain_sid TEXT NOT NULL,
+  domain_name TEXT NOT NULL, from_addr TEXT NOT NULL, to_addr TEXT NOT NULL, source_ip TEXT NOT NULL, username TEXT,
+  sip_call_id TEXT NOT NULL, status TEXT NOT NULL, sip_response_code INTEGER, error_code INTEGER, error_message TEXT,
+  answered_by TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+`;
+
+/** Table caps: lists per account, entries per list, and the simulated calls kept. */
+export const LIMITS = { lists: 1000, credentials: 1000, ipAddresses: 100, calls: 10_000 } as const;
+
+/** A container: a CredentialList (`CL…`) or an IpAccessControlList (`AL…`). */
+export interface ListRow {
+  [k: string]: unknown;
+  seq: number;
+  sid: string;
+  account_sid: string;
+  friendly_name: string;
+  created_ms: number;
+  updated_ms: number;
+}
+
+export interface CredentialRow {
+  [k: string]: unknown;
+  seq: number;
+  sid: string;
+  account_sid: string;
+  list_sid: string;
+  username: string;
+  password_hash: string;
+  created_ms: number;
+  updated_ms: number;
+}
+
+export interface IpAddressRow {
+  [k: string]: unknown;
+  seq: number;
+  sid: string;
+  account_sid: string;
+  list_sid: string;
+  friendly_name: string;
+  ip_address: string;
+  cidr_prefix_length: number;
+  created_ms: number;
+  updated_ms: number;
+}
+
+/** What a call attempt is created with. */
+export interface NewCall {
+  sid: string;
+  domain_sid: string;
+  domain_name: string;
+  from_addr: string;
+  to_addr: string;
+  source_ip: string;
+  username: string | null;
+  sip_call_id: string;
+  status: string;
+  sip_response_code: number | null;
+  error_code: number | null;
+  error_message: string | null;
+  /** Which URL gave the TwiML: "voice_url" | "voice_fallback_url" | null. */
+  answered_by: string | null;
+}
+
+export interface CallRow extends NewCall {
+  [k: string]: unknown;
+  seq: number;
+  account_sid: string;
+  created_ms: number;
+  updated_ms: number;
+}
+
+export type ListKind = "credential_list" | "ip_access_control_list";
+export const LIST_TABLE: Record<ListKind, string> = { credential_list: "sip_credential_lists", ip_access_control_list: "sip_ip_access_control_lists" };
+export const ENTRY_TABLE: Record<ListKind, string> = { credential_list: "sip_credentials", ip_access_control_list: "sip_ip_addresses" };
+
+// ---- passwords ----
+
+export function hashPassword(password: string): string {
+  const salt = randomBytes(16);
+  return `scrypt:${salt.toString("hex")}:${scryptSync(password, salt, 32).toString("hex")}`;
+}
+
+export function passwordMatches(password: string, stored: string): boolean {
+  const [kind, salt, hash] = stored.split(":");
+  if (kind !== "scrypt" || salt === undefined || hash === undefined) return false;
+  const want = Buffer.from(hash, "hex");
+  return timingSafeEqual(scryptSync(password, Buffer.from(salt, "hex"), want.length), want);
+}
+
+// ---- lists and their entries ----
+
+export function listBySid(ctx: CloudContext, kind: ListKind, sid: string): ListRow | undefined {
+  return ctx.db.prepare(`SELECT * FROM ${LIST_TABLE[kind]} WHERE sid = ? AND account_sid = ?`).get(sid, ctx.accountSid) as ListRow | undefined;
+}
+
+export function listByName(ctx: CloudContext, kind: ListKind, friendlyName: string): ListRow | undefined {
+  return ctx.db.prepare(`SELECT * FROM ${LIST_TABLE[kind]} WHERE friendly_name = ? AND account_sid = ?`).get(friendlyName, ctx.accountSid) as ListRow | undefined;
+}
+
+export function countLists(ctx: CloudContext, kind: ListKind): number {
+  return (ctx.db.prepare(`SELECT COUNT(*) AS n FROM ${LIST_TABLE[kind]} WHERE account_sid = ?`).get(ctx.accountSid) as { n: number }).n;
+}
+
+export function insertList(ctx: CloudContext, kind: ListKind, sid: string, friendlyName: string): void {
+  const now = ctx.now().getTime();
+  ctx.db.prepare(`INSERT INTO ${LIST_TABLE[kind]} (sid, account_sid, friendly_name, created_ms, updated_ms) VALUES (?,?,?,?,?)`)
+    .run(sid, ctx.accountSid, friendlyName, now, now);
+}
+
+export function renameList(ctx: CloudContext, kind: ListKind, sid: string, friendlyName: string): void {
+  ctx.db.prepare(`UPDATE ${LIST_TABLE[kind]} SET friendly_name = ?, updated_ms = ? WHERE sid = ?`).run(friendlyName, ctx.now().getTime(), sid);
+}
+
+/** Deletes a list, its entries and every domain mapping of it, in one transaction. */
+export function deleteList(ctx: CloudContext, kind: ListKind, sid: string): void {
+  ctx.db.transaction(() => {
+    ctx.db.prepare(`DELETE FROM ${ENTRY_TABLE[kind]} WHERE list_sid = ?`).run(sid);
+    ctx.db.prepare("DELETE FROM sip_domain_mappings WHERE kind = ? AND sid = ?").run(kind, sid);
+    ctx.db.prepare(`DELETE FROM ${LIST_TABLE[kind]} WHERE sid = ?`).run(sid);
+  })();
+}
+
+/** One page of the account's lists of `kind`, newest first. */
+export function pageOfLists(ctx: CloudContext, kind: ListKind, pr: PageRequest): PageResult<ListRow> {
+  return fetchPage<ListRow>(ctx.db, { table: LIST_TABLE[kind], where: "account_sid = ?", args: [ctx.accountSid] }, pr);
+}
+
+/** One page of a list's entries, newest first. */
+export function pageOfEntries<T extends Record<string, unknown>>(ctx: CloudContext, kind: ListKind, listSid: string, pr: PageRequest): PageResult<T> {
+  return fetchPage<T>(ctx.db, { table: ENTRY_TABLE[kind], where: "list_sid = ?", args: [listSid] }, pr);
+}
+
+export function countEntries(ctx: CloudContext, kind: ListKind, listSid: string): number {
+  return (ctx.db.prepare(`SELECT COUNT(*) AS n FROM ${ENTRY_TABLE[kind]} WHERE list_sid = ?`).get(listSid) as { n: number }).n;
+}
+
+export function entryBySid<T>(ctx: CloudContext, kind: ListKind, listSid: string, sid: string): T | undefined {
+  return ctx.db.prepare(`SELECT * FROM ${ENTRY_TABLE[kind]} WHERE list_sid = ? AND sid = ?`).get(listSid, sid) as T | undefined;
+}
+
+export function deleteEntry(ctx: CloudContext, kind: ListKind, sid: string): void {
+  ctx.db.prepare(`DELETE FROM ${ENTRY_TABLE[kind]} WHERE sid = ?`).run(sid);
+}
+
+export function credentialByUsername(ctx: CloudContext, listSid: string, username: string): CredentialRow | undefined {
+  return ctx.db.prepare("SELECT * FROM sip_credentials WHERE list_sid = ? AND username = ?").get(listSid, username) as CredentialRow | undefined;
+}
+
+export function insertCredential(ctx: CloudContext, sid: string, listSid: string, username: string, password: string): void {
+  const now = ctx.now().getTime();
+  ctx.db.prepare("INSERT INTO sip_credentials (sid, account_sid, list_sid, username, password_hash, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?)")
+    .run(sid, ctx.accountSid, listSid, username, hashPassword(password), now, now);
+}
+
+export function setCredentialPassword(ctx: CloudContext, sid: string, password: string): void {
+  ctx.db.prepare("UPDATE sip_credentials SET password_hash = ?, updated_ms = ? WHERE sid = ?").run(hashPassword(password), ctx.now().getTime(), sid);
+}
+
+export function insertIpAddress(ctx: CloudContext, sid: string, listSid: string, friendlyName: string, ip: string, prefix: number): void {
+  const now = ctx.now().getTime();
+  ctx.db.prepare(`INSERT INTO sip_ip_addresses (sid, account_sid, list_sid, friendly_name, ip_address, cidr_prefix_length, created_ms, updated_ms)
+    VALUES (?,?,?,?,?,?,?,?)`).run(sid, ctx.accountSid, listSid, friendlyName, ip, prefix, now, now);
+}
+
+export function updateIpAddress(ctx: CloudContext, sid: string, friendlyName: string, ip: string, prefix: number): void {
+  ctx.db.prepare("UPDATE sip_ip_addresses SET friendly_name = ?, ip_address = ?, cidr_prefix_length = ?, updated_ms = ? WHERE sid = ?")
+    .run(friendlyName, ip, prefix, ctx.now().getTime(), sid);
+}
+
+export function ipAddressesOf(ctx: CloudContext, listSid: string): IpAddressRow[] {
+  return ctx.db.prepare("SELECT * FROM sip_ip_addresses WHERE list_sid = ? ORDER BY seq").all(listSid) as IpAddressRow[];
+}
+
+// ---- domains, for a call ----
+
+export interface CallDomain {
+  sid: string;
+  domain_name: string;
+  voice_url: string | null;
+  voice_method: string;
+  voice_fallback_url: string | null;
+  voice_fallback_method: string;
+  voice_status_callback_url: string | null;
+  voice_status_callback_method: string;
+}
+
+export function domainByName(ctx: CloudContext, name: string): CallDomain | undefined {
+  return ctx.db
+    .prepare(`SELECT sid, domain_name, voice_url, voice_method, voice_fallback_url, voice_fallback_method, voice_status_callback_url,
+      voice_status_callback_method FROM sip_domains WHERE domain_name = ? AND account_sid = ?`)
+    .get(name, ctx.accountSid) as CallDomain | undefined;
+}
+
+/** The lists mapped to a domain for calls (the legacy mappings and Auth/Calls are the same records). */
+export function callMappings(ctx: CloudContext, domainSid: string): { kind: ListKind; sid: string }[] {
+  return ctx.db.prepare("SELECT kind, sid FROM sip_domain_mappings WHERE domain_sid = ? AND scope = 'calls' ORDER BY seq").all(domainSid) as {
+    kind: ListKind;
+    sid: string;
+  }[];
+}
+
+// ---- calls ----
+
+/** Stores a call attempt; the oldest beyond LIMITS.calls go. */
+export function insertCall(ctx: CloudContext, c: NewCall): CallRow {
+  const now = ctx.now().getTime();
+  ctx.db.transaction(() => {
+    ctx.db
+      .prepare(`INSERT INTO sip_calls (sid, account_sid, domain_sid, domain_name, from_addr, to_addr, source_ip, username, sip_call_id, status,
+        sip_response_code, error_code, error_message, answered_by, created_ms, updated_ms)
+        VALUES (@sid, @account_sid, @domain_sid, @domain_name, @from_addr, @to_addr, @source_ip, @username, @sip_call_id, @status,
+        @sip_response_code, @error_code, @error_message, @answered_by, @now, @now)`)
+      .run({ ...c, account_sid: ctx.accountSid, now });
+    ctx.db.prepare("DELETE FROM sip_calls WHERE seq <= (SELECT MAX(seq) FROM sip_calls) - ?").run(LIMITS.calls);
+  })();
+  return callBySid(ctx, c.sid) as CallRow;
+}
+
+export function updateCall(ctx: CloudContext, sid: string, fields: Partial<Pick<CallRow, "status" | "error_code" | "error_message" | "answered_by">>): CallRow | undefined {
+  const cols = Object.entries(fields);
+  ctx.db.prepare(`UPDATE sip_calls SET ${cols.map(([k]) => `${k} = ?`).join(", ")}, updated_ms = ? WHERE sid = ?`)
+    .run(...cols.map(([, v]) => v), ctx.now().getTime(), sid);
+  return callBySid(ctx, sid);
+}
+
+export function callBySid(ctx: CloudContext, sid: string): CallRow | undefined {
+  return ctx.db.prepare("SELECT * FROM sip_calls WHERE sid = ? AND account_sid = ?").get(sid, ctx.accountSid) as CallRow | undefined;
+}
+
+export function recentCalls(ctx: CloudContext, domainSid: string | null, limit: number): CallRow[] {
+  return (domainSid === null
+    ? ctx.db.prepare("SELECT * FROM sip_calls WHERE account_sid = ? ORDER BY seq DESC LIMIT ?").all(ctx.accountSid, limit)
+    : ctx.db.prepare("SELECT * FROM sip_calls WHERE account_sid = ? AND domain_sid = ? ORDER BY seq DESC LIMIT ?").all(ctx.accountSid, domainSid, limit)) as CallRow[];
+}
