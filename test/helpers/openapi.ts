@@ -79,6 +79,33 @@ function compile(file: string, key: string, schema: unknown): ValidateFunction {
   return v;
 }
 
+export interface FormParameter {
+  path: string;
+  method: string;
+  name: string;
+  /** The parameter's description, or that of the schema its `$ref` names when it has none of its own. */
+  description: string;
+}
+
+/** Every form parameter of every operation of a spec file, in document order. */
+export function formParameters(file: string): FormParameter[] {
+  const s = spec(file);
+  const comps = ((s.components as Json | undefined)?.schemas ?? {}) as Json;
+  const out: FormParameter[] = [];
+  for (const [path, ops] of Object.entries(s.paths as Json)) {
+    for (const [method, op] of Object.entries(ops as Json)) {
+      const schema = ((((op as Json).requestBody as Json | undefined)?.content as Json | undefined)?.["application/x-www-form-urlencoded"] as Json | undefined)?.schema as Json | undefined;
+      for (const [name, p] of Object.entries((schema?.properties ?? {}) as Json)) {
+        const prop = p as Json;
+        const ref = typeof prop.$ref === "string" ? (comps[prop.$ref.replace("#/components/schemas/", "")] as Json | undefined) : undefined;
+        const description = String(prop.description ?? ref?.description ?? "");
+        out.push({ path, method, name, description });
+      }
+    }
+  }
+  return out;
+}
+
 /** A validator for `components.schemas[name]` of a spec file (e.g. "twilio_supersim_v1.json"). */
 export function schemaValidator(file: string, name: string): ValidateFunction {
   const comps = (spec(file).components as Json).schemas as Json;
