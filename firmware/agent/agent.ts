@@ -16,6 +16,11 @@ import { cborReply, parseCbor, parseText, textReply, type Envelope, type ParseRe
 export const MAX_IP_PAYLOAD = 1300;
 /** One SMS: 140 octets of 8-bit data, 160 GSM 7-bit characters or 70 UCS2 characters (TS 23.040 §9.2.3.16). */
 export const MAX_SMS_OCTETS = 140;
+/**
+ * Segments of a concatenated text SMS the agent takes (the modem layer reassembles them): a Command with
+ * IncludeSid carries its 34-character SID, a space and up to 128 characters (38 UCS2), which needs two.
+ */
+export const MAX_SMS_TEXT_PARTS = 2;
 
 export interface AgentOptions {
   storage: KeyValueStore;
@@ -45,8 +50,12 @@ export interface AgentReply {
   executed: boolean;
 }
 
-/** Whether text fits one SMS: 160 GSM 7-bit septets, else 70 UCS2 units (TS 23.038 §6.2). */
-function fitsSms(s: string, text: TextCodec): boolean {
+/**
+ * Whether text fits `parts` SMS: 160 GSM 7-bit septets, else 70 UCS2 units, in one (TS 23.038 §6.2); in a
+ * concatenated SMS each part loses 6 octets to the UDH with the concatenation element (TS 23.040
+ * §9.2.3.24.1): 153 septets or 67 UCS2 units a part.
+ */
+function fitsSms(s: string, text: TextCodec, parts: number): boolean {
   const cps = text.toCodePoints(s);
   let septets = 0;
   let gsm = true;
@@ -58,7 +67,8 @@ function fitsSms(s: string, text: TextCodec): boolean {
     septets += c;
     units += cp > 0xffff ? 2 : 1;
   }
-  return gsm ? septets <= 160 : units <= 70;
+  if (parts <= 1) return gsm ? septets <= 160 : units <= 70;
+  return gsm ? septets <= 153 * parts : units <= 67 * parts;
 }
 
 export class Agent {
@@ -79,8 +89,8 @@ export class Agent {
     if (bytes !== undefined) {
       const limit = req.transport === "ip" ? MAX_IP_PAYLOAD : MAX_SMS_OCTETS;
       if (bytes.length > limit) return this.error(req.transport, "text", "", "payload too long (" + bytes.length + " > " + limit + " octets)");
-    } else if (req.text !== undefined && !fitsSms(req.text, text)) {
-      return this.error(req.transport, "text", "", "message too long for one SMS");
+    } else if (req.text !== undefined && !fitsSms(req.text, text, MAX_SMS_TEXT_PARTS)) {
+      return this.error(req.transport, "text", "", "message too long (more than " + MAX_SMS_TEXT_PARTS + " concatenated SMS)");
     }
     let parsed: ParseResult;
     if (bytes !== undefined && bytes.length > 0 && ((bytes[0] as number) & 0xe0) === 0xa0) {
@@ -118,7 +128,7 @@ export class Agent {
 
   fits(envelope: Envelope, reply: number[]): boolean {
     if (envelope === "cbor") return reply.length <= MAX_SMS_OCTETS;
-    return fitsSms(utf8ToText(reply, this.options.text), this.options.text);
+    return fitsSms(utf8ToText(reply, this.options.text), this.options.text, 1);
   }
 
   output(transport: Transport, envelope: Envelope, reply: number[], executed: boolean): AgentReply {

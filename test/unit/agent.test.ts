@@ -115,9 +115,15 @@ describe("limits", () => {
     expect(ipText(agent(), s)).toBe("p ok " + "x".repeat(1293));
   });
 
-  test("SMS: text beyond one SMS, and replies that would not fit, get err", () => {
+  test("SMS: text beyond two concatenated SMS, and replies that would not fit one, get err", () => {
     const a = agent();
-    expect(a.handle({ transport: "sms", text: "x".repeat(161) }).text).toBe("err message too long for one SMS");
+    expect(a.handle({ transport: "sms", text: "x".repeat(307) }).text).toBe("err message too long (more than 2 concatenated SMS)");
+    expect(a.handle({ transport: "sms", text: "日".repeat(135) }).text).toBe("err message too long (more than 2 concatenated SMS)");
+    // IncludeSid=start with the longest body a Command allows (128 characters): 163 septets, two SMS.
+    const sid = "DC" + "0123456789abcdef".repeat(2);
+    expect(a.handle({ transport: "sms", text: `${sid} echo ${"w".repeat(122)}` }).text).toBe(`${sid} ok ${"w".repeat(122)}`);
+    const sid2 = "DC" + "fedcba9876543210".repeat(2);
+    expect(a.handle({ transport: "sms", text: `${sid2} echo ${"日".repeat(32)}` }).text).toBe(`${sid2} ok ${"日".repeat(32)}`);
     ipText(a, "set config set apn " + "z".repeat(170));
     expect(a.handle({ transport: "sms", text: "g config get apn" }).text).toBe("g err reply too long for one SMS");
     expect(a.handle({ transport: "sms", text: "t echo " + "y".repeat(140) }).text).toBe("t ok " + "y".repeat(140));
