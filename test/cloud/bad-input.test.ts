@@ -154,6 +154,9 @@ let ssSim = "";
 let ssFleet = "";
 let wlSim = "";
 let domain = "";
+let credentialList = "";
+let ipAcl = "";
+let ipAddress = "";
 let message = "";
 
 beforeAll(async () => {
@@ -164,6 +167,9 @@ beforeAll(async () => {
   expect(w.status).toBe(201);
   wlSim = w.json.sid as string;
   domain = (await client.sip.domains.create({ domainName: "sweep.sip.twilio.com" })).sid;
+  credentialList = (await client.sip.credentialLists.create({ friendlyName: "sweep" })).sid;
+  ipAcl = (await client.sip.ipAccessControlLists.create({ friendlyName: "sweep" })).sid;
+  ipAddress = (await client.sip.ipAccessControlLists(ipAcl).ipAddresses.create({ friendlyName: "sweep", ipAddress: "192.0.2.9" })).sid;
   message = (await client.messages.create({ to: "+15551230001", from: "+15557650000", body: "hello" })).sid;
 });
 
@@ -282,10 +288,10 @@ const targets: FormTarget[] = [
   {
     name: "2010: POST SIP/Domains/{Sid}/CredentialListMappings.json",
     path: () => `${API()}/SIP/Domains/${domain}/CredentialListMappings.json`,
-    valid: () => ({ CredentialListSid: "CL" + "a".repeat(32) }),
+    valid: () => ({ CredentialListSid: credentialList }),
     text: "CredentialListSid",
     wrong: [{ CredentialListSid: "nope" }, { CredentialListSid: zeros("AL") }],
-    unknownSid: () => [{ path: `${API()}/SIP/Domains/${zeros("SD")}/CredentialListMappings.json` }],
+    unknownSid: () => [{ path: `${API()}/SIP/Domains/${zeros("SD")}/CredentialListMappings.json` }, { params: { CredentialListSid: zeros("CL") } }],
     snapshot: () => listCount(`${API()}/SIP/Domains/${domain}/CredentialListMappings.json`, "credential_list_mappings"),
     create: true,
     otherAccountPath: () => `${API(OTHER_AC)}/SIP/Domains/${domain}/CredentialListMappings.json`,
@@ -293,12 +299,55 @@ const targets: FormTarget[] = [
   {
     name: "2010: POST SIP/Domains/{Sid}/Auth/Calls/IpAccessControlListMappings.json",
     path: () => `${API()}/SIP/Domains/${domain}/Auth/Calls/IpAccessControlListMappings.json`,
-    valid: () => ({ IpAccessControlListSid: "AL" + "b".repeat(32) }),
+    valid: () => ({ IpAccessControlListSid: ipAcl }),
     text: "IpAccessControlListSid",
     wrong: [{ IpAccessControlListSid: zeros("CL") }],
-    unknownSid: () => [{ path: `${API()}/SIP/Domains/${zeros("SD")}/Auth/Calls/IpAccessControlListMappings.json` }],
+    unknownSid: () => [{ path: `${API()}/SIP/Domains/${zeros("SD")}/Auth/Calls/IpAccessControlListMappings.json` }, { params: { IpAccessControlListSid: zeros("AL") } }],
     snapshot: () => listCount(`${API()}/SIP/Domains/${domain}/Auth/Calls/IpAccessControlListMappings.json`, "contents"),
     create: true,
+  },
+  {
+    name: "2010: POST SIP/CredentialLists.json",
+    path: () => `${API()}/SIP/CredentialLists.json`,
+    valid: () => ({ FriendlyName: "sweep-2" }),
+    text: "FriendlyName",
+    wrong: [{ FriendlyName: "x".repeat(65) }, { FriendlyName: "sweep" }],
+    unknownSid: () => [],
+    snapshot: () => listCount(`${API()}/SIP/CredentialLists.json`, "credential_lists"),
+    create: true,
+    otherAccountPath: () => `${API(OTHER_AC)}/SIP/CredentialLists.json`,
+  },
+  {
+    name: "2010: POST SIP/CredentialLists/{Sid}/Credentials.json",
+    path: () => `${API()}/SIP/CredentialLists/${credentialList}/Credentials.json`,
+    valid: () => ({ Username: "sweep", Password: "SweepPassword1" }),
+    text: "Username",
+    wrong: [{ Password: "weak" }, { Password: "nodigitsButMixed" }, { Username: "x".repeat(33) }, { Username: "a b" }],
+    unknownSid: () => [{ path: `${API()}/SIP/CredentialLists/${zeros("CL")}/Credentials.json` }],
+    snapshot: () => listCount(`${API()}/SIP/CredentialLists/${credentialList}/Credentials.json`, "credentials"),
+    create: true,
+    otherAccountPath: () => `${API(OTHER_AC)}/SIP/CredentialLists/${credentialList}/Credentials.json`,
+  },
+  {
+    name: "2010: POST SIP/IpAccessControlLists/{Sid}/IpAddresses.json",
+    path: () => `${API()}/SIP/IpAccessControlLists/${ipAcl}/IpAddresses.json`,
+    valid: () => ({ FriendlyName: "gateway", IpAddress: "192.0.2.1", CidrPrefixLength: "30" }),
+    text: "FriendlyName",
+    wrong: [{ IpAddress: "::1" }, { IpAddress: "1.2.3" }, { CidrPrefixLength: "33" }, { CidrPrefixLength: "x" }, { FriendlyName: "y".repeat(256) }],
+    unknownSid: () => [{ path: `${API()}/SIP/IpAccessControlLists/${zeros("AL")}/IpAddresses.json` }],
+    snapshot: () => listCount(`${API()}/SIP/IpAccessControlLists/${ipAcl}/IpAddresses.json`, "ip_addresses"),
+    create: true,
+    otherAccountPath: () => `${API(OTHER_AC)}/SIP/IpAccessControlLists/${ipAcl}/IpAddresses.json`,
+  },
+  {
+    name: "2010: POST SIP/IpAccessControlLists/{Sid}/IpAddresses/{Sid}.json (update)",
+    path: () => `${API()}/SIP/IpAccessControlLists/${ipAcl}/IpAddresses/${ipAddress}.json`,
+    valid: () => ({ FriendlyName: "renamed" }),
+    text: "FriendlyName",
+    wrong: [{ IpAddress: "nope" }, { CidrPrefixLength: "-1" }],
+    unknownSid: () => [{ path: `${API()}/SIP/IpAccessControlLists/${ipAcl}/IpAddresses/${zeros("IP")}.json` }],
+    snapshot: () => record(`${API()}/SIP/IpAccessControlLists/${ipAcl}/IpAddresses/${ipAddress}.json`),
+    create: false,
   },
   {
     name: "2010: POST Messages.json",
