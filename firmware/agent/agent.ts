@@ -10,7 +10,7 @@ import type { KeyValueStore } from "../hal/storage.js";
 import { DedupeRecord, DEFAULT_MAX_IDS } from "./dedupe.js";
 import { isCommand, runHandler } from "./handlers/index.js";
 import type { DeviceInfo } from "./handlers/types.js";
-import { cborReply, parseCbor, parseText, textReply, type Envelope, type ParseResult } from "./protocol.js";
+import { encodeCborReply, formatTextReply, parseCbor, parseText, type Envelope, type ParseResult } from "./protocol.js";
 
 /** Super SIM IP Commands carry at most 1300 octets (DESIGN.md §4). */
 export const MAX_IP_PAYLOAD = 1300;
@@ -121,9 +121,9 @@ export class Agent {
 
   encode(envelope: Envelope, id: string, ok: boolean, body: unknown): number[] {
     const text = this.options.text;
-    if (envelope === "cbor") return cborReply(id, ok, body as never, text);
+    if (envelope === "cbor") return encodeCborReply(id, ok, body as never, text);
     const s = typeof body === "string" ? body : typeof body === "number" ? "" + body : body === undefined || body === null ? "" : "[data]";
-    return textToUtf8(textReply(id, ok, s), text);
+    return textToUtf8(formatTextReply(id, ok, s), text);
   }
 
   fits(envelope: Envelope, reply: number[]): boolean {

@@ -1,5 +1,6 @@
 /**
- * The device protocol (DESIGN.md §6): parsing command envelopes and formatting replies.
+ * The device protocol: parsing command envelopes, formatting replies, and reading replies back (what the
+ * bridge does with a device's uplink).
  *
  * - Text: `[<id> ]<name>[ <args>]`. An SMS sent with IncludeSid=start begins with the 34-character
  *   command SID (`DC…` Programmable Wireless, `HC…` Super SIM) and a space; that SID becomes the id
@@ -8,7 +9,7 @@
  * - Replies: text `<id> ok <result>` / `<id> err <reason>` (no id → `ok …`), CBOR `{i, r}` / `{i, e}`.
  */
 import { CborBytes, decodeCbor, encodeCbor, type CborMap, type CborValue } from "../core/cbor.js";
-import type { TextCodec } from "../core/text.js";
+import { utf8ToText, type TextCodec } from "../core/text.js";
 
 export type Envelope = "text" | "cbor";
 
@@ -90,16 +91,62 @@ export function parseCbor(bytes: number[], text: TextCodec): ParseResult {
 }
 
 /** Text reply: `<id> ok <result>` / `<id> err <reason>`. */
-export function textReply(id: string, ok: boolean, body: string): string {
+export function formatTextReply(id: string, ok: boolean, body: string): string {
   const head = (id === "" ? "" : id + " ") + (ok ? "ok" : "err");
   return body === "" ? head : head + " " + body;
 }
 
 /** CBOR reply bytes `{i, r}` / `{i, e}`. */
-export function cborReply(id: string, ok: boolean, body: CborValue, text: TextCodec): number[] {
+export function encodeCborReply(id: string, ok: boolean, body: CborValue, text: TextCodec): number[] {
   const m: CborMap = { i: id };
   if (ok) m["r"] = body;
   else m["e"] = body;
   const r = encodeCbor(m, text);
   return r.ok ? r.bytes : [0xa1, 0x61, 0x65, 0x60]; // {"e": ""}: cannot happen for the values handlers return
+}
+
+/** A reply read back: the request's id, success or failure, and the result (`r`, the text after `ok`) or reason. */
+export interface Reply {
+  id: string;
+  ok: boolean;
+  value: CborValue;
+}
+
+/** Longest id a reply may carry; a command SID (34 characters) fits. */
+export const MAX_REPLY_ID = 64;
+
+/**
+ * Reads a text reply `<id> ok[ <result>]` / `<id> err[ <reason>]` (the inverse of formatTextReply; one
+ * trailing line end is ignored). A reply without an id cannot be matched to a request: null.
+ */
+export function parseTextReply(line: string): Reply | null {
+  let s = line;
+  if (s.length > 0 && s.charCodeAt(s.length - 1) === 10) s = s.substring(0, s.length - (s.length > 1 && s.charCodeAt(s.length - 2) === 13 ? 2 : 1));
+  let i = 0;
+  while (i < s.length && !isSpace(s.charCodeAt(i))) i++;
+  if (i === 0 || i > MAX_REPLY_ID || s.charCodeAt(i) !== 32) return null;
+  const id = s.substring(0, i);
+  const rest = s.substring(i + 1);
+  const word = rest.substring(0, 3) === "err" ? "err" : rest.substring(0, 2) === "ok" ? "ok" : "";
+  if (word === "") return null;
+  if (rest.length > word.length && rest.charCodeAt(word.length) !== 32) return null;
+  return { id: id, ok: word === "ok", value: rest.substring(word.length + 1) };
+}
+
+/** Reads a decoded CBOR reply `{i, r}` / `{i, e}` (exactly one of r and e; i a text string or an integer). */
+export function replyFromCbor(v: CborValue): Reply | null {
+  if (typeof v !== "object" || v === null || Array.isArray(v) || v instanceof CborBytes) return null;
+  const m = v as CborMap;
+  const i = m["i"];
+  if (typeof i !== "string" && typeof i !== "number") return null;
+  const hasR = "r" in m;
+  if (hasR === "e" in m) return null;
+  return { id: typeof i === "string" ? i : "" + i, ok: hasR, value: hasR ? m["r"] : m["e"] };
+}
+
+/** Reads the reply octets the agent sends for a request in `envelope` (the inverse of its reply encoding). */
+export function parseReply(envelope: Envelope, octets: number[], text: TextCodec): Reply | null {
+  if (envelope === "text") return parseTextReply(utf8ToText(octets, text));
+  const r = decodeCbor(octets, text, undefined);
+  return r.ok ? replyFromCbor(r.value) : null;
 }

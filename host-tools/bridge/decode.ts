@@ -1,65 +1,50 @@
 /**
- * Uplink payloads: binary payloads that are CBOR get a `decoded` JSON value (cbor-x), and the agent's replies
- * (DESIGN.md §6) — text `<id> ok <result>` / `<id> err <reason>`, CBOR `{i, r}` / `{i, e}` — are recognised.
+ * Uplink payloads. A binary payload that is one CBOR map or array (RFC 8949, read by the firmware's own codec)
+ * gets a `decoded` JSON value; the agent's replies — text `<id> ok <result>` / `<id> err <reason>`, CBOR
+ * `{i, r}` / `{i, e}` — are read with the agent protocol's own parser, so both sides share one definition.
+ *
+ * What the firmware codec does not read gets no `decoded` (the payload is published as is): tags,
+ * indefinite lengths, integers beyond 2^53, map keys other than text or integers, invalid UTF-8 text.
  */
-import { decode as cborDecode } from "cbor-x";
+import { CborBytes, decodeCbor, type CborValue } from "../../firmware/core/cbor.js";
+import { utf16Text } from "../../firmware/core/text.js";
+import { parseTextReply, replyFromCbor, type Reply } from "../../firmware/agent/protocol.js";
 
-export interface Reply {
-  id: string;
-  ok: boolean;
-  /** `r` / the text after `ok` (success), or `e` / the text after `err` (failure). */
-  value: unknown;
-}
+export type { Reply } from "../../firmware/agent/protocol.js";
 
-/** JSON-safe form of a decoded CBOR value (byte strings → base64, Maps → objects, bigint → string). */
-export function jsonSafe(v: unknown, depth = 0): unknown {
-  if (depth > 32) return null;
-  if (v === null || typeof v === "string" || typeof v === "boolean") return v;
-  if (typeof v === "number") return Number.isFinite(v) ? v : String(v);
-  if (typeof v === "bigint") return v.toString();
+/**
+ * Bounds for a payload from the network: nesting, items per container, octets per string. A webhook body is
+ * at most 1 MiB, so the decoder's work is bounded by that and by these.
+ */
+const LIMITS = { maxDepth: 32, maxItems: 65536, maxString: 1 << 20 };
+
+/** JSON form of a decoded CBOR value: byte strings → base64, undefined → null, NaN and ±Infinity → strings. */
+export function cborToJson(v: CborValue): unknown {
   if (v === undefined) return null;
-  if (v instanceof Uint8Array) return Buffer.from(v).toString("base64");
-  if (v instanceof Date) return v.toISOString();
-  if (Array.isArray(v)) return v.map((x) => jsonSafe(x, depth + 1));
-  if (v instanceof Map) return Object.fromEntries([...v.entries()].map(([k, x]) => [String(k), jsonSafe(x, depth + 1)]));
-  if (typeof v === "object") return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, jsonSafe(x, depth + 1)]));
-  return String(v);
+  if (typeof v === "number") return Number.isFinite(v) ? v : String(v);
+  if (v === null || typeof v !== "object") return v;
+  if (v instanceof CborBytes) return Buffer.from(v.bytes).toString("base64");
+  if (Array.isArray(v)) return v.map(cborToJson);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = cborToJson(v[k]);
+  return out;
 }
 
-/** The CBOR value of `bytes` when they are exactly one well-formed CBOR item that is a map or an array; else undefined. */
-export function decodeCbor(bytes: Buffer): unknown {
-  if (bytes.length === 0) return undefined;
-  const major = bytes[0] as number >> 5;
+/** The JSON value of `bytes` when they are exactly one well-formed CBOR map or array the codec reads; else undefined. */
+export function decodeCborPayload(bytes: Buffer): unknown {
+  const major = bytes.length === 0 ? -1 : (bytes[0] as number) >> 5;
   if (major !== 4 && major !== 5) return undefined;
-  try {
-    return jsonSafe(cborDecode(bytes));
-  } catch {
-    return undefined;
-  }
-}
-
-const TEXT_REPLY = /^(\S{1,64}) (ok|err)(?: ([\s\S]*))?$/;
-
-export function textReply(text: string): Reply | null {
-  const m = TEXT_REPLY.exec(text.replace(/\r?\n$/, ""));
-  if (!m) return null;
-  return { id: m[1] as string, ok: m[2] === "ok", value: m[3] ?? "" };
-}
-
-export function cborReply(decoded: unknown): Reply | null {
-  if (typeof decoded !== "object" || decoded === null || Array.isArray(decoded)) return null;
-  const d = decoded as Record<string, unknown>;
-  if ((typeof d.i !== "string" && typeof d.i !== "number") || ("r" in d) === ("e" in d)) return null;
-  return { id: String(d.i), ok: "r" in d, value: "r" in d ? d.r : d.e };
+  const r = decodeCbor([...bytes], utf16Text, LIMITS);
+  return r.ok ? cborToJson(r.value) : undefined;
 }
 
 /** Reads a binary (base64) or text uplink payload: its `decoded` CBOR value and the agent reply it carries. */
 export function readUplink(payload: string, type: "binary" | "text"): { decoded?: unknown; reply: Reply | null } {
-  if (type === "text") return { reply: textReply(payload) };
+  if (type === "text") return { reply: parseTextReply(payload) };
   const bytes = Buffer.from(payload, "base64");
-  const decoded = decodeCbor(bytes);
-  if (decoded !== undefined) return { decoded, reply: cborReply(decoded) };
+  const decoded = decodeCborPayload(bytes);
+  if (decoded !== undefined) return { decoded, reply: replyFromCbor(decoded as CborValue) };
   const text = bytes.toString("utf8");
-  if (Buffer.from(text, "utf8").equals(bytes)) return { reply: textReply(text) };
+  if (Buffer.from(text, "utf8").equals(bytes)) return { reply: parseTextReply(text) };
   return { reply: null };
 }
