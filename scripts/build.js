@@ -83,7 +83,17 @@ function runNode(step, script, args) {
 const tsc = () => path.join(path.dirname(require.resolve("typescript/package.json")), "bin/tsc");
 const tstl = () => path.join(path.dirname(require.resolve("typescript-to-lua/package.json")), "dist/tstl.js");
 
+/** dist/firmware/<dir> written by the bundle steps; everything else under dist/ is tsc's output. */
+const BUNDLE_DIRS = new Set(["espruino", "xs", "lua", "moddable"]);
+
 async function buildNode() {
+  // tsc's output is removed first, so a source file deleted since the last build leaves nothing behind in
+  // dist/ (which is what the package ships).
+  fs.rmSync(path.join(root, "dist/host-tools"), { recursive: true, force: true });
+  const fw = path.join(root, "dist/firmware");
+  if (fs.existsSync(fw)) {
+    for (const d of fs.readdirSync(fw)) if (!BUNDLE_DIRS.has(d)) fs.rmSync(path.join(fw, d), { recursive: true, force: true });
+  }
   await runNode("node", tsc(), ["-p", "tsconfig.build.json"]);
   // The dashboard's page has no build step: its files sit beside the compiled server, which reads them from
   // `./public/` relative to itself.

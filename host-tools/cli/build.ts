@@ -1,7 +1,12 @@
-/** `simcmd build --target …`: runs the package's build script (scripts/build.js). */
+/**
+ * `simcmd build --target …`: runs the package's build script (scripts/build.js). It compiles the firmware's
+ * TypeScript sources with the checkout's development tools (TypeScript, rollup, TypeScriptToLua); the
+ * published package holds the built bundles instead, so there it says where they are.
+ */
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { packageRoot } from "../runtimes/line-process.js";
 import type { CliIo } from "./io.js";
 
 const HELP = `Usage: simcmd build [--target espruino|lua|xs|node|moddable|all]... [--board esp32/<board>]
@@ -16,8 +21,18 @@ beside each JavaScript bundle lists the bytes every module contributes.
 
 export async function runBuild(args: string[], io: CliIo): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) return io.out(HELP), 0;
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+  const root = packageRoot();
   const script = path.join(root, "scripts/build.js");
+  if (!fs.existsSync(script) || !fs.existsSync(path.join(root, "firmware"))) {
+    const dist = path.join(root, "dist/firmware");
+    io.err(
+      `simcmd build: this is the installed package, which ships the built firmware rather than its sources:\n` +
+        `  ${dist}/{espruino,xs,lua,moddable}/\n` +
+        `(simcmd flash and provision use them as they are; for Moddable: cd ${dist}/moddable && mcconfig -m -p esp32).\n` +
+        `To change and rebuild the firmware, build from a checkout of simcmd: npm install && npx simcmd build.\n`,
+    );
+    return 1;
+  }
   return await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, [script, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", (d: Buffer) => io.out(d.toString()));
