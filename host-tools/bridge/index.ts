@@ -1,10 +1,11 @@
 /**
- * The bridge (issue 6, DESIGN.md §3 and §5): platform webhooks ⇄ MQTT, with nothing lost.
+ * The bridge: platform webhooks ⇄ MQTT, with nothing lost.
  *
  *   const bridge = await startBridge({ port: 0, data: "./data", twilio: { baseUrl, accountSid, authToken } });
  *   // → { url, mqttUrl, instance, metrics, close() }
  *
  * `mqtt` absent → an embedded Aedes broker (port `brokerPort`, default 1883, or any free port if taken).
+ * A broker that is away does not stop the start: webhooks go to the outbox, and the link keeps reconnecting.
  */
 import { Redis } from "ioredis";
 import { realClock } from "./clock.js";
@@ -13,7 +14,7 @@ import { startBroker, type EmbeddedBroker } from "./broker.js";
 import { DownWorker } from "./down-worker.js";
 import { Engine } from "./engine.js";
 import { Metrics } from "./metrics.js";
-import { MqttLink } from "./mqtt-link.js";
+import { MqttLink, type LinkState } from "./mqtt-link.js";
 import { Outbox } from "./outbox.js";
 import { Platforms } from "./platforms.js";
 import { Store } from "./store.js";
@@ -30,6 +31,8 @@ export interface BridgeHandle {
   metrics: Metrics;
   /** Outbox rows not yet PUBACKed. */
   outboxDepth(): number;
+  /** The broker connection: up or down, since when, the last error. */
+  mqttState(): LinkState;
   /** Resolves true once the outbox is empty (false after `timeoutMs`). */
   drained(timeoutMs?: number): Promise<boolean>;
   /**
@@ -37,6 +40,27 @@ export interface BridgeHandle {
    * `{drain: false}` drops everything at once, as a crash would (what is in SQLite stays there).
    */
   close(o?: { drain?: boolean }): Promise<void>;
+}
+
+/**
+ * `GET /healthz`: 200 while webhooks are taken (the outbox is open), whatever the broker does — events wait
+ * in the outbox while MQTT is down, so a load balancer should keep sending. 503 when the store is closed.
+ *
+ *   {ok, mqtt: "up"|"down", mqtt_since: ISO 8601, mqtt_error?: string, outbox: rows waiting, instance}
+ */
+export interface Health {
+  ok: boolean;
+  mqtt: "up" | "down";
+  mqtt_since: string;
+  mqtt_error?: string;
+  outbox: number;
+  instance: string;
+}
+
+function health(ok: boolean, m: LinkState, outbox: number, instance: string): Health {
+  const h: Health = { ok, mqtt: m.state, mqtt_since: new Date(m.since).toISOString(), outbox, instance };
+  if (m.state === "down" && m.error !== null) h.mqtt_error = m.error;
+  return h;
 }
 
 export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHandle> {
@@ -51,6 +75,9 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
   outbox.log = log;
   metrics.gauge("simcmd_bridge_outbox_depth", "Outbox rows waiting for a PUBACK", () => outbox.depth());
   metrics.gauge("simcmd_bridge_mqtt_connected", "1 while connected to the broker", () => (link?.connected ? 1 : 0));
+  const startedAt = Date.now();
+  const mqttState = (): LinkState => link?.state ?? { state: "down", since: startedAt, error: null };
+  metrics.gauge("simcmd_bridge_mqtt_state_since_seconds", "When the broker connection last went up or down (Unix time, seconds)", () => mqttState().since / 1000);
   const redis = cfg.redis ? new Redis(cfg.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   const cleanup: (() => Promise<void> | void)[] = [];
   try {
@@ -66,7 +93,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
     const app = buildHttp({
       engine,
       publicUrl: () => publicUrl,
-      health: () => ({ ok: store.db.open, mqtt: link?.connected ?? false, outbox: outbox.depth(), instance: cfg.instance }),
+      health: () => health(store.db.open, mqttState(), outbox.depth(), cfg.instance),
     });
     await app.listen({ port: cfg.port, host: cfg.host });
     cleanup.push(() => app.close());
@@ -92,7 +119,9 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       onConnect: () => outbox.reconnected(),
     });
     const l = link;
-    await l.ready();
+    // Webhooks are taken from here on whatever the broker does; only a broker that refuses us for good
+    // (credentials, certificate) stops the start.
+    await l.started();
     engine.states.start();
     worker.kick();
     let closed = false;
@@ -105,6 +134,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       },
       metrics,
       outboxDepth: () => outbox.depth(),
+      mqttState,
       drained: (timeoutMs = 10_000) => outbox.drained(timeoutMs),
       close: async (o = {}) => {
         if (closed) return;
@@ -134,4 +164,5 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
 
 export { normalize, mergeSources, readConfigFile, ConfigError, type BridgeOptions, type BridgeConfig } from "./config.js";
 export { startBroker, type EmbeddedBroker } from "./broker.js";
+export { BrokerRefusedError, type LinkState } from "./mqtt-link.js";
 export { OPTION_SPECS, optionsHelp } from "./options.js";

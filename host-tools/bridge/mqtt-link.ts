@@ -6,10 +6,47 @@
  *
  * Incoming QoS 1 PUBLISHes are acknowledged only after `onMessage` returned: mqtt.js sends the PUBACK when
  * `handleMessage`'s callback runs, and `onMessage` stores the request in SQLite synchronously first.
+ *
+ * Reconnecting is scheduled here rather than by mqtt.js's fixed period: after a failed attempt or a lost
+ * connection the next attempt waits RECONNECT_FIRST_MS, doubling up to RECONNECT_MAX_MS (±20 %), and starts
+ * from the first delay again once connected. The link's state (up or down, since when, the last error) is
+ * what /healthz and /metrics report.
  */
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient, type IConnackPacket, type IPublishPacket } from "mqtt";
 import type { BridgeConfig } from "./config.js";
+
+/** First reconnect delay after a failed attempt or a lost connection, ms. */
+export const RECONNECT_FIRST_MS = 500;
+/** Longest reconnect delay, ms. */
+export const RECONNECT_MAX_MS = 10_000;
+/** One connection attempt (TCP, TLS, CONNACK) gives up after this long, ms. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * CONNACK codes that refuse our credentials: MQTT 3.1.1 return codes 4 (bad user name or password) and 5
+ * (not authorized), OASIS MQTT 3.1.1 §3.2.2.3; MQTT 5 reason codes 0x86 and 0x87, OASIS MQTT 5.0 §3.2.2.2.
+ */
+const CREDENTIALS_REFUSED = new Set([4, 5, 0x86, 0x87]);
+/** Node's and OpenSSL's error codes for a certificate that does not verify or a handshake that cannot work. */
+const TLS_FAILURE = /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/;
+
+/** The broker cannot be used as configured (credentials refused, certificate not verified): stops a start. */
+export class BrokerRefusedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BrokerRefusedError";
+  }
+}
+
+/** The connection as /healthz and /metrics report it. */
+export interface LinkState {
+  state: "up" | "down";
+  /** When the link last went up or down, ms since the epoch (down: since the start, or since it was lost). */
+  since: number;
+  /** While down: the last attempt's error (connection refused, name not resolved, timeout, a refusal). */
+  error: string | null;
+}
 
 export interface LinkOptions {
   url: string;
@@ -26,6 +63,13 @@ export class MqttLink {
   readonly presenceTopic: string;
   sharedInUse = false;
   private closed = false;
+  private current: LinkState = { state: "down", since: Date.now(), error: null };
+  /** Failed attempts in a row: the backoff's exponent. */
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** The error of the attempt under way; reported when its connection closes. */
+  private attemptError: Error | null = null;
+  private readonly firstOutcome: Promise<void>;
 
   constructor(private readonly o: LinkOptions) {
     const c = o.cfg;
@@ -35,8 +79,8 @@ export class MqttLink {
       clean: false,
       protocolVersion: o.protocolVersion,
       keepalive: c.keepalive,
-      reconnectPeriod: 500,
-      connectTimeout: 10_000,
+      reconnectPeriod: 0, // reconnects are scheduled by onClose, with backoff
+      connectTimeout: CONNECT_TIMEOUT_MS,
       resubscribe: false,
       queueQoSZero: false,
       will: { topic: this.presenceTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
@@ -59,37 +103,47 @@ export class MqttLink {
       }
       done();
     };
+    // The first attempt's outcome: connected, or failed in a way a retry may mend (the broker is not there
+    // yet) → resolve; refused for good (credentials, certificate) → reject.
+    this.firstOutcome = new Promise<void>((resolve, reject) => {
+      const settle = (e: Error | null): void => {
+        this.client.off("connect", onConnect);
+        this.client.off("close", onClose);
+        const refused = e === null ? null : refusedForGood(e, o.url);
+        if (refused !== null) reject(new BrokerRefusedError(refused, { cause: e }));
+        else resolve();
+      };
+      const onConnect = (): void => settle(null);
+      const onClose = (): void => settle(this.attemptError);
+      this.client.once("connect", onConnect);
+      this.client.once("close", onClose);
+    });
+    this.firstOutcome.catch(() => undefined); // observed through started()
     this.client.on("connect", (connack) => this.onConnack(connack));
-    this.client.on("error", (e) => o.log(`mqtt: ${e.message}`));
-    this.client.on("offline", () => o.log("mqtt: offline, reconnecting"));
+    this.client.on("error", (e) => {
+      this.attemptError = e;
+      o.log(`mqtt: ${describe(e, o.url)}`);
+    });
+    this.client.on("close", () => this.onClose());
   }
 
   get connected(): boolean {
     return this.client.connected && !this.closed;
   }
 
-  /** Resolves on the first CONNACK (rejects on a connection refused by the broker, e.g. bad credentials). */
-  ready(timeoutMs = 15_000): Promise<void> {
-    if (this.client.connected) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => fail(new Error(`no CONNACK from ${this.o.url} within ${timeoutMs} ms`)), timeoutMs);
-      const ok = (): void => {
-        clearTimeout(t);
-        this.client.off("error", fail);
-        resolve();
-      };
-      const fail = (e: Error): void => {
-        const code = (e as { code?: unknown }).code;
-        const tls = typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/.test(code);
-        if (typeof code !== "number" && !tls && !/timeout|refused|not authorized|bad user/i.test(e.message)) return;
-        clearTimeout(t);
-        this.client.off("connect", ok);
-        // a certificate that does not verify will not verify on the next attempt either: say what to set
-        reject(tls ? new Error(`TLS to ${this.o.url}: ${e.message} (${String(code)}); set mqttCa to the CA that signed the broker's certificate (mqttInsecure only for testing)`) : e);
-      };
-      this.client.once("connect", ok);
-      this.client.on("error", fail);
-    });
+  /** Up or down, since when, and the last error. */
+  get state(): LinkState {
+    return { ...this.current };
+  }
+
+  /**
+   * Resolves once the first connection attempt has an outcome: connected, or not connected (connection
+   * refused, a name that does not resolve, no CONNACK within CONNECT_TIMEOUT_MS) and retrying with backoff.
+   * Rejects with a BrokerRefusedError when the broker refuses our credentials or its certificate does not
+   * verify: retrying would not mend either.
+   */
+  started(): Promise<void> {
+    return this.firstOutcome;
   }
 
   private onConnack(connack: IConnackPacket): void {
@@ -103,8 +157,29 @@ export class MqttLink {
       else if (granted?.some((g) => g.qos > 2)) this.o.log(`mqtt: subscription refused: ${JSON.stringify(granted)}`);
     });
     this.client.publish(this.presenceTopic, "online", { qos: 1, retain: true });
+    this.failures = 0;
+    this.current = { state: "up", since: Date.now(), error: null };
     this.o.log(`mqtt: connected (session ${connack.sessionPresent ? "resumed" : "new"}, downlinks on ${filter})`);
     this.o.onConnect();
+  }
+
+  /** Each closed connection or failed attempt: note why, and schedule the next attempt. */
+  private onClose(): void {
+    if (this.current.state === "up") {
+      this.current = { state: "down", since: Date.now(), error: null };
+      if (!this.closed) this.o.log("mqtt: connection lost, reconnecting");
+    }
+    if (this.attemptError !== null) this.current.error = describe(this.attemptError, this.o.url);
+    this.attemptError = null;
+    if (this.closed || this.retryTimer !== null) return;
+    const base = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** Math.min(this.failures, 16));
+    this.failures++;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.closed) return;
+      // Keep the session's in-flight packets: reconnect() would otherwise start over with empty stores.
+      this.client.reconnect({ incomingStore: this.client.incomingStore, outgoingStore: this.client.outgoingStore });
+    }, Math.round(base * (0.8 + 0.4 * Math.random())));
   }
 
   publish(topic: string, payload: string, retain: boolean, cb: (err?: Error) => void): void {
@@ -115,6 +190,8 @@ export class MqttLink {
   async close(force = false): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     if (!force && this.client.connected) {
       await new Promise<void>((r) => {
         const t = setTimeout(r, 2000);
@@ -126,4 +203,22 @@ export class MqttLink {
     }
     await new Promise<void>((r) => this.client.end(force, {}, () => r()));
   }
+}
+
+/** The message a start fails with when retrying cannot mend `e`; null when it can. */
+function refusedForGood(e: Error, url: string): string | null {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === "number" && CREDENTIALS_REFUSED.has(code)) return `${url}: ${e.message}`;
+  if (typeof code === "string" && TLS_FAILURE.test(code)) return describe(e, url);
+  return null;
+}
+
+/** One line for the log and /healthz; for a certificate, what to set. */
+function describe(e: Error, url: string): string {
+  const code = (e as { code?: unknown }).code;
+  // a certificate that does not verify will not verify on the next attempt either: say what to set
+  if (typeof code === "string" && TLS_FAILURE.test(code)) {
+    return `TLS to ${url}: ${e.message} (${code}); set mqttCa to the CA that signed the broker's certificate (mqttInsecure only for testing)`;
+  }
+  return e.message;
 }

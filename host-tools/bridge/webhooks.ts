@@ -31,7 +31,8 @@ function flat(p: Record<string, string | string[]>): Params {
 export interface WebhookDeps {
   engine: Engine;
   publicUrl: () => string | null;
-  health: () => { ok: boolean; [k: string]: unknown };
+  /** The /healthz body; `ok` false answers 503. */
+  health: () => { ok: boolean };
 }
 
 const TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';

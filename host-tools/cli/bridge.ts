@@ -1,6 +1,7 @@
 /** `simcmd bridge`: platform webhooks ⇄ MQTT (issue 6, DESIGN.md §3/§5, docs/bridge.md). */
 import { parseArgs } from "node:util";
-import { ConfigError, mergeSources, OPTION_SPECS, optionsHelp, readConfigFile, startBridge } from "../bridge/index.js";
+import { ConfigError, mergeSources, normalize, OPTION_SPECS, optionsHelp, readConfigFile, startBridge, type BridgeConfig } from "../bridge/index.js";
+import { huaweiToken } from "../bridge/down-worker.js";
 import { flagOf } from "../bridge/options.js";
 import type { CliIo } from "./io.js";
 import { UsageError } from "./io.js";
@@ -10,11 +11,14 @@ const HELP = `Usage: simcmd bridge [--config FILE] [options]
 Runs the bridge: platform webhooks (Super SIM IP/SMS Commands, Programmable Wireless, Messaging, Huawei)
 → MQTT events, and MQTT downlink requests → platform API calls, with a durable SQLite outbox.
 Options come from a YAML/JSON file (--config), then SIMCMD_BRIDGE_* environment variables, then flags
-(later wins). Topics and payloads: docs/bridge.md. Stops on Ctrl-C (SIGINT) or SIGTERM.
+(later wins). Topics and payloads: docs/bridge.md; running it as a service: docs/deploy.md. A broker that is
+away does not stop it: webhooks are kept in the outbox and it reconnects with backoff; credentials or a
+certificate the broker refuses do (exit 1). Stops on Ctrl-C (SIGINT) or SIGTERM, draining the outbox.
 
 Options:
   --config FILE                      YAML or JSON file with any of the options below (nested keys as shown)
-  --json                             print one line {"url", "mqtt", "instance", "shared"} once ready
+  --webhook-urls                     print the URLs to set on the platforms (from publicUrl) and exit
+  --json                             print one line {"url", "mqtt", "mqtt_state", "instance", "shared"} once listening
   -h, --help                         this help
 ${optionsHelp()}`;
 
@@ -22,6 +26,7 @@ export async function runBridge(argv: string[], io: CliIo, stop?: Promise<void>)
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     config: { type: "string" },
     json: { type: "boolean" },
+    "webhook-urls": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   };
   for (const s of OPTION_SPECS) options[flagOf(s.path).slice(2)] = { type: s.type === "bool" ? "boolean" : "string" };
@@ -34,14 +39,22 @@ export async function runBridge(argv: string[], io: CliIo, stop?: Promise<void>)
   try {
     const file = typeof values.config === "string" ? readConfigFile(values.config) : {};
     const opts = mergeSources(file, process.env, values as Record<string, string | boolean | undefined>);
+    if (values["webhook-urls"]) {
+      io.out(webhookUrls(normalize(opts)));
+      return 0;
+    }
     bridge = await startBridge({ ...opts, log: (l) => io.err(`bridge: ${l}\n`) });
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     io.err(`simcmd bridge: ${(e as Error).message}\n`);
     return 1;
   }
-  if (values.json) io.out(JSON.stringify({ url: bridge.url, mqtt: bridge.mqttUrl, instance: bridge.instance, shared: bridge.shared }) + "\n");
-  else io.out(`bridge listening on ${bridge.url} (webhooks under /webhooks/…, /healthz, /metrics)\nMQTT ${bridge.mqttUrl}, instance ${bridge.instance}${bridge.shared ? ", shared subscription" : ""}\n`);
+  const m = bridge.mqttState();
+  if (values.json) io.out(JSON.stringify({ url: bridge.url, mqtt: bridge.mqttUrl, mqtt_state: m.state, instance: bridge.instance, shared: bridge.shared }) + "\n");
+  else {
+    const state = m.state === "up" ? "connected" : `not connected yet${m.error === null ? "" : ` (${m.error})`}: webhooks go to the outbox, reconnecting`;
+    io.out(`bridge listening on ${bridge.url} (webhooks under /webhooks/…, /healthz, /metrics)\nMQTT ${bridge.mqttUrl} ${state}, instance ${bridge.instance}${bridge.shared ? ", shared subscription" : ""}\n`);
+  }
   await (stop ??
     new Promise<void>((resolve) => {
       process.once("SIGINT", () => resolve());
@@ -49,4 +62,18 @@ export async function runBridge(argv: string[], io: CliIo, stop?: Promise<void>)
     }));
   await bridge.close();
   return 0;
+}
+
+/** Where each platform must send its webhooks: what to paste into the consoles and API calls. */
+export function webhookUrls(cfg: BridgeConfig): string {
+  const origin = cfg.publicUrl ?? `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${cfg.port}`;
+  const rows: [string, string][] = [
+    ["Super SIM Fleet ip_commands_url (Twilio, KORE)", "/webhooks/twilio/ip-commands"],
+    ["Super SIM Fleet sms_commands_url (Twilio, KORE)", "/webhooks/twilio/sms-commands"],
+    ["Programmable Wireless SIM commands_callback_url", "/webhooks/twilio/commands"],
+    ["Messaging phone number, A message comes in (POST)", "/webhooks/twilio/messages"],
+  ];
+  if (cfg.huawei.secret !== "") rows.push(["Huawei command notifications (subscription callbackUrl)", `/v1.0.0/messageReceiver/cmd?k=${huaweiToken(cfg.huawei.secret)}`]);
+  const w = Math.max(...rows.map(([what]) => what.length));
+  return rows.map(([what, p]) => `${what.padEnd(w)}  ${origin}${p}\n`).join("") + (cfg.publicUrl === null ? "(publicUrl is not set: these are the bridge's own address; set publicUrl to the origin the platforms reach)\n" : "");
 }

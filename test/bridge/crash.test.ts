@@ -4,28 +4,18 @@
  * retries every webhook that got no 2xx; a persistent subscriber must then see every one of the 600 events
  * (at least once — a row PUBACKed but not yet deleted when the process died goes out again).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "@jest/globals";
 import { startBroker, type EmbeddedBroker } from "../../host-tools/bridge/index.js";
-import { twilioSignature } from "../../host-tools/cloud/signature.js";
+import { commandSid as sid, flood as floodAs, gone, killChildren, signedUplink, spawnBridgeChild as spawnBridge } from "./child-bridge.js";
 import { Recorder, tempDir } from "./helpers.js";
 
 const TOKEN = "f".repeat(32);
 const ACCOUNT = "AC" + "0".repeat(32);
-const CHILD = fileURLToPath(new URL("./bridge-child.mjs", import.meta.url));
+const account = { accountSid: ACCOUNT, authToken: TOKEN };
 const dirs: { remove(): void }[] = [];
-const children = new Set<ChildProcessWithoutNullStreams>();
 
 afterAll(async () => {
-  for (const c of children) {
-    if (c.exitCode === null && c.signalCode === null) {
-      const exited = once(c, "exit");
-      c.kill("SIGKILL");
-      await exited;
-    }
-  }
+  await killChildren();
   dirs.forEach((d) => d.remove());
 });
 
@@ -34,78 +24,9 @@ const opts = (data: string, mqtt: string, instance: string) => ({
   twilio: { accountSid: ACCOUNT, authToken: TOKEN },
 });
 
-interface Child {
-  proc: ChildProcessWithoutNullStreams;
-  url: string;
-  exited: Promise<[number | null, NodeJS.Signals | null]>;
-}
-
-/** Spawns the bridge child and resolves on its ready line (rejects if it exits first or after 10 s). */
-async function spawnBridge(options: ReturnType<typeof opts>): Promise<Child> {
-  const proc = spawn(process.execPath, [CHILD, JSON.stringify(options)], { stdio: ["pipe", "pipe", "pipe"] });
-  children.add(proc);
-  const exited = once(proc, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
-  let out = "";
-  let err = "";
-  proc.stderr.on("data", (d: Buffer) => void (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bridge child: no ready line within 10 s\n${err}`)), 10_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const nl = out.indexOf("\n");
-      if (nl < 0) return;
-      clearTimeout(timer);
-      proc.stdout.off("data", onData);
-      resolve(String((JSON.parse(out.slice(0, nl)) as { url: string }).url));
-    };
-    proc.stdout.on("data", onData);
-    void exited.then(([code, signal]) => {
-      clearTimeout(timer);
-      reject(new Error(`bridge child exited before ready (code ${code}, signal ${signal})\n${err}`));
-    });
-  });
-  return { proc, url, exited };
-}
-
-function sid(n: number, salt: string): string {
-  return "HG" + (salt + n.toString(16)).padStart(32, "0").slice(-32);
-}
-
-/** A signed Fleet IP Commands MO webhook for event n (same shape as faults.test.ts); 0 = no response. */
-async function mo(base: string, n: number, salt: string): Promise<number> {
-  const url = `${base}/webhooks/twilio/ip-commands`;
-  const p = {
-    AccountSid: ACCOUNT, CommandSid: sid(n, salt), SimSid: "HS" + "b".repeat(32), SimUniqueName: "fault-dev", PayloadType: "binary",
-    Payload: Buffer.from(`event ${n}`).toString("base64"), Direction: "from_sim", Status: "received",
-  };
-  try {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilioSignature(TOKEN, url, p) },
-      body: new URLSearchParams(p).toString(),
-    });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0; // connection reset / refused: not acknowledged, the platform would retry
-  }
-}
-
-/** Posts webhooks for `ns` with `concurrency` in flight; the status of each. */
-async function flood(base: string, ns: number[], salt: string, concurrency = 32, onEach?: (done: number) => void): Promise<Map<number, number>> {
-  const out = new Map<number, number>();
-  let next = 0;
-  let done = 0;
-  const worker = async (): Promise<void> => {
-    while (next < ns.length) {
-      const n = ns[next++] as number;
-      out.set(n, await mo(base, n, salt));
-      onEach?.(++done);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return out;
-}
+const mo = (base: string, n: number, salt: string): Promise<number> => signedUplink(base, account, n, salt);
+const flood = (base: string, ns: number[], salt: string, concurrency = 32, onEach?: (done: number) => void): Promise<Map<number, number>> =>
+  floodAs(base, account, ns, salt, concurrency, onEach);
 
 /** Resolves once `pred` holds, re-checked on every message the recorder gets; rejects after `timeoutMs`. */
 function until(rec: Recorder, pred: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
@@ -124,15 +45,6 @@ function until(rec: Recorder, pred: () => boolean, timeoutMs: number, what: () =
     check();
   });
 }
-
-const gone = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "ESRCH";
-  }
-};
 
 describe("bridge process crash", () => {
   test("SIGKILLed mid-stream and restarted on the same data dir: all 600 events published, none lost", async () => {

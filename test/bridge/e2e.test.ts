@@ -218,7 +218,10 @@ describe("webhook checks", () => {
   test("healthz", async () => {
     const res = await fetch(`${bridge.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true, mqtt: true });
+    const h = (await res.json()) as Record<string, unknown>;
+    expect(h).toMatchObject({ ok: true, mqtt: "up", outbox: expect.any(Number), instance: expect.any(String) });
+    expect(Date.parse(String(h.mqtt_since))).toBeLessThanOrEqual(Date.now());
+    expect(h).not.toHaveProperty("mqtt_error");
   });
 });
 
