@@ -1,7 +1,10 @@
 /** `simcmd hil`: the modem-driver scenario against a serial port or a virtual modem (DESIGN.md §3, docs/hil.md). */
+import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { MODEM_FAMILIES, type ModemFamily } from "../../firmware/modems/index.js";
 import { DEFAULT_BAUD_RATE, DEFAULT_STEP_TIMEOUT_MS, PortOpenError, runScenario, scenario, serialTarget, startVirtualTarget, type HilReport, type HilTarget, type StepResult } from "../hil/index.js";
+import { junitXml } from "../hil/junit.js";
+import { summarize, summaryTable } from "../hil/repeat.js";
 import type { CliIo } from "./io.js";
 import { intFlag, UsageError } from "./io.js";
 
@@ -19,11 +22,17 @@ Options:
   --baud N               bits per second on --port (default ${DEFAULT_BAUD_RATE})
   --virtual              a virtual modem on a new pty, attached to a mock cloud started for the run
   --step-timeout MS      longest a step may take, in milliseconds (default ${DEFAULT_STEP_TIMEOUT_MS})
-  --json                 print one JSON report {family, target, steps, passed, failed, skipped} at the end
-                         (default: one line per step as it ends)
+  --json                 print one JSON report {family, target, startedAt, ms, steps, passed, failed, skipped}
+                         at the end (default: one line per step as it ends); with --repeat, one summary
+                         {runs, passed, failed, passRate, steps: [{id, name, pass, fail, skip, p50Ms, p99Ms}], reports}
+  --junit FILE           also write JUnit XML to FILE (Jenkins, GitLab): one testcase per step, skipped
+                         steps with their reason, failures with the typed error and the step's AT transcript
+  --repeat N             run the scenario N times (soak; default 1): a line per run, then the pass rate
+                         and p50/p99 time per step; a fresh virtual modem per run with --virtual
   -h, --help             this help
 
-Exit status: 0 when no step failed, 1 when a step failed or the port cannot be opened, 2 for usage errors.
+Exit status: 0 when no step failed (in any run), 1 when a step failed, the port cannot be opened or FILE
+cannot be written, 2 for usage errors.
 `;
 
 
@@ -60,6 +69,8 @@ export async function runHil(argv: string[], io: CliIo): Promise<number> {
       virtual: { type: "boolean", default: false },
       "step-timeout": { type: "string" },
       json: { type: "boolean", default: false },
+      junit: { type: "string" },
+      repeat: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -77,31 +88,54 @@ export async function runHil(argv: string[], io: CliIo): Promise<number> {
   if (v.virtual && v.baud !== undefined) throw new UsageError("--baud goes with --port");
   const baud = intFlag("baud", v.baud, 50, 4000000) ?? DEFAULT_BAUD_RATE;
   const stepTimeoutMs = intFlag("step-timeout", v["step-timeout"], 1, 3600000) ?? DEFAULT_STEP_TIMEOUT_MS;
+  const repeat = intFlag("repeat", v.repeat, 1, 100000) ?? 1;
+  if (v.junit === "") throw new UsageError("--junit needs a file name, e.g. hil.xml");
 
-  let target: HilTarget;
-  if (v.port !== undefined) target = serialTarget(v.port, baud);
-  else {
+  const newTarget = async (): Promise<HilTarget | null> => {
+    if (v.port !== undefined) return serialTarget(v.port, baud);
     try {
-      target = await startVirtualTarget(family);
+      return await startVirtualTarget(family);
     } catch (e) {
       io.err(`simcmd hil: cannot start the virtual ${family}: ${(e as Error).message}\n`);
+      return null;
+    }
+  };
+  const reports: HilReport[] = [];
+  for (let run = 1; run <= repeat; run++) {
+    const target = await newTarget();
+    if (target === null) return 1;
+    if (!v.json && run === 1) {
+      const where = target.network === null ? `${target.port} (no mock network: steps that need it are skipped)` : `a virtual modem on ${target.port} with a mock cloud`;
+      io.out(`# simcmd hil: ${family} on ${where}; ${scenario(family).length} steps${repeat > 1 ? `, ${repeat} runs` : ""}\n`);
+    }
+    // One run: a line per step. Several: a line per run (the progress), with the lines of failed steps.
+    const onStep = v.json ? undefined : repeat === 1 ? (r: StepResult, i: number) => io.out(stepLine(r, i)) : (r: StepResult, i: number) => (r.status === "fail" ? io.out(stepLine(r, i)) : undefined);
+    let report: HilReport;
+    try {
+      report = await runScenario(family, target, { stepTimeoutMs, onStep });
+    } catch (e) {
+      if (e instanceof PortOpenError) {
+        io.err(`simcmd hil: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+    reports.push(report);
+    if (!v.json && repeat > 1) io.out(`run ${run}/${repeat}: ${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped (${report.ms} ms)\n`);
+  }
+  if (v.junit !== undefined) {
+    try {
+      fs.writeFileSync(v.junit, junitXml(reports));
+    } catch (e) {
+      io.err(`simcmd hil: cannot write --junit ${v.junit}: ${(e as Error).message}\n`);
       return 1;
     }
   }
-  if (!v.json) {
-    const where = target.network === null ? `${target.port} (no mock network: steps that need it are skipped)` : `a virtual modem on ${target.port} with a mock cloud`;
-    io.out(`# simcmd hil: ${family} on ${where}; ${scenario(family).length} steps\n`);
+  const last = reports[reports.length - 1] as HilReport;
+  if (repeat === 1) io.out(v.json ? JSON.stringify(last) + "\n" : summary(last));
+  else {
+    const s = summarize(reports);
+    io.out(v.json ? JSON.stringify({ ...s, reports }) + "\n" : summaryTable(s));
   }
-  let report: HilReport;
-  try {
-    report = await runScenario(family, target, { stepTimeoutMs, onStep: v.json ? undefined : (r, i) => io.out(stepLine(r, i)) });
-  } catch (e) {
-    if (e instanceof PortOpenError) {
-      io.err(`simcmd hil: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
-  io.out(v.json ? JSON.stringify(report) + "\n" : summary(report));
-  return report.failed === 0 ? 0 : 1;
+  return reports.every((r) => r.failed === 0) ? 0 : 1;
 }

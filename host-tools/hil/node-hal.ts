@@ -10,19 +10,26 @@ import type { SerialPort } from "../../firmware/hal/serial.js";
 /** Baud rate when none is given: 115200, what BG96, SIM7080G and SARA-R4 use out of the box. */
 export const DEFAULT_BAUD_RATE = 115200;
 
-/** Kept of the byte log (`NodeSerial.log`): the last 64 KiB, latin1. */
-const LOG_KEEP = 65536;
+/** Most characters of serial traffic kept for one step's transcript (the oldest are dropped beyond). */
+const TRANSCRIPT_KEEP = 16384;
+
+/** Bytes as one transcript line's text: printable ASCII as is, everything else as \xNN. */
+function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
 
 export class NodeSerial implements SerialPort {
   private receiver: ((bytes: number[]) => void) | null = null;
-  /** The last bytes both ways, latin1, `>` before what was written, `<` before what was read. */
-  log = "";
+  /** Traffic since startTranscript(): chunks as written (">") and read ("<"), latin1. */
+  private traffic: { dir: ">" | "<"; text: string }[] = [];
+  private kept = 0;
+  private dropped = 0;
   /** The last error the port reported after it was opened (e.g. the other end went away). */
   lastError: Error | null = null;
 
   private constructor(private readonly port: NodeSerialPort) {
     port.on("data", (d: Buffer) => {
-      this.record("<" + d.toString("latin1"));
+      this.record("<", d.toString("latin1"));
       this.receiver?.([...d]);
     });
     // Without a listener an 'error' event would be thrown; a broken line shows up as timeouts instead.
@@ -40,7 +47,7 @@ export class NodeSerial implements SerialPort {
 
   write(bytes: number[]): void {
     const b = Buffer.from(bytes);
-    this.record(">" + b.toString("latin1"));
+    this.record(">", b.toString("latin1"));
     this.port.write(b);
   }
 
@@ -57,9 +64,37 @@ export class NodeSerial implements SerialPort {
     return this.port.isOpen;
   }
 
-  private record(text: string): void {
-    this.log += text;
-    if (this.log.length > 2 * LOG_KEEP) this.log = this.log.slice(-LOG_KEEP);
+  /** Starts a new transcript (each step of a run has its own). */
+  startTranscript(): void {
+    this.traffic = [];
+    this.kept = 0;
+    this.dropped = 0;
+  }
+
+  /**
+   * The traffic since startTranscript(), one line per line on the wire: `> AT+CSQ` written, `< +CSQ: 15,0`
+   * read; bytes outside printable ASCII as \xNN, the prompt `> ` as `< > `. At most the last 16 KiB.
+   */
+  transcript(): string {
+    const merged: { dir: ">" | "<"; text: string }[] = [];
+    for (const t of this.traffic) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last.dir === t.dir) last.text += t.text;
+      else merged.push({ ...t });
+    }
+    const lines = this.dropped > 0 ? [`… ${this.dropped} earlier characters not kept`] : [];
+    for (const m of merged) for (const l of m.text.split(/\r\n|\r|\n/)) if (l !== "") lines.push(`${m.dir} ${printable(l)}`);
+    return lines.join("\n");
+  }
+
+  private record(dir: ">" | "<", text: string): void {
+    this.traffic.push({ dir, text });
+    this.kept += text.length;
+    while (this.kept > TRANSCRIPT_KEEP && this.traffic.length > 1) {
+      const first = this.traffic.shift() as { text: string };
+      this.kept -= first.text.length;
+      this.dropped += first.text.length;
+    }
   }
 }
 

@@ -3,6 +3,7 @@
  * steps in order, each within a time limit, and always cleans up — the driver's timers, the serial
  * port, and the target (virtual modem, mock cloud). Resolves to a typed report.
  */
+import { AssertionError } from "node:assert/strict";
 import type { ModemError, ModemFamily } from "../../firmware/modems/index.js";
 import { ModemCallError } from "./driver-calls.js";
 import { NodeSerial } from "./node-hal.js";
@@ -15,10 +16,17 @@ export const DEFAULT_STEP_TIMEOUT_MS = 30000;
 
 /** Why a step failed. */
 export interface StepFailure {
+  /**
+   * What failed: "driver" (a driver call reported a ModemError, in `modem`), "assertion" (the step's check),
+   * "timeout" (the step took longer than the step timeout), "error" (anything else thrown).
+   */
+  kind: "driver" | "assertion" | "timeout" | "error";
   /** One line for people (assertion messages may add a diff on further lines). */
   message: string;
   /** The driver's typed error, when a driver call failed (firmware/modems ModemError). */
   modem?: ModemError;
+  /** The step's serial traffic, `> ` written and `< ` read, one line each (NodeSerial.transcript). */
+  transcript?: string;
 }
 
 interface StepBase {
@@ -35,6 +43,9 @@ export type StepResult =
 
 export interface HilReport {
   family: ModemFamily;
+  /** When the run started (ISO 8601) and how long it took, ms. */
+  startedAt: string;
+  ms: number;
   /** "virtual", or the serial port the run used. */
   target: "virtual" | string;
   steps: StepResult[];
@@ -69,8 +80,10 @@ export const NEEDS_NETWORK = "needs the mock network (virtual modem only)";
 class StepTimeoutError extends Error {}
 
 function failure(e: unknown): StepFailure {
-  if (e instanceof ModemCallError) return { message: e.message, modem: e.modem };
-  return { message: e instanceof Error ? e.message : String(e) };
+  if (e instanceof ModemCallError) return { kind: "driver", message: e.message, modem: e.modem };
+  if (e instanceof StepTimeoutError) return { kind: "timeout", message: e.message };
+  if (e instanceof AssertionError) return { kind: "assertion", message: e.message };
+  return { kind: "error", message: e instanceof Error ? e.message : String(e) };
 }
 
 async function within(p: Promise<void>, ms: number): Promise<void> {
@@ -108,11 +121,12 @@ export async function runStep(step: Step, ctx: ScenarioContext, done: Map<StepId
   if (reason !== null) r = { ...base, status: "skip", ms: 0, reason };
   else {
     const t0 = performance.now();
+    ctx.serial.startTranscript();
     try {
       await within(step.run(ctx), stepTimeoutMs);
       r = { ...base, status: "pass", ms: Math.round(performance.now() - t0) };
     } catch (e) {
-      r = { ...base, status: "fail", ms: Math.round(performance.now() - t0), error: failure(e) };
+      r = { ...base, status: "fail", ms: Math.round(performance.now() - t0), error: { ...failure(e), transcript: ctx.serial.transcript() } };
     }
   }
   done.set(step.id, r);
@@ -124,6 +138,8 @@ export async function runStep(step: Step, ctx: ScenarioContext, done: Map<StepId
  * the port cannot be opened: that rejects with a PortOpenError).
  */
 export async function runScenario(family: ModemFamily, target: HilTarget, options: RunOptions = {}): Promise<HilReport> {
+  const startedAt = new Date();
+  const t0 = performance.now();
   let serial: NodeSerial;
   try {
     serial = await NodeSerial.open(target.port, target.baudRate);
@@ -146,5 +162,8 @@ export async function runScenario(family: ModemFamily, target: HilTarget, option
     await target.close();
   }
   const count = (s: StepResult["status"]): number => steps.filter((r) => r.status === s).length;
-  return { family, target: target.label, steps, passed: count("pass"), failed: count("fail"), skipped: count("skip") };
+  return {
+    family, startedAt: startedAt.toISOString(), ms: Math.round(performance.now() - t0), target: target.label, steps,
+    passed: count("pass"), failed: count("fail"), skipped: count("skip"),
+  };
 }
