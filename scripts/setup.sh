@@ -2,7 +2,7 @@
 # Installs what simcmd needs on a Debian/Ubuntu machine: the Lua 5.3 VM (Debian package lua5.3,
 # for the Lua firmware build and its tests), socat (the virtual modem's pty) and Chromium (the
 # dashboard's browser tests drive it headless through playwright-core), then the npm dependencies
-# (npm install also builds the XS engine from source and the firmware bundles through `prepare`).
+# (npm ci also builds the XS engine from source and the firmware bundles through `prepare`).
 # Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,6 @@ if ! command -v lua5.3 >/dev/null 2>&1 || ! command -v socat >/dev/null 2>&1 || 
 fi
 command -v socat >/dev/null 2>&1 || { echo "setup.sh: socat is missing after apt-get install" >&2; exit 1; }
 [ -x /usr/bin/chromium ] || { echo "setup.sh: /usr/bin/chromium is missing after apt-get install chromium" >&2; exit 1; }
-# `npm install` with the committed lockfile rather than `npm ci`: the registry reachable here serves
-# no packages for other platforms, so the lockfile lacks the optional native bindings of rollup and
-# jest's resolver for them, and `npm ci` refuses such a lockfile as out of sync.
-npm install --no-audit --no-fund
+# Exactly the committed lockfile (it lists the optional native bindings of rollup and jest's resolver for
+# every platform, so it is complete and a set-up leaves the work tree clean); `npm ci` also runs `prepare`.
+npm ci --no-audit --no-fund
