@@ -119,8 +119,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       onConnect: () => outbox.reconnected(),
     });
     const l = link;
-    // Webhooks are taken from here on whatever the broker does; only a broker that refuses us for good
-    // (credentials, certificate) stops the start.
+    // Webhooks have been taken since app.listen, whatever the broker does; only a broker that refuses us for
+    // good (credentials, certificate) stops the start.
     await l.started();
     engine.states.start();
     worker.kick();
