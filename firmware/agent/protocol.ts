@@ -3,8 +3,9 @@
  * bridge does with a device's uplink).
  *
  * - Text: `[<id> ]<name>[ <args>]`. An SMS sent with IncludeSid=start begins with the 34-character
- *   command SID (`DC…` Programmable Wireless, `HC…` Super SIM) and a space; that SID becomes the id
- *   when no other is given. The first word is the id when it is not a command name.
+ *   command SID (`DC…` Programmable Wireless, `HC…` Super SIM) and a space, one sent with
+ *   IncludeSid=end ends with a space and the SID; that SID becomes the id when no other is given.
+ *   The first word is the id when it is not a command name.
  * - Binary: a CBOR map `{i: id, c: name, a: args}` (RFC 8949).
  * - Replies: text `<id> ok <result>` / `<id> err <reason>` (no id → `ok …`), CBOR `{i, r}` / `{i, e}`.
  */
@@ -55,16 +56,32 @@ function firstWord(s: string): string[] {
   return [s.substring(0, i), trim(s.substring(i))];
 }
 
+/** Splits off the last word: [rest trimmed, word]. */
+function lastWord(s: string): string[] {
+  let i = s.length;
+  while (i > 0 && !isSpace(s.charCodeAt(i - 1))) i--;
+  return [trim(s.substring(0, i)), s.substring(i)];
+}
+
 /** Parses a text command; `known(name)` says whether a word is a command name. */
 export function parseText(line: string, known: (name: string) => boolean): ParseResult {
   let rest = trim(line);
   let id = "";
   let w = firstWord(rest);
+  // Programmable Wireless Commands, IncludeSid: the platform adds the Command SID at the start or at
+  // the end of the body, separated from it by one space. The start wins when both ends hold one, so
+  // a body whose last word is a SID (an argument) keeps it.
   if (isCommandSid(w[0] as string)) {
     id = w[0] as string;
     rest = w[1] as string;
-    w = firstWord(rest);
+  } else {
+    const e = lastWord(rest);
+    if (isCommandSid(e[1] as string)) {
+      id = e[1] as string;
+      rest = e[0] as string;
+    }
   }
+  w = firstWord(rest);
   if (rest === "") return { ok: false, id: id, envelope: "text", reason: "empty command" };
   if (!known(w[0] as string) && (w[1] as string) !== "") {
     id = w[0] as string;

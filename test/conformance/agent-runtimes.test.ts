@@ -13,6 +13,7 @@ const info = { version: "0.1.0", runtime: "test", modem: "none" };
 const hex = (s: string) => Buffer.from(s, "utf8").toString("hex");
 const text = (h: string) => Buffer.from(h, "hex").toString("utf8");
 const SID = "HC" + "ab".repeat(16);
+const END_SID = "DC" + "cd".repeat(16);
 
 function deliver(body: string, originator = "000"): string {
   return encodePdu({ type: "deliver", originator, timestamp: "2026-11-21T12:00:00+00:00", text: body }, { smsc: false });
@@ -42,6 +43,14 @@ describe.each(["xs", "node"] as const)("agent in %s", (runtime) => {
     expect(r.replies).toHaveLength(1);
     const submit = decodePdu(r.replies[0] as string, { smsc: false, direction: "mo" });
     expect(submit).toMatchObject({ type: "submit", destination: "2936", text: `${SID} ok pong` });
+  });
+
+  test("SMS: IncludeSid=end — the last word is the id, and the same SMS again is answered without running", async () => {
+    const first = await agent.sms(deliver(`config set apn end-1 ${END_SID}`, "2936"));
+    const again = await agent.sms(deliver(`config set apn end-2 ${END_SID}`, "2936"));
+    const replies = [first, again].map((r) => decodePdu(r.replies[0] as string, { smsc: false, direction: "mo" }).text);
+    expect(replies).toEqual([`${END_SID} ok end-1`, `${END_SID} ok end-1`]);
+    expect([first.executed, again.executed]).toEqual([true, false]);
   });
 
   test("a duplicated command is executed once, also after a restart", async () => {
@@ -87,6 +96,12 @@ describe("agent in Lua 5.3 (command parsing and reply path)", () => {
     const r = await agent.sms(deliver(`${SID} echo Ünïcode €`, "000"));
     const submit = decodePdu(r.replies[0] as string, { smsc: false, direction: "mo" });
     expect(submit).toMatchObject({ type: "submit", destination: "000", text: `${SID} ok Ünïcode €` });
+  });
+
+  test("SMS-DELIVER with IncludeSid=end → the SID is the id", async () => {
+    const r = await agent.sms(deliver(`echo Ünïcode € ${END_SID}`, "000"));
+    const submit = decodePdu(r.replies[0] as string, { smsc: false, direction: "mo" });
+    expect(submit).toMatchObject({ type: "submit", destination: "000", text: `${END_SID} ok Ünïcode €` });
   });
 
   test("a repeated id is answered from the record", async () => {

@@ -81,11 +81,17 @@ test("answers IP Commands over UDP, text beyond Latin-1 included, and remembers 
     }
     return replies;
   };
-  expect(await run(["1 ping", "2 echo Şişli 😀", "3 config set apn x"])).toEqual(["1 ok pong", "2 ok Şişli 😀", "3 ok x"]);
-  expect(Object.keys(files).some((k) => k.startsWith("sc.id"))).toBe(true);
-  // A restart (new script, same Storage): the id is answered from the record, not run again.
-  expect(await run(["3 config set apn y", "4 config get apn"])).toEqual(["3 ok x", "4 ok x"]);
-  mo.close();
+  try {
+    expect(await run(["1 ping", "2 echo Şişli 😀", "3 config set apn x"])).toEqual(["1 ok pong", "2 ok Şişli 😀", "3 ok x"]);
+    expect(Object.keys(files).some((k) => k.startsWith("sc.id"))).toBe(true);
+    // A restart (new script, same Storage): the id is answered from the record, not run again.
+    expect(await run(["3 config set apn y", "4 config get apn"])).toEqual(["3 ok x", "4 ok x"]);
+    // A command SID as the last word (IncludeSid=end) is the id: the same command again is not run again.
+    const sid = "DC" + "0f".repeat(16);
+    expect(await run([`config set apn z ${sid}`, `config set apn w ${sid}`, "5 config get apn"])).toEqual([`${sid} ok z`, `${sid} ok z`, "5 ok z"]);
+  } finally {
+    mo.close();
+  }
 });
 
 test("settings not given to start() come from simcmd.json in Storage", async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { once } from "node:events";
 import { SimulatedDevice, type Handled } from "../../host-tools/device/device.js";
 import { validateSignature } from "../../host-tools/cloud/signature.js";
-import { activeSim, cloudAndClient, Hooks, type Client, type Hit } from "../cloud/harness.js";
+import { activeSim, admin, cloudAndClient, Hooks, type Client, type Hit } from "../cloud/harness.js";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
 
 let cloud: CloudHandle;
@@ -91,26 +91,63 @@ describe("SMS Commands to the agent in XS", () => {
   });
 });
 
-describe("Programmable Wireless Command with IncludeSid=start, to the agent in XS", () => {
-  test("the command SID is the id: the reply names it, the command is delivered, the callback is signed", async () => {
-    const wname = "e2e-xs-wireless";
-    const created = await fetch(`${cloud.url}/_mock/wireless/sims`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: "Basic " + Buffer.from(`${cloud.accountSid}:${cloud.authToken}`).toString("base64") },
-      body: JSON.stringify({ unique_name: wname, iccid: "8901260000000000077", status: "active" }),
-    });
+describe("Programmable Wireless Commands with IncludeSid, to the agent in XS", () => {
+  /** A Wireless SIM with a commands callback, and a simulated device (XS) attached for it. */
+  async function wirelessDevice(wname: string, iccid: string): Promise<SimulatedDevice> {
+    const created = await admin(cloud, "/_mock/wireless/sims", { unique_name: wname, iccid, status: "active" });
     expect(created.status).toBeLessThan(300);
     await client.wireless.v1.sims(wname).update({ commandsCallbackUrl: `${hooks.url}/wireless`, commandsCallbackMethod: "POST" });
-    const wdevice = await SimulatedDevice.start({ cloud: { url: cloud.url, accountSid: cloud.accountSid, authToken: cloud.authToken }, sim: wname, runtime: "xs" });
+    return SimulatedDevice.start({ cloud: { url: cloud.url, accountSid: cloud.accountSid, authToken: cloud.authToken }, sim: wname, runtime: "xs" });
+  }
+  const received = (wname: string) => (h: Hit) => h.url === "/wireless" && params(h)["Status"] === "received" && params(h)["SimUniqueName"] === wname;
+
+  test("start: the command SID is the id: the reply names it, the command is delivered, the callback is signed", async () => {
+    const wname = "e2e-xs-wireless";
+    const wdevice = await wirelessDevice(wname, "8901260000000000077");
     try {
       const cmd = await client.wireless.v1.commands.create({ sim: wname, command: "ping", includeSid: "start", deliveryReceiptRequested: true, callbackUrl: `${hooks.url}/status`, callbackMethod: "POST" });
-      const [mo] = await hooks.waitFor(1, (h) => h.url === "/wireless" && params(h)["Status"] === "received");
+      const [mo] = await hooks.waitFor(1, received(wname));
       expect(params(mo as Hit)).toMatchObject({ Command: `${cmd.sid} ok pong`, SimUniqueName: wname, CommandMode: "text" });
       const status = await hooks.waitFor(1, (h) => h.url === "/status" && params(h)["CommandStatus"] === "delivered");
       const s = status[0] as Hit;
       expect(validateSignature(cloud.authToken, s.headers["x-twilio-signature"] as string, `${hooks.url}/status`, params(s))).toBe(true);
       expect((await client.wireless.v1.commands(cmd.sid).fetch()).status).toBe("delivered");
     } finally {
+      await wdevice.close();
+    }
+  });
+
+  test("end: the SMSC sends the command again after the device's report was lost — it runs once, both answers name the SID", async () => {
+    const wname = "e2e-xs-wireless-end";
+    const wdevice = await wirelessDevice(wname, "8901260000000000078");
+    const handled: Handled[] = [];
+    const twice = new Promise<void>((resolve) => wdevice.on("handled", (h) => handled.push(h) === 2 && resolve()));
+    const net = cloud.ctx.network;
+    const before = net.conditions;
+    net.setConditions({ smsRetryMs: 200 });
+    // The first SMS-DELIVER reaches the device; what the device sends back (its DELIVER-REPORT and its
+    // reply) is lost, so the SMSC sends the same SMS-DELIVER again.
+    let lostMo = 0;
+    let sent = 0;
+    const off = cloud.events.on((e) => {
+      if (e.type === "sms.deliver.sent" && ++sent === 1) net.setConditions({ loss: 1 });
+      if (e.type === "sms.lost" && e["direction"] === "mo" && ++lostMo === 2) net.setConditions({ loss: 0 });
+    });
+    try {
+      const cmd = await client.wireless.v1.commands.create({ sim: wname, command: "config set apn end-first", includeSid: "end" });
+      const [mo] = await hooks.waitFor(1, received(wname));
+      expect(params(mo as Hit)["Command"]).toBe(`${cmd.sid} ok end-first`);
+      expect(lostMo).toBe(2);
+      await twice;
+      expect(handled.map((h) => h.executed)).toEqual([true, false]);
+      await cloud.events.waitFor((e) => e.type === "sms.delivered" && e.sim_sid === cmd.simSid, 5000, true);
+      expect((await client.wireless.v1.commands(cmd.sid).fetch()).status).toBe("delivered");
+      const check = await client.wireless.v1.commands.create({ sim: wname, command: "config get apn", includeSid: "end" });
+      const replies = await hooks.waitFor(2, received(wname));
+      expect(params(replies[1] as Hit)["Command"]).toBe(`${check.sid} ok end-first`);
+    } finally {
+      off();
+      net.setConditions({ loss: before.loss, smsRetryMs: before.smsRetryMs });
       await wdevice.close();
     }
   });

@@ -19,6 +19,7 @@ function agent(store = new MemoryStore(), extra: Partial<AgentOptions> = {}, now
 
 const ipText = (a: Agent, s: string) => Buffer.from(a.handle({ transport: "ip", bytes: [...Buffer.from(s, "utf8")] }).bytes ?? []).toString("utf8");
 const SID = "HC" + "0123456789abcdef".repeat(2);
+const WSID = "DC" + "fedcba9876543210".repeat(2);
 
 describe("text commands", () => {
   test.each([
@@ -27,6 +28,17 @@ describe("text commands", () => {
     ["  req-7   echo hello  world ", "req-7 ok hello  world"],
     [`${SID} ping`, `${SID} ok pong`],
     [`${SID} 9 ping`, "9 ok pong"],
+    // IncludeSid=end: the SID is the last word.
+    [`ping ${SID}`, `${SID} ok pong`],
+    [`echo hello  world ${SID}`, `${SID} ok hello  world`],
+    [`9 ping ${SID}`, "9 ok pong"],
+    [` ${SID} `, `${SID} err empty command`],
+    // A SID at the start is the platform's; one at the end is then an argument.
+    [`${SID} echo ${WSID}`, `${SID} ok ${WSID}`],
+    // Not a SID: wrong length, upper-case hex, another prefix.
+    [`echo a ${SID}0`, `ok a ${SID}0`],
+    [`echo a ${SID.toUpperCase()}`, `ok a ${SID.toUpperCase()}`],
+    [`echo a XC${SID.slice(2)}`, `ok a XC${SID.slice(2)}`],
     ["frobnicate", "err unknown command 'frobnicate'"],
     ["x1 frobnicate now", "x1 err unknown command 'frobnicate'"],
     ["", "err empty command"],
@@ -56,6 +68,17 @@ describe("an id is executed once", () => {
     expect(Buffer.from(again.bytes!).toString()).toBe("a ok one");
     expect(again.executed).toBe(false);
     expect(ipText(a, "b config get apn")).toBe("b ok one");
+  });
+
+  test.each(["start", "end"] as const)("an SMS sent again with IncludeSid=%s runs once and is answered alike", (includeSid) => {
+    const store = new MemoryStore();
+    const a = agent(store);
+    const sms = (body: string) => a.handle({ transport: "sms", text: includeSid === "start" ? `${WSID} ${body}` : `${body} ${WSID}` });
+    const first = sms("config set apn one");
+    const again = sms("config set apn one");
+    expect([first.text, again.text]).toEqual([`${WSID} ok one`, `${WSID} ok one`]);
+    expect([first.executed, again.executed]).toEqual([true, false]);
+    expect(store.get("c.apn")).toBe("one");
   });
 
   test("the record survives a restart (same storage, new agent)", () => {
