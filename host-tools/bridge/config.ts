@@ -48,6 +48,8 @@ export interface BridgeOptions {
   signature?: "auto" | "twilio" | "kore" | "off";
   twilio?: TwilioOptions;
   messagingFrom?: string;
+  /** Device (its phone number, with or without +) → From number or Messaging Service SID. */
+  messagingDeviceFrom?: Record<string, string>;
   huawei?: HuaweiOptions;
   redis?: string;
   dedupeTtl?: number;
@@ -89,6 +91,8 @@ export interface BridgeConfig {
   signature: "auto" | "twilio" | "kore" | "off";
   twilio: { baseUrl?: string; accountSid: string; authToken: string; koreSecret: string };
   messagingFrom?: string;
+  /** Device (phone number without +) → From; see messagingFromFor. */
+  messagingDeviceFrom: Record<string, string>;
   huawei: { baseUrl?: string; appId: string; secret: string; serviceId: string };
   redis?: string;
   dedupeTtl: number;
@@ -155,11 +159,35 @@ function coerce(s: OptionSpec, v: unknown, where: string): unknown {
       }
       return v.replace(/\/+$/, "");
     }
+    case "map": {
+      // a mapping (file, library) or `k=v,k=v` (flag, environment); a key or value may not contain `=` or `,`
+      let entries: [string, unknown][];
+      if (typeof v === "string") {
+        entries = [];
+        for (const item of v.split(",")) {
+          const i = item.indexOf("=");
+          if (i <= 0 || i === item.length - 1) return bad(`must be key=value pairs separated by commas, got ${JSON.stringify(item)}`);
+          entries.push([item.slice(0, i).trim(), item.slice(i + 1).trim()]);
+        }
+      } else if (typeof v === "object" && v !== null && !Array.isArray(v)) entries = Object.entries(v);
+      else return bad(`must be a mapping (or key=value,… as text), got ${JSON.stringify(v)}`);
+      const out = Object.create(null) as Record<string, string>;
+      for (const [k, x] of entries) {
+        if (typeof x !== "string" || x === "") return bad(`${k}: must be a non-empty string, got ${JSON.stringify(x)}`);
+        out[k] = x;
+      }
+      return out;
+    }
     default:
       if (typeof v !== "string" || v === "") return bad(`must be a non-empty string, got ${JSON.stringify(v)}`);
       return v;
   }
 }
+
+/** What a Messaging From may be: an E.164 number, a Messaging Service SID, or an alphanumeric sender ID. */
+export const MESSAGING_FROM = /^(\+[1-9]\d{1,14}|MG[0-9a-f]{32}|[A-Za-z0-9 ]{1,11})$/;
+/** A Messaging device: its phone number, E.164 digits (the `+` is not part of a topic level). */
+const PHONE_DEVICE = /^\+?(\d{6,15})$/;
 
 const KNOWN_OBJECTS = new Set(["twilio", "huawei"]);
 
@@ -203,8 +231,16 @@ export function normalize(o: BridgeOptions): BridgeConfig {
     secret: hw.secret ?? c.twilio.authToken,
     serviceId: hw.serviceId ?? "simcmd",
   };
-  if (c.messagingFrom !== undefined && !/^(\+[1-9]\d{1,14}|MG[0-9a-f]{32}|[A-Za-z0-9 ]{1,11})$/.test(c.messagingFrom))
+  if (c.messagingFrom !== undefined && !MESSAGING_FROM.test(c.messagingFrom))
     throw new ConfigError("option messagingFrom: an E.164 number, an alphanumeric sender ID or a Messaging Service SID (MG…)");
+  const perDevice = Object.create(null) as Record<string, string>;
+  for (const [device, from] of Object.entries(c.messagingDeviceFrom ?? {})) {
+    const m = PHONE_DEVICE.exec(device);
+    if (!m) throw new ConfigError(`option messagingDeviceFrom: ${JSON.stringify(device)} is not a phone number (6 to 15 digits, + optional)`);
+    if (!MESSAGING_FROM.test(from)) throw new ConfigError(`option messagingDeviceFrom: ${device}: an E.164 number, an alphanumeric sender ID or a Messaging Service SID (MG…), got ${JSON.stringify(from)}`);
+    perDevice[m[1] as string] = from;
+  }
+  c.messagingDeviceFrom = perDevice;
   return c;
 }
 

@@ -1,11 +1,12 @@
 /**
  * Validation of a downlink request (DESIGN.md §5): `{id?, command? | payload?, payload_type?, transport?,
- * device_port?, expires_at?}`. Strict: unknown fields and wrong types are rejected with a reason (the
+ * device_port?, expires_at?, from?}`. Strict: unknown fields and wrong types are rejected with a reason (the
  * silent-ignore of TTS #1771 is the counter-example). Size checks that depend on the device's platform are
  * in sizeProblem(), applied once the device is resolved.
  */
 import { randomBytes } from "node:crypto";
 import { encodeSubmit } from "../pdu/index.js";
+import { MESSAGING_FROM } from "./config.js";
 
 export interface DownRequest {
   id: string;
@@ -15,6 +16,8 @@ export interface DownRequest {
   transport?: "ip" | "sms" | "nbiot";
   device_port?: number;
   expires_at?: string | number;
+  /** Messaging: the number (or Messaging Service SID) to send from, instead of the configured one. */
+  from?: string;
 }
 
 export class Rejection extends Error {
@@ -26,7 +29,7 @@ export class Rejection extends Error {
   }
 }
 
-const FIELDS = ["id", "command", "payload", "payload_type", "transport", "device_port", "expires_at"];
+const FIELDS = ["id", "command", "payload", "payload_type", "transport", "device_port", "expires_at", "from"];
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export function newId(): string {
@@ -89,6 +92,11 @@ export function parseRequest(raw: Buffer, maxBytes: number): { req: DownRequest;
     if (typeof b.device_port !== "number" || !Number.isInteger(b.device_port) || b.device_port < 1 || b.device_port > 65535)
       throw new Rejection("bad_request", "device_port must be an integer from 1 to 65535");
     req.device_port = b.device_port;
+  }
+  if (b.from !== undefined) {
+    if (typeof b.from !== "string" || !MESSAGING_FROM.test(b.from))
+      throw new Rejection("bad_request", "from must be an E.164 number (+…), an alphanumeric sender ID or a Messaging Service SID (MG…)");
+    req.from = b.from;
   }
   let expires: number | null = null;
   if (b.expires_at !== undefined) {

@@ -9,6 +9,7 @@ import { createHmac } from "node:crypto";
 import type { BridgeClock } from "./clock.js";
 import { Rejection, sizeProblem, type DownRequest } from "./down-request.js";
 import type { Engine } from "./engine.js";
+import { platformProblem } from "./platform-health.js";
 import { PlatformError, type Platforms, type Target } from "./platforms.js";
 import type { DownlinkRow } from "./store.js";
 import { waitBounded } from "./wait-bounded.js";
@@ -140,11 +141,17 @@ export class DownWorker {
       }
       const tooBig = sizeProblem(target.platform, transport, payload, type);
       if (tooBig) throw new Rejection("oversized", tooBig);
+      let from: string | undefined;
+      if (target.platform === "twilio-messaging") {
+        // one Twilio number per phone: the request's own, else the device's, else the bridge's
+        from = req.from ?? e.cfg.messagingDeviceFrom[row.device] ?? e.cfg.messagingFrom;
+        if (from === undefined) throw new Rejection("no_from", `no From number for ${row.device}: give from in the request, or configure messagingDeviceFrom or messagingFrom`);
+      } else if (req.from !== undefined) throw new Rejection("bad_request", `from is for Messaging downlinks (phone numbers); ${row.device} is a ${target.platform} device`);
       let callbackUrl = `${this.publicUrl()}/webhooks/${ROUTE[`${target.platform}:${transport}`] as string}?dl=${row.rowid}&id=${encodeURIComponent(row.id)}`;
       if (target.platform === "huawei" && e.cfg.huawei.secret !== "") callbackUrl += `&k=${huaweiToken(e.cfg.huawei.secret)}`;
       const ref = await this.platforms.send({
         target, transport: transport as "ip" | "sms" | "nbiot", payload, payloadType: type, devicePort: req.device_port ?? DEFAULT_DEVICE_PORT,
-        callbackUrl, expiresInS: row.expires_ms === null ? null : (row.expires_ms - this.clock.now()) / 1000, ...(huawei ? { huawei } : {}),
+        callbackUrl, expiresInS: row.expires_ms === null ? null : (row.expires_ms - this.clock.now()) / 1000, ...(huawei ? { huawei } : {}), ...(from !== undefined ? { from } : {}),
       });
       tx(() => {
         const cur = e.store.downlinkByRow(row.rowid) as DownlinkRow;
@@ -170,8 +177,10 @@ export class DownWorker {
       e.advance(cur, "failed", { error: { code: "bridge", message: (err as Error).message ?? String(err) } });
       return;
     }
-    const platform = target?.platform ?? "twilio";
+    const platform = err.platform ?? target?.platform ?? "twilio";
     e.metrics.inc("simcmd_bridge_platform_errors_total", { platform, class: err.retryable ? "retryable" : "final" });
+    // refused credentials, an unreachable or failing platform: its state says so, the device is not at fault
+    const deviceFault = platformProblem(err) === null;
     if (platform === "huawei" && err.code === "100418") {
       e.metrics.inc("simcmd_bridge_rejects_total", { reason: "unknown_device" });
       e.advance(cur, "rejected", { error: { code: "unknown_device", message: err.message } });
@@ -181,7 +190,7 @@ export class DownWorker {
     const messaging = platform === "twilio-messaging";
     const canRetry = err.retryable && (messaging ? attempts < 2 : attempts <= e.cfg.retryMax);
     if (!canRetry) {
-      e.advance(cur, "failed", { error: { code: err.code, status: err.status, message: err.message }, attempts });
+      e.advance(cur, "failed", { error: { code: err.code, status: err.status, message: err.message }, attempts }, cur.platform_ref, deviceFault);
       return;
     }
     const base = messaging ? e.cfg.messagingRetry : Math.min(60_000, e.cfg.retryBase * 2 ** (attempts - 1)) * (0.8 + Math.random() * 0.4);

@@ -10,6 +10,7 @@ import { readUplink } from "./decode.js";
 import { DeviceStates } from "./device-state.js";
 import { Rejection, parseRequest, peekId } from "./down-request.js";
 import { GroupCommit } from "./group-commit.js";
+import { PlatformHealth } from "./platform-health.js";
 import type { Metrics } from "./metrics.js";
 import type { Outbox } from "./outbox.js";
 import type { DownlinkRow, Store } from "./store.js";
@@ -35,6 +36,8 @@ export type DownStatus = "queued" | "sent" | "delivered" | "succeeded" | "failed
 
 export class Engine {
   readonly states: DeviceStates;
+  /** Retained `{prefix}/bridge/{instance}/platforms/{platform}`: fed with every API call's outcome. */
+  readonly platformHealth: PlatformHealth;
   /** Set by the downlink worker: called after a request is stored. */
   onDownlinkStored: () => void = () => undefined;
   /** Webhook events of one event-loop turn share one transaction (group commit). */
@@ -50,6 +53,9 @@ export class Engine {
     private readonly log: (line: string) => void,
   ) {
     this.states = new DeviceStates(store, (t, p, r, k) => this.emit(t, p, r, k), cfg.prefix, clock, cfg.noCommunication * 1000);
+    this.platformHealth = new PlatformHealth((t, p, r, k) => this.emit(t, p, r, k), (f) => {
+      if (store.db.open) store.tx(f);
+    }, cfg.prefix, cfg.instance, clock);
     this.events = new GroupCommit(store, (it) => ("acked" in it ? this.deleteAcked(it.acked) : this.apply(it)), () => this.outbox.kick());
     outbox.remove = async (seqs) => {
       await this.events.submit({ acked: seqs });
@@ -91,12 +97,15 @@ export class Engine {
     return this.emit(`${this.cfg.prefix}/devices/${device}/down/${status}`, { id, platform_ref: ref, status, at: iso(this.clock.now()), ...extra }, false, `down/${status}`);
   }
 
-  /** Moves a stored downlink to `status` if that is forward; publishes the event. Returns false if it was not forward. */
-  advance(row: DownlinkRow, status: DownStatus, extra: Record<string, unknown> = {}, ref: string | null = row.platform_ref): boolean {
+  /**
+   * Moves a stored downlink to `status` if that is forward; publishes the event. Returns false if it was not
+   * forward. A failure is the device's fault unless `deviceFault` is false (the platform's problem).
+   */
+  advance(row: DownlinkRow, status: DownStatus, extra: Record<string, unknown> = {}, ref: string | null = row.platform_ref, deviceFault = true): boolean {
     if (FINAL.has(row.status) || (RANK[status] ?? 0) <= (RANK[row.status] ?? 0)) return false;
     const event = this.downEvent(row.device, row.id, ref, status, extra);
     this.store.updateDownlink(row.rowid, { status, platform_ref: ref, next_ms: null, last_event: event }, this.clock.now());
-    if (status === "failed") {
+    if (status === "failed" && deviceFault) {
       const code = (extra.error as { code?: unknown } | undefined)?.code;
       this.states.failed(row.device, `delivery of ${row.id} failed${code !== undefined && code !== null ? ` (${String(code)})` : ""}`, code === 83401);
     } else if (status === "succeeded" || status === "delivered") this.states.succeeded(row.device);
@@ -153,6 +162,10 @@ export class Engine {
       device: ev.device, sim_sid: ev.sim_sid, platform: ev.platform, transport: ev.transport, platform_ref: ev.platform_ref,
       received_at: iso(this.clock.now()), payload_type: ev.payload_type, payload: ev.payload,
     };
+    if (ev.from !== undefined) {
+      up.from = ev.from;
+      up.to = ev.to ?? null;
+    }
     if (decoded !== undefined) up.decoded = decoded;
     if (reply) up.reply = { id: reply.id, ok: reply.ok, [reply.ok ? "result" : "error"]: reply.value };
     this.emit(`${this.cfg.prefix}/devices/${ev.device}/up`, up, false, "up");

@@ -88,7 +88,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
     }
     const engine = new Engine(cfg, store, metrics, clock, outbox, redis, log);
     let publicUrl = cfg.publicUrl;
-    const platforms = new Platforms(cfg, () => clock.now());
+    const platforms = new Platforms(cfg, () => clock.now(), (platform, err) => engine.platformHealth.observe(platform, err));
     const worker = new DownWorker(engine, platforms, clock, () => publicUrl ?? "");
     const app = buildHttp({
       engine,

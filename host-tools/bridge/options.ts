@@ -3,7 +3,7 @@
  * environment variable (`SIMCMD_BRIDGE_TWILIO_BASE_URL`), config-file key (nested, same path), type,
  * default and unit. docs/bridge.md and `simcmd bridge --help` list the same table.
  */
-export type OptionType = "int" | "string" | "url" | "bool" | "enum";
+export type OptionType = "int" | "string" | "url" | "bool" | "enum" | "map";
 
 export interface OptionSpec {
   path: string;
@@ -45,6 +45,7 @@ export const OPTION_SPECS: OptionSpec[] = [
   { path: "twilio.authToken", type: "string", secret: true, help: "auth token: API calls, X-Twilio-Signature; the kore-signature secret unless twilio.koreSecret" },
   { path: "twilio.koreSecret", type: "string", secret: true, help: "kore-signature secret (KORE-hosted accounts), default the auth token" },
   { path: "messagingFrom", type: "string", help: "From number (E.164) or Messaging Service SID (MG…) for Messaging SMS downlinks to phone numbers" },
+  { path: "messagingDeviceFrom", type: "map", help: "the From number per device (one Twilio number per phone): 15551230001=+15557650001,… (a mapping in a config file); a request's own from wins, messagingFrom is the fallback" },
   { path: "huawei.baseUrl", type: "url", help: "Huawei OceanConnect origin (…/iocm/… below it); default <twilio.baseUrl>/huawei when twilio.baseUrl is set" },
   { path: "huawei.appId", type: "string", help: "Huawei appId (default twilio.accountSid)" },
   { path: "huawei.secret", type: "string", secret: true, help: "Huawei app secret (default twilio.authToken)" },
@@ -71,7 +72,7 @@ export function envOf(path: string): string {
 /** The options table as help text (CLI and docs). */
 export function optionsHelp(): string {
   return OPTION_SPECS.map((s) => {
-    const arg = s.type === "bool" ? "" : s.type === "enum" ? ` ${(s.values ?? []).join("|")}` : s.type === "int" ? " N" : " V";
+    const arg = s.type === "bool" ? "" : s.type === "enum" ? ` ${(s.values ?? []).join("|")}` : s.type === "int" ? " N" : s.type === "map" ? " K=V,…" : " V";
     const dflt = s.default === undefined ? "" : ` (default ${String(s.default)}${s.unit ? " " + s.unit : ""})`;
     const unit = s.default === undefined && s.unit ? ` [${s.unit}]` : "";
     return `  ${(flagOf(s.path) + arg).padEnd(34)} ${s.help}${unit}${dflt}\n${" ".repeat(37)}env ${envOf(s.path)}, file key ${s.path}\n`;

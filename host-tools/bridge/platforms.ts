@@ -27,10 +27,14 @@ export interface SendRequest {
   huawei?: { serviceId: string; method: string; paras: Record<string, unknown> };
   /** Seconds left until expires_at (Huawei expireTime, Messaging ValidityPeriod). */
   expiresInS: number | null;
+  /** Messaging: From number or Messaging Service SID (MG…). */
+  from?: string;
 }
 
 export class PlatformError extends Error {
   override name = "PlatformError";
+  /** The platform whose call failed (set by Platforms). */
+  platform: Platform | null = null;
   constructor(
     message: string,
     readonly status: number | null,
@@ -51,6 +55,9 @@ function fromTwilio(e: unknown): PlatformError {
   return new PlatformError(`connection failed: ${x.message ?? String(e)}`, null, null, true);
 }
 
+/** Told the outcome of every API call: null = the platform answered 2xx. */
+export type CallObserver = (platform: Platform, err: PlatformError | null) => void;
+
 export class Platforms {
   private client: twilio.Twilio | null = null;
   private huaweiToken: { token: string; until: number } | null = null;
@@ -58,7 +65,23 @@ export class Platforms {
   constructor(
     private readonly cfg: BridgeConfig,
     private readonly now: () => number,
+    private readonly observe: CallObserver = () => undefined,
   ) {}
+
+  /** Runs one platform call, reports its outcome and tags its error with the platform. */
+  private async call<T>(platform: Platform, f: () => Promise<T>): Promise<T> {
+    let r: T;
+    try {
+      r = await f();
+    } catch (e) {
+      const err = e instanceof PlatformError ? e : fromTwilio(e);
+      err.platform = platform;
+      this.observe(platform, err);
+      throw err;
+    }
+    this.observe(platform, null);
+    return r;
+  }
 
   private tw(): twilio.Twilio {
     const t = this.cfg.twilio;
@@ -87,17 +110,17 @@ export class Platforms {
     const t = this.cfg.twilio;
     if (t.accountSid !== "" && t.authToken !== "") {
       const c = this.tw();
-      const probe = async <T>(what: string, f: () => Promise<T>): Promise<T | null> => {
+      const probe = async <T>(platform: Platform, what: string, f: () => Promise<T>): Promise<T | null> => {
         try {
-          return await this.bounded(what, f());
+          return await this.call(platform, () => this.bounded(what, f()));
         } catch (e) {
           if (e instanceof PlatformError && e.status === 404) return null;
           throw e;
         }
       };
-      const ss = await probe("Super SIM lookup", () => c.supersim.v1.sims(device).fetch());
+      const ss = await probe("twilio-supersim", "Super SIM lookup", () => c.supersim.v1.sims(device).fetch());
       if (ss) return { platform: "twilio-supersim", address: ss.sid, sim_sid: ss.sid };
-      const ws = await probe("Wireless SIM lookup", () => c.wireless.v1.sims(device).fetch());
+      const ws = await probe("twilio-wireless", "Wireless SIM lookup", () => c.wireless.v1.sims(device).fetch());
       if (ws) return { platform: "twilio-wireless", address: ws.sid, sim_sid: ws.sid };
     }
     if (this.cfg.huawei.baseUrl) return { platform: "huawei", address: device, sim_sid: null };
@@ -105,7 +128,11 @@ export class Platforms {
   }
 
   /** Creates the command / message; resolves to its platform reference (HG…, HC…, DC…, SM…, Huawei commandId). */
-  async send(r: SendRequest): Promise<string> {
+  send(r: SendRequest): Promise<string> {
+    return this.call(r.target.platform, () => this.create(r));
+  }
+
+  private async create(r: SendRequest): Promise<string> {
     const t = r.target;
     switch (t.platform) {
       case "twilio-supersim": {
@@ -126,8 +153,8 @@ export class Platforms {
         return x.sid;
       }
       case "twilio-messaging": {
-        const from = this.cfg.messagingFrom;
-        if (from === undefined) throw new PlatformError("messagingFrom is not configured", null, "not-configured", false);
+        const from = r.from;
+        if (from === undefined) throw new PlatformError("no From number for this Messaging downlink", null, "not-configured", false);
         const x = await this.bounded("Messages create", this.tw().messages.create({
           to: t.address, body: r.payload, statusCallback: r.callbackUrl, ...(from.startsWith("MG") ? { messagingServiceSid: from } : { from }),
           // expires_at: not sent by Twilio after the seconds left (ValidityPeriod takes 1–36,000 s)

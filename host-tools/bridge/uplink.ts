@@ -15,6 +15,9 @@ export interface UpEvent {
   platform_ref: string;
   payload_type: "text" | "binary";
   payload: string;
+  /** Messaging: the sender's number and which of the account's numbers received it. */
+  from?: string;
+  to?: string | null;
 }
 
 export interface StatusEvent {
@@ -130,7 +133,7 @@ export function messages(p: Params, query: Params): BridgeEvent | null {
   if (st === "received") {
     return {
       kind: "up", key: `twilio-messaging:${sid}:received`, device: phoneDevice(need(p, "From")), sim_sid: null, platform: "twilio-messaging",
-      transport: "sms", platform_ref: sid, payload_type: "text", payload: p.Body ?? "",
+      transport: "sms", platform_ref: sid, payload_type: "text", payload: p.Body ?? "", from: need(p, "From"), to: p.To || null,
     };
   }
   return status("twilio-messaging", query, p.To ? phoneDevice(p.To) : null, sid, st, p);

@@ -18,6 +18,10 @@ import { Recorder, tempDir, type Msg } from "./helpers.js";
 const P = "simcmd/v1";
 /** The account's Messaging number: the bridge sends from it, and it takes the handsets' SMS. */
 const FROM = "+15557650000";
+/** A second number of the account: the configured From of one handset (one Twilio number per phone). */
+const FROM2 = "+15557650002";
+/** That handset. */
+const OWN_NUMBER = "+15551230010";
 /** A DELIVER-REPORT (RP-ACK): TP-MTI 00, TP-PI 0. */
 const DELIVER_REPORT = Buffer.from([0x00, 0x00]);
 /** A DELIVER-REPORT for RP-ERROR: TP-FCS 0xD2 ("error in MS"). */
@@ -35,12 +39,14 @@ const data = tempDir("e2e-wm");
 beforeAll(async () => {
   ({ cloud, client } = await cloudAndClient());
   bridge = await startBridge({
-    port: 0, brokerPort: 0, data: data.dir, instance: "e2e-wm", messagingFrom: FROM,
+    port: 0, brokerPort: 0, data: data.dir, instance: "e2e-wm", messagingFrom: FROM, messagingDeviceFrom: { [OWN_NUMBER.slice(1)]: FROM2 },
     twilio: { baseUrl: cloud.url, accountSid: cloud.accountSid, authToken: cloud.authToken },
   });
   rec = await Recorder.open(bridge.mqttUrl, [`${P}/#`]);
-  const number = await admin(cloud, "/_mock/messaging/numbers", { phone_number: FROM, sms_url: `${bridge.url}/webhooks/twilio/messages` });
-  expect(number.status).toBe(201);
+  for (const n of [FROM, FROM2]) {
+    const number = await admin(cloud, "/_mock/messaging/numbers", { phone_number: n, sms_url: `${bridge.url}/webhooks/twilio/messages` });
+    expect(number.status).toBe(201);
+  }
 });
 
 afterAll(async () => {
@@ -200,7 +206,7 @@ describe("Messaging (2010 Messages) to a phone number", () => {
     const [up] = rec.find((m) => m.topic === `${P}/devices/${device}/up` && (m.json.reply as { id?: string } | undefined)?.id === "sm1");
     expect(up?.json).toMatchObject({
       device, sim_sid: null, platform: "twilio-messaging", transport: "sms", payload_type: "text", payload: "sm1 ok hello there",
-      reply: { id: "sm1", ok: true, result: "hello there" },
+      reply: { id: "sm1", ok: true, result: "hello there" }, from: msisdn, to: FROM,
     });
     expect(String(up?.json.platform_ref)).toMatch(/^SM/);
     expect(ok?.json.reply_ref).toBe(up?.json.platform_ref);
@@ -266,6 +272,37 @@ describe("Messaging (2010 Messages) to a phone number", () => {
     } finally {
       await restore();
     }
+  });
+
+  test("From per device (messagingDeviceFrom) and per request (from): the SMS leaves from that number, the reply's up names the number it reached", async () => {
+    const device = OWN_NUMBER.slice(1);
+    await handsetSim("bridge-msg-own-number", OWN_NUMBER);
+    await xsDevice("bridge-msg-own-number");
+    const roundTrip = async (id: string, extra: object): Promise<{ sent: string; up: Msg }> => {
+      await down(device, { id, command: "ping", ...extra });
+      const [ok] = await rec.waitFor(is(device, "succeeded", id));
+      const [up] = rec.find((m) => m.topic === `${P}/devices/${device}/up` && (m.json.reply as { id?: string } | undefined)?.id === id);
+      return { sent: (await client.messages(String(ok?.json.platform_ref)).fetch()).from, up: up as Msg };
+    };
+    const own = await roundTrip("own1", {});
+    expect(own.sent).toBe(FROM2);
+    expect(own.up.json).toMatchObject({ from: OWN_NUMBER, to: FROM2, payload: "own1 ok pong" });
+    const asked = await roundTrip("own2", { from: FROM });
+    expect(asked.sent).toBe(FROM);
+    expect(asked.up.json).toMatchObject({ from: OWN_NUMBER, to: FROM, payload: "own2 ok pong" });
+  });
+
+  test("from is checked: not a number → rejected bad_request; on a Wireless device → rejected bad_request, nothing sent", async () => {
+    const device = OWN_NUMBER.slice(1);
+    await down(device, { id: "bad-from", command: "ping", from: "+1 555" });
+    const [r] = await rec.waitFor(is(device, "rejected", "bad-from"));
+    expect(r?.json.error).toMatchObject({ code: "bad_request" });
+    const name = "bridge-wl-from";
+    await wirelessSim(name);
+    await down(name, { id: "wl-from", command: "ping", from: FROM });
+    const [w] = await rec.waitFor(is(name, "rejected", "wl-from"));
+    expect(w?.json.error).toMatchObject({ code: "bad_request", message: expect.stringMatching(/^from is for Messaging downlinks/) });
+    expect(await client.wireless.v1.commands.list({ sim: name })).toHaveLength(0);
   });
 
   test("a 4xx from the Messages API is final: To = From (21266) → down/failed once, no Messaging retry", async () => {

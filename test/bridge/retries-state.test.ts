@@ -5,76 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ConfigError, mergeSources, normalize, readConfigFile, startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
 import { run } from "../../host-tools/cli/main.js";
 import { twilioSignature } from "../../host-tools/cloud/signature.js";
 import { FakeClock } from "../helpers/fake-clock.js";
-import { postForm, Recorder, tempDir } from "./helpers.js";
+import { FakeApi, postForm, Recorder, tempDir } from "./helpers.js";
 
 const ACCOUNT = "AC" + "1".repeat(32);
 const TOKEN = "t".repeat(32);
 const SIM = "HS" + "d".repeat(32);
-
-/** A fake Twilio API: answers by a per-path script and counts calls; `hit` resolves waiters. */
-class FakeApi {
-  readonly calls: string[] = [];
-  /** The form body of each call, in order (URL-decoded). */
-  readonly forms: Record<string, string>[] = [];
-  script: Record<string, { status: number; body: object }[]> = {};
-  private waiters: (() => void)[] = [];
-  private constructor(readonly server: Server) {}
-  static async open(): Promise<FakeApi> {
-    let self: FakeApi | null = null;
-    const server = createServer((req, res) => {
-      let raw = "";
-      req.on("data", (d: Buffer) => (raw += d.toString()));
-      req.on("end", () => {
-        const api = self as FakeApi;
-        api.forms.push(Object.fromEntries(new URLSearchParams(raw)));
-        const path = (req.url ?? "").split("?")[0] as string;
-        const key = `${req.method} ${path.replace(/AC[0-9a-f]{32}/, "AC")}`;
-        api.calls.push(key);
-        let r = { status: 404, body: { code: 20404, message: "not found", status: 404 } as object };
-        if (key === `GET /supersim/v1/Sims/ss-dev`) r = { status: 200, body: { sid: SIM, unique_name: "ss-dev", account_sid: ACCOUNT } };
-        const q = api.script[key];
-        if (q && q.length > 0) r = q.length > 1 ? (q.shift() as typeof r) : (q[0] as typeof r);
-        res.writeHead(r.status, { "content-type": "application/json" });
-        res.end(JSON.stringify(r.body));
-        for (const w of api.waiters.splice(0)) w();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    self = new FakeApi(server);
-    return self;
-  }
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-  async waitCalls(key: string, n: number, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.calls.filter((c) => c === key).length < n) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`only ${this.calls.filter((c) => c === key).length}/${n} calls to ${key}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-  count(key: string): number {
-    return this.calls.filter((c) => c === key).length;
-  }
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
 
 const MSG = "POST /api/2010-04-01/Accounts/AC/Messages.json";
 const IPC = "POST /supersim/v1/IpCommands";
@@ -88,7 +28,7 @@ const data = tempDir("retry");
 
 beforeAll(async () => {
   clock.advance(1_700_000_000_000);
-  api = await FakeApi.open();
+  api = await FakeApi.open({ "GET /supersim/v1/Sims/ss-dev": { status: 200, body: { sid: SIM, unique_name: "ss-dev", account_sid: ACCOUNT } } });
   bridge = await startBridge({
     port: 0, brokerPort: 0, data: data.dir, instance: "retry", clock, messagingFrom: "+15005550006", noCommunication: 60,
     twilio: { baseUrl: api.url, accountSid: ACCOUNT, authToken: TOKEN },
