@@ -37,6 +37,18 @@ export function huaweiToken(secret: string): string {
   return createHmac("sha256", secret).update("simcmd-bridge huawei callback").digest("hex").slice(0, 24);
 }
 
+/** The path Huawei's NA callback uses: `https://server:port/v1.0.0/messageReceiver/cmd`. */
+export const HUAWEI_NA_PATH = "/v1.0.0/messageReceiver/cmd";
+
+/**
+ * The callback URL to register with the Huawei platform (for commands the bridge did not create, and as the
+ * NA's subscribed address): the NA path under `publicUrl`, with the token as `k` — the notification itself
+ * carries no credential, so the URL does.
+ */
+export function huaweiCallbackUrl(publicUrl: string, secret: string): string {
+  return secret === "" ? `${publicUrl}${HUAWEI_NA_PATH}` : `${publicUrl}${HUAWEI_NA_PATH}?k=${huaweiToken(secret)}`;
+}
+
 export class DownWorker {
   private readonly running = new Set<number>();
   private scheduled = false;

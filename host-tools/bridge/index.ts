@@ -11,7 +11,7 @@ import { Redis } from "ioredis";
 import { realClock } from "./clock.js";
 import { normalize, type BridgeOptions } from "./config.js";
 import { startBroker, type EmbeddedBroker } from "./broker.js";
-import { DownWorker } from "./down-worker.js";
+import { DownWorker, huaweiCallbackUrl } from "./down-worker.js";
 import { Engine } from "./engine.js";
 import { Metrics } from "./metrics.js";
 import { MqttLink, type LinkState } from "./mqtt-link.js";
@@ -26,6 +26,8 @@ export interface BridgeHandle {
   /** The broker the bridge uses (the embedded one's URL when `mqtt` was absent). */
   mqttUrl: string;
   instance: string;
+  /** The callback URL to register with the Huawei platform (`{publicUrl}/v1.0.0/messageReceiver/cmd?k=…`). */
+  huaweiCallbackUrl: string;
   /** True when downlinks are subscribed as `$share/…`. */
   readonly shared: boolean;
   metrics: Metrics;
@@ -129,6 +131,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       url,
       mqttUrl,
       instance: cfg.instance,
+      huaweiCallbackUrl: huaweiCallbackUrl(publicUrl, cfg.huawei.secret),
       get shared() {
         return l.sharedInUse;
       },
@@ -165,4 +168,5 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
 export { normalize, mergeSources, readConfigFile, ConfigError, type BridgeOptions, type BridgeConfig } from "./config.js";
 export { startBroker, type EmbeddedBroker } from "./broker.js";
 export { BrokerRefusedError, type LinkState } from "./mqtt-link.js";
+export { huaweiCallbackUrl, HUAWEI_NA_PATH } from "./down-worker.js";
 export { OPTION_SPECS, optionsHelp } from "./options.js";

@@ -7,7 +7,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { validateKoreSignature, validateSignature } from "../cloud/signature.js";
-import { huaweiToken } from "./down-worker.js";
+import { HUAWEI_NA_PATH, huaweiToken } from "./down-worker.js";
 import type { Engine } from "./engine.js";
 import * as map from "./uplink.js";
 
@@ -127,7 +127,7 @@ export function buildHttp(d: WebhookDeps): FastifyInstance {
     }
     return reply.code(200).send({ result: "ok" });
   };
-  for (const p of ["/webhooks/huawei/cmd", "/v1.0.0/messageReceiver/cmd"]) {
+  for (const p of ["/webhooks/huawei/cmd", HUAWEI_NA_PATH]) {
     app.post(p, huawei);
   }
 

@@ -1,7 +1,6 @@
 /** `simcmd bridge`: platform webhooks ⇄ MQTT (issue 6, DESIGN.md §3/§5, docs/bridge.md). */
 import { parseArgs } from "node:util";
-import { ConfigError, mergeSources, normalize, OPTION_SPECS, optionsHelp, readConfigFile, startBridge, type BridgeConfig } from "../bridge/index.js";
-import { huaweiToken } from "../bridge/down-worker.js";
+import { ConfigError, huaweiCallbackUrl, mergeSources, normalize, OPTION_SPECS, optionsHelp, readConfigFile, startBridge, type BridgeConfig } from "../bridge/index.js";
 import { flagOf } from "../bridge/options.js";
 import type { CliIo } from "./io.js";
 import { UsageError } from "./io.js";
@@ -68,12 +67,12 @@ export async function runBridge(argv: string[], io: CliIo, stop?: Promise<void>)
 export function webhookUrls(cfg: BridgeConfig): string {
   const origin = cfg.publicUrl ?? `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${cfg.port}`;
   const rows: [string, string][] = [
-    ["Super SIM Fleet ip_commands_url (Twilio, KORE)", "/webhooks/twilio/ip-commands"],
-    ["Super SIM Fleet sms_commands_url (Twilio, KORE)", "/webhooks/twilio/sms-commands"],
-    ["Programmable Wireless SIM commands_callback_url", "/webhooks/twilio/commands"],
-    ["Messaging phone number, A message comes in (POST)", "/webhooks/twilio/messages"],
+    ["Super SIM Fleet ip_commands_url (Twilio, KORE)", `${origin}/webhooks/twilio/ip-commands`],
+    ["Super SIM Fleet sms_commands_url (Twilio, KORE)", `${origin}/webhooks/twilio/sms-commands`],
+    ["Programmable Wireless SIM commands_callback_url", `${origin}/webhooks/twilio/commands`],
+    ["Messaging phone number, A message comes in (POST)", `${origin}/webhooks/twilio/messages`],
   ];
-  if (cfg.huawei.secret !== "") rows.push(["Huawei command notifications (subscription callbackUrl)", `/v1.0.0/messageReceiver/cmd?k=${huaweiToken(cfg.huawei.secret)}`]);
+  if (cfg.huawei.secret !== "") rows.push(["Huawei command notifications (subscription callbackUrl)", huaweiCallbackUrl(origin, cfg.huawei.secret)]);
   const w = Math.max(...rows.map(([what]) => what.length));
-  return rows.map(([what, p]) => `${what.padEnd(w)}  ${origin}${p}\n`).join("") + (cfg.publicUrl === null ? "(publicUrl is not set: these are the bridge's own address; set publicUrl to the origin the platforms reach)\n" : "");
+  return rows.map(([what, url]) => `${what.padEnd(w)}  ${url}\n`).join("") + (cfg.publicUrl === null ? "(publicUrl is not set: these are the bridge's own address; set publicUrl to the origin the platforms reach)\n" : "");
 }

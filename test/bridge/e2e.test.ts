@@ -5,7 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { createSocket } from "node:dgram";
+import { once } from "node:events";
+import { connect } from "node:net";
 import { startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
+import { run } from "../../host-tools/cli/main.js";
 import { koreSignature, twilioSignature } from "../../host-tools/cloud/signature.js";
 import { SimulatedDevice } from "../../host-tools/device/device.js";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
@@ -251,14 +254,80 @@ describe("Huawei-style NB-IoT commands", () => {
     }
   });
 
-  test("short result codes (SUCCESS/FAIL spelling) via /v1.0.0/messageReceiver/cmd; unknown Huawei device → rejected", async () => {
+  test("unknown Huawei device → rejected", async () => {
     await down("hw-nobody", { id: "hw2", command: "ping" });
     await rec.waitFor((m) => m.topic === `${P}/devices/hw-nobody/down/rejected` && (m.json.error as { code: string }).code === "unknown_device");
-    const res = await fetch(`${bridge.url}/v1.0.0/messageReceiver/cmd`, {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ deviceId: "hw-x", commandId: "c0ffee", result: { resultCode: "FAIL", resultDetail: null } }),
-    });
-    expect(res.status).toBe(403); // no callback token: not from the platform the bridge called
+  });
+
+  /** The platform document's request example, verbatim: `Content-Type:application/json` and this body. */
+  const DOCUMENT_EXAMPLE = [
+    "{",
+    '    "deviceId":"*********",',
+    '    "commandId":"***********",',
+    '    "result":{',
+    '        "resultCode":"DELIVERED",',
+    '        "resultDetail":null',
+    "    }",
+    "}",
+  ].join("\n");
+
+  /** POSTs `body` to `url` as raw HTTP/1.1, with the document's header line as written (no space after the colon). */
+  async function rawPost(url: string, body: string): Promise<number> {
+    const u = new URL(url);
+    const sock = connect(Number(u.port), u.hostname);
+    await once(sock, "connect");
+    const bytes = Buffer.from(body, "utf8");
+    // written, not ended: a client that half-closes may lose an answer that takes a turn (Connection: close ends it)
+    sock.write(`POST ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type:application/json\r\nContent-Length: ${bytes.length}\r\nConnection: close\r\n\r\n${body}`);
+    let answer = "";
+    for await (const chunk of sock) answer += (chunk as Buffer).toString("latin1");
+    return Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+  }
+
+  test("the document's request example, verbatim, at the callback URL the docs say to register → 200 and down/delivered; without the URL's token → 403", async () => {
+    const registered = bridge.huaweiCallbackUrl;
+    expect(registered).toMatch(new RegExp(`^${bridge.url}/v1\\.0\\.0/messageReceiver/cmd\\?k=[0-9a-f]{24}$`));
+    expect(await rawPost(registered, DOCUMENT_EXAMPLE)).toBe(200);
+    const [m] = await rec.waitFor(topicIs(`${P}/devices/*********/down/delivered`));
+    expect(m?.json).toMatchObject({ id: null, platform_ref: "***********", status: "delivered", platform_status: "DELIVERED" });
+    expect(m?.json.result).toBeUndefined();
+    // still authenticated: the same request without the token, or with another one, is refused and not published
+    const rejects = bridge.metrics.get("simcmd_bridge_rejects_total", { reason: "signature", route: "huawei" });
+    const failedAsIs = DOCUMENT_EXAMPLE.replace('"DELIVERED"', '"FAIL"');
+    expect(await rawPost(`${bridge.url}/v1.0.0/messageReceiver/cmd`, failedAsIs)).toBe(403);
+    expect(await rawPost(`${bridge.url}/v1.0.0/messageReceiver/cmd?k=${"0".repeat(24)}`, failedAsIs)).toBe(403);
+    expect(bridge.metrics.get("simcmd_bridge_rejects_total", { reason: "signature", route: "huawei" })).toBe(rejects + 2);
+    await rec.settle();
+    expect(rec.find(topicIs(`${P}/devices/*********/down/failed`))).toEqual([]);
+  });
+
+  test("simcmd bridge --webhook-urls prints the same Huawei URL for the same configuration, without starting", async () => {
+    let out = "";
+    const io = { out: (t: string) => void (out += t), err: () => undefined, lines: () => [] as unknown as AsyncIterable<string> };
+    const args = ["bridge", "--webhook-urls", "--twilio-account-sid", cloud.accountSid, "--twilio-auth-token", cloud.authToken, "--public-url", bridge.url];
+    expect(await run(args, io as never)).toBe(0);
+    expect(out).toMatch(new RegExp(`^Huawei command notifications .* ${bridge.huaweiCallbackUrl.replace(/[.?]/g, "\\$&")}$`, "m"));
+  });
+
+  test("both spellings at the registered URL: SUCCESS / SUCCESSFUL → succeeded, FAIL / FAILED → failed", async () => {
+    const cases = [["SUCCESS", "succeeded"], ["SUCCESSFUL", "succeeded"], ["FAIL", "failed"], ["FAILED", "failed"]] as const;
+    for (const [code, status] of cases) {
+      const body = JSON.stringify({ deviceId: "hw-spelling", commandId: `cmd-${code}`, result: { resultCode: code, resultDetail: { code } } });
+      expect(await rawPost(bridge.huaweiCallbackUrl, body)).toBe(200);
+      const [m] = await rec.waitFor((x) => x.topic === `${P}/devices/hw-spelling/down/${status}` && x.json.platform_ref === `cmd-${code}`);
+      expect(m?.json).toMatchObject({ platform_status: code, ...(status === "succeeded" ? { result: { code } } : { error: { code } }) });
+    }
+  });
+
+  test("a command the bridge sent, notified in the document's shape at the registered URL (no dl/id): correlated by its commandId", async () => {
+    expect((await admin(cloud, "/_mock/huawei/devices", { device_id: "hw-dev-doc" })).status).toBe(201);
+    await down("hw-dev-doc", { id: "hw3", command: "reboot" });
+    const [q] = await rec.waitFor((m) => m.topic === `${P}/devices/hw-dev-doc/down/queued` && m.json.id === "hw3");
+    const commandId = String(q?.json.platform_ref);
+    const body = DOCUMENT_EXAMPLE.replace('"*********"', '"hw-dev-doc"').replace('"***********"', JSON.stringify(commandId));
+    expect(await rawPost(bridge.huaweiCallbackUrl, body)).toBe(200);
+    const [d] = await rec.waitFor((m) => m.topic === `${P}/devices/hw-dev-doc/down/delivered` && m.json.id === "hw3");
+    expect(d?.json).toMatchObject({ platform_ref: commandId, platform_status: "DELIVERED" });
   });
 });
 
