@@ -31,6 +31,20 @@ export class PduError {
   }
 }
 
+/**
+ * Something wrong in a PDU that could still be read (decoding went on): a stable `code`, a message naming
+ * the field, and the octet `offset` in the input (SMSC field included). Codes: docs/pdu.md.
+ */
+export interface PduWarning {
+  code: string;
+  message: string;
+  offset: number;
+}
+
+export function warning(code: string, what: string, offset: number): PduWarning {
+  return { code: code, message: what + " at octet " + offset, offset: offset };
+}
+
 export function incomplete(field: string, offset: number): PduError {
   return new PduError("incomplete", "truncated", "input ends inside " + field + " at octet " + offset, offset);
 }

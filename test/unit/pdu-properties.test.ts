@@ -18,6 +18,7 @@ describe("fuzz: random octets", () => {
   test("5,000 random PDUs decode or fail with the codec's own typed errors", () => {
     const r = rng(0x5eed);
     const codes = new Set<string>();
+    const warned = new Set<string>();
     let ok = 0;
     for (let i = 0; i < 5000; i++) {
       const bytes = Array.from({ length: int(r, 0, 180) }, () => int(r, 0, 255));
@@ -29,6 +30,15 @@ describe("fuzz: random octets", () => {
           const res = decodeAny(hex, smsc, direction);
           if (res.ok) {
             ok++;
+            // warnings are typed findings inside the input, never an empty list
+            const ws = res.pdu.warnings;
+            if (ws !== undefined) expect(ws.length).toBeGreaterThan(0);
+            for (const w of ws ?? []) {
+              expect(typeof w.code).toBe("string");
+              expect(w.offset).toBeGreaterThanOrEqual(0);
+              expect(w.offset).toBeLessThanOrEqual(bytes.length);
+              warned.add(w.code);
+            }
             continue;
           }
           expect(["incomplete", "malformed"]).toContain(res.error.kind);
@@ -41,6 +51,7 @@ describe("fuzz: random octets", () => {
     }
     expect(ok).toBeGreaterThan(100); // the generator does reach valid PDUs
     expect(codes.has("truncated")).toBe(true);
+    expect(warned.has("trailing-octets")).toBe(true); // and PDUs read with warnings
   });
 
   test("every prefix of a valid PDU is 'incomplete', never malformed or thrown", () => {

@@ -2,15 +2,16 @@
  * TPDU decoding, 3GPP TS 23.040 §9.2.2 (one function per message type), with the optional
  * leading SMSC field of 27.005 PDU mode.
  */
-import { malformed, toErrorInfo, type PduErrorInfo } from "../errors.js";
+import { malformed, toErrorInfo, warning, type PduErrorInfo, type PduWarning } from "../errors.js";
 import { bytesToHex, hexToBytes } from "../hex.js";
 import type { TextCodec } from "../text.js";
 import { readAddress, readSmsc } from "./address.js";
 import { decodeDcs } from "./dcs.js";
 import { Reader } from "./reader.js";
 import { readTimestamp } from "./timestamp.js";
+import { readUdh } from "./udh.js";
 import type { Direction, Pdu, PduType } from "./types.js";
-import { addUserData, readUserData } from "./user-data.js";
+import { addUserData, addWarnings, readUserData } from "./user-data.js";
 import { readValidity } from "./validity.js";
 
 export interface DecodeOptions {
@@ -166,8 +167,17 @@ function command(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
   pdu.destination_toa = da.toa;
   const at = r.pos;
   const cdl = r.u8("command data length");
-  if (cdl > 157) throw malformed("invalid-cdl", "command data length " + cdl + " exceeds 157", at); // §9.2.3.20
+  const w: PduWarning[] = [];
+  // §9.2.3.20: at most 157 octets; the octets it announces are still read when present
+  if (cdl > 157) w.push(warning("cdl-too-long", "command data length " + cdl + " exceeds 157", at));
+  const cdAt = r.pos;
   pdu.command_data_hex = bytesToHex(r.take(cdl, "command data"));
+  // TP-UDHI: TP-CD starts with a header (§9.2.2.4, §9.2.3.24); command_data_hex keeps all of TP-CD
+  if ((fo & 0x40) !== 0) {
+    if (cdl === 0) w.push(warning("udhi-empty", "TP-UDHI is set but the command data is empty", at));
+    else pdu.udh = readUdh(r.bytes, cdAt, cdAt + cdl, w).udh;
+  }
+  addWarnings(pdu, w);
 }
 
 function decodeBytes(bytes: number[], end: number, options: DecodeOptions): Pdu {
@@ -196,6 +206,8 @@ function decodeBytes(bytes: number[], end: number, options: DecodeOptions): Pdu 
     else report(r, pdu, fo, text, type === "submit-report");
   }
   if (smscToa !== undefined) pdu.smsc_toa = smscToa;
+  // The length fields are authoritative (TP-UDL §9.2.3.16, TP-CDL §9.2.3.20): what follows is not read
+  if (r.remaining() > 0) addWarnings(pdu, [warning("trailing-octets", r.remaining() + " octets follow the TPDU", r.pos)]);
   return pdu;
 }
 

@@ -4,4 +4,4 @@ export { encodePdu, type EncodeOptions, type EncodeResult, type PduInput } from 
 export { encodeSubmit, tpduLength, type SubmitOptions, type SubmitResult } from "./submit.js";
 export { Reassembler, type Abandoned, type Reassembled, type ReassemblerOptions } from "./reassembly.js";
 export type * from "./types.js";
-export { PduError, type PduErrorInfo, type PduErrorKind } from "../errors.js";
+export { PduError, type PduErrorInfo, type PduErrorKind, type PduWarning } from "../errors.js";

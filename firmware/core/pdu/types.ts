@@ -3,6 +3,7 @@
  * produces exactly this object; text fields are strings in the runtime's text representation
  * (UTF-16 on Node/XS, UTF-8 byte strings on Espruino/Lua, see ../text.ts).
  */
+import type { PduWarning } from "../errors.js";
 
 /** TP-MTI names, 3GPP TS 23.040 §9.2.3.1 (Table: MTI × direction). */
 export type PduType =
@@ -107,6 +108,6 @@ export interface Pdu {
   udh?: Udh;
   text?: string;
   data_hex?: string;
-  /** Septets or octets of UD that TP-UDL announced but the PDU lacks (lenient decode only). */
-  warnings?: string[];
+  /** What was wrong but could still be read, in the order found (absent when nothing was). */
+  warnings?: PduWarning[];
 }

@@ -2,7 +2,7 @@
  * TP-UDL + TP-UD: reading and writing user data with its header, in GSM 7-bit (septets with fill
  * bits), 8-bit data and UCS2 (3GPP TS 23.040 §9.2.3.16, §9.2.3.24; TS 23.038 §6).
  */
-import { malformed } from "../errors.js";
+import { malformed, warning, type PduWarning } from "../errors.js";
 import { codePointsToSeptets, packSeptets, unpackToCodePoints } from "../gsm7.js";
 import { bytesToHex, hexToBytes } from "../hex.js";
 import type { TextCodec } from "../text.js";
@@ -20,7 +20,7 @@ export interface UserData {
   udh: Udh | undefined;
   text: string | undefined;
   data_hex: string | undefined;
-  warnings: string[] | undefined;
+  warnings: PduWarning[] | undefined;
 }
 
 /** Adds the optional user-data fields that are present to a decoded PDU. */
@@ -28,7 +28,15 @@ export function addUserData(pdu: Pdu, ud: UserData): void {
   if (ud.udh !== undefined) pdu.udh = ud.udh;
   if (ud.text !== undefined) pdu.text = ud.text;
   if (ud.data_hex !== undefined) pdu.data_hex = ud.data_hex;
-  if (ud.warnings !== undefined) pdu.warnings = ud.warnings;
+  if (ud.warnings !== undefined) addWarnings(pdu, ud.warnings);
+}
+
+/** Appends warnings to a decoded PDU (the field stays absent while there are none). */
+export function addWarnings(pdu: Pdu, warnings: PduWarning[]): void {
+  if (warnings.length === 0) return;
+  const all = pdu.warnings !== undefined ? pdu.warnings : [];
+  for (let i = 0; i < warnings.length; i++) all.push(warnings[i] as PduWarning);
+  pdu.warnings = all;
 }
 
 /** UCS2 octets → code points; surrogate pairs joined, lone surrogates become U+FFFD (TS 23.038 §6.2.3). */
@@ -68,45 +76,52 @@ export function codePointsToUcs2(cps: number[]): number[] {
   return out;
 }
 
-/** Reads TP-UDL and TP-UD (§9.2.3.16, §9.2.3.24). */
+/**
+ * Reads TP-UDL and TP-UD (§9.2.3.16, §9.2.3.24). Fails only when the input ends before the octets TP-UDL
+ * announces; what is wrong but readable is decoded and reported (docs/pdu.md "Warnings").
+ */
 export function readUserData(r: Reader, udhi: boolean, alphabet: Alphabet, compressed: boolean, text: TextCodec): UserData {
   const at = r.pos;
   const udl = r.u8("user data length");
   const out: UserData = { udl: udl, udh: undefined, text: undefined, data_hex: undefined, warnings: undefined };
+  const w: PduWarning[] = [];
   const septets = alphabet === "gsm7" && !compressed;
   if (septets ? udl > MAX_SEPTETS : udl > MAX_OCTETS) {
-    throw malformed("invalid-udl", "user data length " + udl + " exceeds " + (septets ? MAX_SEPTETS + " septets" : MAX_OCTETS + " octets"), at);
+    // §9.2.3.16: at most 160 septets / 140 octets; the octets it announces are still read when present
+    w.push(warning("udl-too-long", "user data length " + udl + " exceeds " + (septets ? MAX_SEPTETS + " septets" : MAX_OCTETS + " octets"), at));
   }
   const octetCount = septets ? Math.floor((udl * 7 + 7) / 8) : udl;
   const udStart = r.need(octetCount, "user data");
   const ud = r.bytes;
   const udEnd = udStart + octetCount;
-  if (r.remaining() > 0) out.warnings = ["trailing-octets:" + r.remaining()]; // TP-UDL is authoritative (§9.2.3.16)
   let headerOctets = 0;
-  // TP-UDHI says the user data starts with a header (§9.2.3.23), so it cannot be empty.
-  if (udhi && udl === 0) throw malformed("invalid-udh", "TP-UDHI is set but the user data is empty", at);
-  if (udhi) {
-    const h = readUdh(ud, udStart, udEnd);
+  let overrun = false;
+  if (udhi && udl === 0) {
+    // TP-UDHI says the user data starts with a header (§9.2.3.23): with no user data there is none to read
+    w.push(warning("udhi-empty", "TP-UDHI is set but the user data is empty", at));
+  } else if (udhi) {
+    const h = readUdh(ud, udStart, udEnd, w);
     out.udh = h.udh;
     headerOctets = h.length;
+    overrun = h.overrun;
   }
   if (septets) {
     // After a header the text starts at the next septet boundary (fill bits, §9.2.3.24).
     const headerSeptets = Math.floor((headerOctets * 8 + 6) / 7);
-    if (headerSeptets > udl) throw malformed("invalid-udh", "UDH is longer than the user data length", udStart);
+    if (headerSeptets > udl && !overrun) w.push(warning("udh-exceeds-ud", "UDH of " + headerSeptets + " septets is longer than the user data length", udStart));
     const udh = out.udh;
     const locking = udh !== undefined && udh.locking_shift !== undefined ? udh.locking_shift : 0;
     const single = udh !== undefined && udh.single_shift !== undefined ? udh.single_shift : 0;
-    out.text = text.fromCodePoints(unpackToCodePoints(ud, udStart, udl - headerSeptets, headerSeptets * 7, locking, single));
-    return out;
+    const count = headerSeptets > udl ? 0 : udl - headerSeptets;
+    out.text = text.fromCodePoints(unpackToCodePoints(ud, udStart, count, headerSeptets * 7, locking, single));
+  } else {
+    const bodyStart = udStart + (headerOctets > udl ? udl : headerOctets);
+    if (alphabet === "ucs2" && !compressed) {
+      if ((udStart + udl - bodyStart) % 2 !== 0) w.push(warning("odd-ucs2-length", "UCS2 text of an odd number of octets", bodyStart));
+      out.text = text.fromCodePoints(ucs2ToCodePoints(ud, bodyStart, udStart + udl));
+    } else out.data_hex = bytesToHex(ud, bodyStart, udStart + udl);
   }
-  if (headerOctets > udl) throw malformed("invalid-udh", "UDH is longer than the user data length", udStart);
-  if (alphabet === "ucs2" && !compressed) {
-    if ((udl - headerOctets) % 2 !== 0) out.warnings = (out.warnings !== undefined ? out.warnings : []).concat(["odd-ucs2-length"]);
-    out.text = text.fromCodePoints(ucs2ToCodePoints(ud, udStart + headerOctets, udStart + udl));
-    return out;
-  }
-  out.data_hex = bytesToHex(ud, udStart + headerOctets, udStart + udl);
+  if (w.length > 0) out.warnings = w;
   return out;
 }
 
