@@ -3,7 +3,7 @@
  * SIMCMD_BRIDGE_* environment variables and flags (later wins), all validated against options.ts with clear errors.
  */
 import { hostname } from "node:os";
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 import YAML from "yaml";
 import type { BridgeClock } from "./clock.js";
 import { OPTION_SPECS, envOf, flagOf, type OptionSpec } from "./options.js";
@@ -60,6 +60,8 @@ export interface BridgeOptions {
   retryMax?: number;
   messagingRetry?: number;
   inflight?: number;
+  requestTimeout?: number;
+  outboxStuckAfter?: number;
   /** Injected clock (tests): time for events, retries, expiry and no_communication. */
   clock?: BridgeClock;
   /** Log lines (default: none). */
@@ -103,6 +105,8 @@ export interface BridgeConfig {
   retryMax: number;
   messagingRetry: number;
   inflight: number;
+  requestTimeout: number;
+  outboxStuckAfter: number;
 }
 
 export class ConfigError extends Error {
@@ -152,11 +156,14 @@ function coerce(s: OptionSpec, v: unknown, where: string): unknown {
     }
     case "url": {
       if (typeof v !== "string" || v === "") return bad("must be a URL");
+      let u: URL;
       try {
-        new URL(v);
+        u = new URL(v);
       } catch {
         return bad(`is not a valid URL: ${v}`);
       }
+      if (s.protocols !== undefined && !s.protocols.includes(u.protocol))
+        return bad(`must be a ${s.protocols.map((p) => p.slice(0, -1)).join(", ")} URL, got ${u.protocol.slice(0, -1)}:`);
       return v.replace(/\/+$/, "");
     }
     case "map": {
@@ -222,8 +229,6 @@ export function normalize(o: BridgeOptions): BridgeConfig {
   const tw = (c.twilio ?? {}) as Partial<BridgeConfig["twilio"]>;
   if (tw.accountSid !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(tw.accountSid)) throw new ConfigError("option twilio.accountSid: AC followed by 32 hex digits");
   c.twilio = { ...tw, accountSid: tw.accountSid ?? "", authToken: tw.authToken ?? "", koreSecret: tw.koreSecret ?? tw.authToken ?? "" };
-  if (c.signature !== "off" && c.twilio.authToken === "" && c.twilio.koreSecret === "")
-    throw new ConfigError("twilio.authToken is required to check webhook signatures (or set signature: off, testing only)");
   const hw = (c.huawei ?? {}) as Partial<BridgeConfig["huawei"]>;
   c.huawei = {
     baseUrl: hw.baseUrl ?? (c.twilio.baseUrl ? `${c.twilio.baseUrl}/huawei` : undefined),
@@ -231,6 +236,22 @@ export function normalize(o: BridgeOptions): BridgeConfig {
     secret: hw.secret ?? c.twilio.authToken,
     serviceId: hw.serviceId ?? "simcmd",
   };
+  // Each webhook scheme is checked with its own secret, and one that has none refuses (never an empty key);
+  // without any secret nothing could be accepted.
+  if (c.signature !== "off" && c.twilio.authToken === "" && c.twilio.koreSecret === "" && c.huawei.secret === "")
+    throw new ConfigError("twilio.authToken (or twilio.koreSecret, huawei.secret) is required to check webhook signatures (or set signature: off, testing only)");
+  if (c.signature === "twilio" && c.twilio.authToken === "") throw new ConfigError("signature twilio needs twilio.authToken");
+  if (c.signature === "kore" && c.twilio.koreSecret === "") throw new ConfigError("signature kore needs twilio.koreSecret (or twilio.authToken)");
+  // files the bridge will read: checked now, before anything is created (the data directory, the broker link)
+  for (const k of ["mqttCa", "mqttCert", "mqttKey"] as const) {
+    const f = c[k];
+    if (f === undefined) continue;
+    try {
+      accessSync(f, constants.R_OK);
+    } catch (e) {
+      throw new ConfigError(`option ${k}: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
   if (c.messagingFrom !== undefined && !MESSAGING_FROM.test(c.messagingFrom))
     throw new ConfigError("option messagingFrom: an E.164 number, an alphanumeric sender ID or a Messaging Service SID (MG…)");
   const perDevice = Object.create(null) as Record<string, string>;

@@ -9,6 +9,7 @@
  */
 import { iso, type BridgeClock } from "./clock.js";
 import type { DeviceRow, Store } from "./store.js";
+import { deviceTopic } from "./topics.js";
 
 export type Emit = (topic: string, payload: object, retain: boolean, kind: string) => void;
 
@@ -112,6 +113,6 @@ export class DeviceStates {
     const prevState = d.state === null ? null : (JSON.parse(d.state) as string[])[0];
     const since = prevState === state && d.since_ms !== null ? d.since_ms : now;
     this.store.updateDevice(device, { state: key, since_ms: since });
-    this.emit(`${this.prefix}/devices/${device}/state`, { device, state, condition, reason, since: iso(since), at: iso(now) }, true, "state");
+    this.emit(deviceTopic(this.prefix, device, "state"), { device, state, condition, reason, since: iso(since), at: iso(now) }, true, "state");
   }
 }

@@ -4,6 +4,7 @@
  * silent-ignore of TTS #1771 is the counter-example). Size checks that depend on the device's platform are
  * in sizeProblem(), applied once the device is resolved.
  */
+import { isUtf8 } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { encodeSubmit } from "../pdu/index.js";
 import { MESSAGING_FROM } from "./config.js";
@@ -46,6 +47,8 @@ export function peekId(body: unknown): string | null {
 /** Parses and validates; throws Rejection. Returns the request (id filled in) and its expiry in ms (or null). */
 export function parseRequest(raw: Buffer, maxBytes: number): { req: DownRequest; expires: number | null } {
   if (raw.length > maxBytes) throw new Rejection("oversized", `request is ${raw.length} bytes; the limit is ${maxBytes} bytes`);
+  // JSON text is UTF-8 (RFC 8259 §8.1): bytes that are not would become U+FFFD and be sent as if meant
+  if (!isUtf8(raw)) throw new Rejection("bad_json", "not JSON: the request is not valid UTF-8");
   let body: unknown;
   try {
     body = JSON.parse(raw.toString("utf8"));

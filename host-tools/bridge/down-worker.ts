@@ -5,7 +5,7 @@
  * holds up the ones behind it. 5xx / timeouts are retried with exponential backoff (`retryBase`, ×2, ±20%,
  * ≤ 60 s, `retryMax` times); Messaging SMS sends get one retry after `messagingRetry` ms; 4xx is final.
  */
-import { createHmac } from "node:crypto";
+import { callbackKey, callbackQuery, huaweiToken } from "./callback-token.js";
 import type { BridgeClock } from "./clock.js";
 import { Rejection, sizeProblem, type DownRequest } from "./down-request.js";
 import type { Engine } from "./engine.js";
@@ -32,23 +32,6 @@ const ROUTE: Record<string, string> = {
   "huawei:nbiot": "huawei/cmd",
 };
 
-/** The token the bridge adds to its Huawei callback URL (Huawei does not sign notifications). */
-export function huaweiToken(secret: string): string {
-  return createHmac("sha256", secret).update("simcmd-bridge huawei callback").digest("hex").slice(0, 24);
-}
-
-/** The path Huawei's NA callback uses: `https://server:port/v1.0.0/messageReceiver/cmd`. */
-export const HUAWEI_NA_PATH = "/v1.0.0/messageReceiver/cmd";
-
-/**
- * The callback URL to register with the Huawei platform (for commands the bridge did not create, and as the
- * NA's subscribed address): the NA path under `publicUrl`, with the token as `k` — the notification itself
- * carries no credential, so the URL does.
- */
-export function huaweiCallbackUrl(publicUrl: string, secret: string): string {
-  return secret === "" ? `${publicUrl}${HUAWEI_NA_PATH}` : `${publicUrl}${HUAWEI_NA_PATH}?k=${huaweiToken(secret)}`;
-}
-
 export class DownWorker {
   private readonly running = new Set<number>();
   private scheduled = false;
@@ -56,6 +39,8 @@ export class DownWorker {
   private timerAt = Infinity;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly key: string;
+  private readonly hwToken: string;
 
   constructor(
     private readonly engine: Engine,
@@ -64,6 +49,8 @@ export class DownWorker {
     private readonly publicUrl: () => string,
   ) {
     engine.onDownlinkStored = () => this.kick();
+    this.key = callbackKey(engine.cfg);
+    this.hwToken = huaweiToken(engine.cfg);
   }
 
   kick(): void {
@@ -159,8 +146,8 @@ export class DownWorker {
         from = req.from ?? e.cfg.messagingDeviceFrom[row.device] ?? e.cfg.messagingFrom;
         if (from === undefined) throw new Rejection("no_from", `no From number for ${row.device}: give from in the request, or configure messagingDeviceFrom or messagingFrom`);
       } else if (req.from !== undefined) throw new Rejection("bad_request", `from is for Messaging downlinks (phone numbers); ${row.device} is a ${target.platform} device`);
-      let callbackUrl = `${this.publicUrl()}/webhooks/${ROUTE[`${target.platform}:${transport}`] as string}?dl=${row.rowid}&id=${encodeURIComponent(row.id)}`;
-      if (target.platform === "huawei" && e.cfg.huawei.secret !== "") callbackUrl += `&k=${huaweiToken(e.cfg.huawei.secret)}`;
+      let callbackUrl = `${this.publicUrl()}/webhooks/${ROUTE[`${target.platform}:${transport}`] as string}?${callbackQuery(this.key, row.rowid, row.id)}`;
+      if (target.platform === "huawei" && this.hwToken !== "") callbackUrl += `&k=${this.hwToken}`;
       const ref = await this.platforms.send({
         target, transport: transport as "ip" | "sms" | "nbiot", payload, payloadType: type, devicePort: req.device_port ?? DEFAULT_DEVICE_PORT,
         callbackUrl, expiresInS: row.expires_ms === null ? null : (row.expires_ms - this.clock.now()) / 1000, ...(huawei ? { huawei } : {}), ...(from !== undefined ? { from } : {}),

@@ -14,6 +14,7 @@ import { PlatformHealth } from "./platform-health.js";
 import type { Metrics } from "./metrics.js";
 import type { Outbox } from "./outbox.js";
 import type { DownlinkRow, Store } from "./store.js";
+import { deviceTopic, parseDeviceLevel, topicProblem } from "./topics.js";
 import type { BridgeEvent, StatusEvent, UpEvent } from "./uplink.js";
 
 export const RANK: Record<string, number> = {
@@ -84,9 +85,19 @@ export class Engine {
     return true;
   }
 
-  /** Writes an MQTT message to the outbox (in the caller's transaction) and wakes the pump; returns its JSON. */
+  /**
+   * Writes an MQTT message to the outbox (in the caller's transaction) and wakes the pump; returns its JSON.
+   * A topic no broker would take (topics.ts) goes straight to `dead_letters` (reason 0x90, topic name invalid).
+   */
   emit(topic: string, payload: object, retain: boolean, kind: string): string {
     const json = JSON.stringify(payload);
+    const problem = topicProblem(topic);
+    if (problem !== null) {
+      this.store.addDeadLetter(topic, json, retain, kind, this.clock.now(), 0x90, problem);
+      this.metrics.inc("simcmd_bridge_dead_letters_total", { kind, reason_code: "0x90" });
+      this.log(`outbox: ${problem}; kept in dead_letters, not published`);
+      return json;
+    }
     this.store.addOutbox(topic, json, retain, kind, this.clock.now());
     this.outbox.kick();
     return json;
@@ -94,7 +105,7 @@ export class Engine {
 
   /** Publishes `down/<status>` for a request (row may be null: a platform event the bridge did not send); returns the payload. */
   downEvent(device: string, id: string | null, ref: string | null, status: DownStatus, extra: Record<string, unknown> = {}): string {
-    return this.emit(`${this.cfg.prefix}/devices/${device}/down/${status}`, { id, platform_ref: ref, status, at: iso(this.clock.now()), ...extra }, false, `down/${status}`);
+    return this.emit(deviceTopic(this.cfg.prefix, device, `down/${status}`), { id, platform_ref: ref, status, at: iso(this.clock.now()), ...extra }, false, `down/${status}`);
   }
 
   /**
@@ -121,7 +132,7 @@ export class Engine {
   private repeated(row: DownlinkRow): void {
     if (row.last_event === null) return;
     const last = JSON.parse(row.last_event) as { status: DownStatus };
-    this.emit(`${this.cfg.prefix}/devices/${row.device}/down/${last.status}`, { ...last, repeat: true }, false, `down/${last.status}`);
+    this.emit(deviceTopic(this.cfg.prefix, row.device, `down/${last.status}`), { ...last, repeat: true }, false, `down/${last.status}`);
   }
 
   /**
@@ -168,7 +179,7 @@ export class Engine {
     }
     if (decoded !== undefined) up.decoded = decoded;
     if (reply) up.reply = { id: reply.id, ok: reply.ok, [reply.ok ? "result" : "error"]: reply.value };
-    this.emit(`${this.cfg.prefix}/devices/${ev.device}/up`, up, false, "up");
+    this.emit(deviceTopic(this.cfg.prefix, ev.device, "up"), up, false, "up");
     this.states.uplink(ev.device, ev.platform, ev.sim_sid);
     if (!reply) return;
     const row = this.store.downlink(ev.device, reply.id) ?? this.byRef(reply.id, ev.device);
@@ -212,8 +223,16 @@ export class Engine {
     const base = `${this.cfg.prefix}/devices/`;
     if (!topic.startsWith(base)) return;
     const rest = topic.slice(base.length).split("/");
-    const device = rest[0] ?? "";
-    if (device === "") return;
+    const level = rest[0] ?? "";
+    if (level === "") return;
+    const device = parseDeviceLevel(level);
+    if (device === null) {
+      // not the topic level of any device name (topics.ts): answered on the level it came on
+      this.metrics.inc("simcmd_bridge_rejects_total", { reason: "bad_topic" });
+      if (rest.length === 2 && rest[1] === "down")
+        this.store.tx(() => this.emit(`${base}${level}/down/rejected`, { id: null, platform_ref: null, status: "rejected", at: iso(this.clock.now()), error: { code: "bad_topic", message: `${level} is not a device topic level: %, /, +, # and control characters are percent-encoded (UTF-8), nothing else` } }, false, "down/rejected"));
+      return;
+    }
     if (rest.length === 3 && rest[1] === "state" && rest[2] === "set") {
       const ok = this.store.tx(() => this.states.operator(device, payload.toString("utf8")));
       if (!ok) this.metrics.inc("simcmd_bridge_rejects_total", { reason: "bad_state_action" });

@@ -11,7 +11,8 @@ import { Redis } from "ioredis";
 import { realClock } from "./clock.js";
 import { normalize, type BridgeOptions } from "./config.js";
 import { startBroker, type EmbeddedBroker } from "./broker.js";
-import { DownWorker, huaweiCallbackUrl } from "./down-worker.js";
+import { huaweiCallbackUrl } from "./callback-token.js";
+import { DownWorker } from "./down-worker.js";
 import { Engine } from "./engine.js";
 import { Metrics } from "./metrics.js";
 import { MqttLink, type LinkState } from "./mqtt-link.js";
@@ -75,6 +76,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
   let link: MqttLink | null = null;
   const outbox = new Outbox(store, () => link, metrics, cfg.inflight);
   outbox.log = log;
+  outbox.now = () => clock.now();
   metrics.gauge("simcmd_bridge_outbox_depth", "Outbox rows waiting for a PUBACK", () => outbox.depth());
   metrics.gauge("simcmd_bridge_mqtt_connected", "1 while connected to the broker", () => (link?.connected ? 1 : 0));
   const startedAt = Date.now();
@@ -95,7 +97,11 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
     const app = buildHttp({
       engine,
       publicUrl: () => publicUrl,
-      health: () => health(store.db.open, mqttState(), outbox.depth(), cfg.instance),
+      health: () => {
+        // rows waiting with no PUBACK for outboxStuckAfter: the bridge is not delivering (reported apart from the connection)
+        const stuck = outbox.stuck(cfg.outboxStuckAfter * 1000);
+        return { ...health(store.db.open && stuck === null, mqttState(), outbox.depth(), cfg.instance), outbox_stuck: stuck };
+      },
     });
     await app.listen({ port: cfg.port, host: cfg.host });
     cleanup.push(() => app.close());
@@ -119,6 +125,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       log,
       onMessage: (t, p, dup) => engine.onMqttMessage(t, p, dup),
       onConnect: () => outbox.reconnected(),
+      onClose: (reason) => outbox.disconnected(reason),
     });
     const l = link;
     // Webhooks have been taken since app.listen, whatever the broker does; only a broker that refuses us for
@@ -131,7 +138,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       url,
       mqttUrl,
       instance: cfg.instance,
-      huaweiCallbackUrl: huaweiCallbackUrl(publicUrl, cfg.huawei.secret),
+      huaweiCallbackUrl: huaweiCallbackUrl(publicUrl, cfg),
       get shared() {
         return l.sharedInUse;
       },
@@ -168,5 +175,5 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
 export { normalize, mergeSources, readConfigFile, ConfigError, type BridgeOptions, type BridgeConfig } from "./config.js";
 export { startBroker, type EmbeddedBroker } from "./broker.js";
 export { BrokerRefusedError, type LinkState } from "./mqtt-link.js";
-export { huaweiCallbackUrl, HUAWEI_NA_PATH } from "./down-worker.js";
+export { huaweiCallbackUrl, HUAWEI_NA_PATH } from "./callback-token.js";
 export { OPTION_SPECS, optionsHelp } from "./options.js";

@@ -55,6 +55,12 @@ export interface LinkOptions {
   /** Called synchronously for each incoming message, before it is acknowledged. Throwing withholds the PUBACK. */
   onMessage: (topic: string, payload: Buffer, dup: boolean) => void;
   onConnect: () => void;
+  /**
+   * The connection closed; `reasonCode`: the broker's MQTT 5 DISCONNECT reason, if it sent one. Called before
+   * the messages in flight are given back (their callbacks fail with "Message removed"), so that the outbox
+   * can tell which were in flight; it publishes them again itself after the reconnect.
+   */
+  onClose?: (reasonCode: number | null) => void;
   log: (line: string) => void;
 }
 
@@ -70,6 +76,9 @@ export class MqttLink {
   /** The error of the attempt under way; reported when its connection closes. */
   private attemptError: Error | null = null;
   private readonly firstOutcome: Promise<void>;
+  /** Callbacks of the outbox's publishes still waiting for their PUBACK. */
+  private readonly pending = new Set<(err?: Error | null) => void>();
+  private disconnectReason: number | null = null;
 
   constructor(private readonly o: LinkOptions) {
     const c = o.cfg;
@@ -124,6 +133,9 @@ export class MqttLink {
       this.attemptError = e;
       o.log(`mqtt: ${describe(e, o.url)}`);
     });
+    this.client.on("disconnect", (packet) => {
+      this.disconnectReason = typeof packet.reasonCode === "number" ? packet.reasonCode : null;
+    });
     this.client.on("close", () => this.onClose());
   }
 
@@ -165,6 +177,13 @@ export class MqttLink {
 
   /** Each closed connection or failed attempt: note why, and schedule the next attempt. */
   private onClose(): void {
+    const reason = this.disconnectReason;
+    this.disconnectReason = null;
+    if (!this.closed) {
+      // the outbox learns what was in flight, then takes it back (see withdraw)
+      this.o.onClose?.(reason);
+      this.withdraw();
+    }
     if (this.current.state === "up") {
       this.current = { state: "down", since: Date.now(), error: null };
       if (!this.closed) this.o.log("mqtt: connection lost, reconnecting");
@@ -183,7 +202,24 @@ export class MqttLink {
   }
 
   publish(topic: string, payload: string, retain: boolean, cb: (err?: Error) => void): void {
-    this.client.publish(topic, payload, { qos: 1, retain }, (err) => cb(err ?? undefined));
+    const done = (err?: Error | null): void => {
+      this.pending.delete(done);
+      cb(err ?? undefined);
+    };
+    this.pending.add(done);
+    this.client.publish(topic, payload, { qos: 1, retain }, done);
+  }
+
+  /**
+   * Takes the outbox's publishes in flight back from mqtt.js, whose session store would otherwise send them
+   * first again on the reconnect — the same message that made the broker close the connection, each time.
+   */
+  private withdraw(): void {
+    const outgoing = this.client.outgoing as Record<string, { cb?: unknown } | undefined>;
+    for (const [id, o] of Object.entries(outgoing)) {
+      if (o === undefined || !this.pending.has(o.cb as (err?: Error | null) => void)) continue;
+      this.client.removeOutgoingMessage(Number(id));
+    }
   }
 
   /** Graceful: presence `offline`, then disconnect. `force`: drop the connection (a crash, for tests). */

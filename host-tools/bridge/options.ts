@@ -13,6 +13,8 @@ export interface OptionSpec {
   min?: number;
   max?: number;
   unit?: string;
+  /** type url: the schemes allowed (e.g. ["mqtt:", "mqtts:"]). */
+  protocols?: string[];
   help: string;
   secret?: boolean;
 }
@@ -20,12 +22,12 @@ export interface OptionSpec {
 export const OPTION_SPECS: OptionSpec[] = [
   { path: "port", type: "int", default: 4020, min: 0, max: 65535, help: "HTTP port for webhooks, /healthz and /metrics; 0 = any free port" },
   { path: "host", type: "string", default: "127.0.0.1", help: "HTTP listen address (0.0.0.0 for every interface)" },
-  { path: "publicUrl", type: "url", help: "origin the platforms call, e.g. https://bridge.example.com (signatures are checked against it; default http://<host>:<port>)" },
+  { path: "publicUrl", type: "url", protocols: ["http:", "https:"], help: "origin the platforms call, e.g. https://bridge.example.com (signatures are checked against it; default http://<host>:<port>)" },
   { path: "data", type: "string", default: "./simcmd-bridge-data", help: "directory of the SQLite outbox (bridge.db, WAL)" },
   { path: "durability", type: "enum", values: ["normal", "full"], default: "normal", help: "SQLite sync: normal = survives a process crash (WAL, synchronous=NORMAL); full = also a power loss (fsync per webhook)" },
   { path: "prefix", type: "string", default: "simcmd/v1", help: "MQTT topic prefix" },
   { path: "instance", type: "string", help: "instance name: MQTT client id simcmd-bridge-<instance> (persistent session) and presence topic (default: host name)" },
-  { path: "mqtt", type: "url", help: "broker URL mqtt://, mqtts://, ws://, wss://; absent = an embedded Aedes broker" },
+  { path: "mqtt", type: "url", protocols: ["mqtt:", "mqtts:", "ws:", "wss:"], help: "broker URL mqtt://, mqtts://, ws://, wss://; absent = an embedded Aedes broker" },
   { path: "mqttUsername", type: "string", help: "broker user name" },
   { path: "mqttPassword", type: "string", secret: true, help: "broker password" },
   { path: "mqttCa", type: "string", help: "PEM file of the CA that signed the broker's certificate (mqtts/wss)" },
@@ -40,17 +42,17 @@ export const OPTION_SPECS: OptionSpec[] = [
   { path: "brokerPort", type: "int", default: 1883, min: 0, max: 65535, help: "embedded broker port; if taken, a free port is used and printed" },
   { path: "brokerHost", type: "string", default: "127.0.0.1", help: "embedded broker listen address" },
   { path: "signature", type: "enum", values: ["auto", "twilio", "kore", "off"], default: "auto", help: "webhook signature check: auto = X-Twilio-Signature, else kore-signature; off = none (testing only)" },
-  { path: "twilio.baseUrl", type: "url", help: "Twilio API origin; absent = the real platform (set it to the mock cloud's URL)" },
+  { path: "twilio.baseUrl", type: "url", protocols: ["http:", "https:"], help: "Twilio API origin; absent = the real platform (set it to the mock cloud's URL)" },
   { path: "twilio.accountSid", type: "string", help: "account SID (AC…): API calls and signature checks" },
   { path: "twilio.authToken", type: "string", secret: true, help: "auth token: API calls, X-Twilio-Signature; the kore-signature secret unless twilio.koreSecret" },
   { path: "twilio.koreSecret", type: "string", secret: true, help: "kore-signature secret (KORE-hosted accounts), default the auth token" },
   { path: "messagingFrom", type: "string", help: "From number (E.164) or Messaging Service SID (MG…) for Messaging SMS downlinks to phone numbers" },
   { path: "messagingDeviceFrom", type: "map", help: "the From number per device (one Twilio number per phone): 15551230001=+15557650001,… (a mapping in a config file); a request's own from wins, messagingFrom is the fallback" },
-  { path: "huawei.baseUrl", type: "url", help: "Huawei OceanConnect origin (…/iocm/… below it); default <twilio.baseUrl>/huawei when twilio.baseUrl is set" },
+  { path: "huawei.baseUrl", type: "url", protocols: ["http:", "https:"], help: "Huawei OceanConnect origin (…/iocm/… below it); default <twilio.baseUrl>/huawei when twilio.baseUrl is set" },
   { path: "huawei.appId", type: "string", help: "Huawei appId (default twilio.accountSid)" },
   { path: "huawei.secret", type: "string", secret: true, help: "Huawei app secret (default twilio.authToken)" },
   { path: "huawei.serviceId", type: "string", default: "simcmd", help: "serviceId of commands built from a text command" },
-  { path: "redis", type: "url", help: "redis:// URL: share the dedupe record between bridge instances (SET NX with TTL)" },
+  { path: "redis", type: "url", protocols: ["redis:", "rediss:"], help: "redis:// URL: share the dedupe record between bridge instances (SET NX with TTL)" },
   { path: "dedupeTtl", type: "int", default: 86400, min: 1, unit: "s", help: "how long a webhook event is remembered for dedupe" },
   { path: "noCommunication", type: "int", default: 86400, min: 1, unit: "s", help: "no uplink for this long → device state no_communication" },
   { path: "maxRequestBytes", type: "int", default: 16384, min: 64, unit: "bytes", help: "largest downlink request (MQTT payload) accepted" },
@@ -58,6 +60,8 @@ export const OPTION_SPECS: OptionSpec[] = [
   { path: "retryBase", type: "int", default: 1000, min: 1, unit: "ms", help: "first retry delay after a platform 5xx/timeout (doubles, ±20% jitter, at most 60 s)" },
   { path: "retryMax", type: "int", default: 8, min: 0, max: 100, help: "retries after a platform 5xx/timeout before down/failed" },
   { path: "messagingRetry", type: "int", default: 5000, min: 0, unit: "ms", help: "Messaging SMS sends: the one retry comes after this delay, then failure" },
+  { path: "requestTimeout", type: "int", default: 10000, min: 100, max: 600000, unit: "ms", help: "a webhook request (headers and body) must arrive within this; else 408 and the connection is closed" },
+  { path: "outboxStuckAfter", type: "int", default: 60, min: 1, unit: "s", help: "outbox rows waiting with no PUBACK for this long → /healthz says outbox_stuck (503)" },
   { path: "inflight", type: "int", default: 256, min: 1, max: 65535, unit: "messages", help: "outbox publishes awaiting PUBACK at once" },
 ];
 

@@ -26,6 +26,13 @@ const FRESH_MAX = 4096;
 const REFUSED_FOR_GOOD = new Set([0x83, 0x87, 0x90, 0x99]);
 /** Refusals of one row, for good, before it is moved to `dead_letters`. */
 const REFUSALS_BEFORE_DEAD = 3;
+/**
+ * A broker that cannot take a message may just close the connection (any MQTT 3.1.1 broker, and MQTT 5 ones
+ * for a packet over their limits). Rows in flight at such a close are suspects: from then on rows go one at
+ * a time until every suspect has its PUBACK, so the next close names its row. A row in flight alone at this
+ * many closes is moved to `dead_letters`; the rows behind it go on.
+ */
+const CLOSES_BEFORE_DEAD = 3;
 
 export class Outbox {
   private cursor = 0;
@@ -53,8 +60,14 @@ export class Outbox {
   private freshHead = 0;
   /** Refusals for good so far, by row. */
   private readonly refusals = new Map<number, number>();
+  /** Connection closes with the row in flight (see CLOSES_BEFORE_DEAD), by row. */
+  private readonly suspects = new Map<number, number>();
+  /** When the last PUBACK arrived (`now()` ms): with rows waiting and none for long, the outbox is stuck. */
+  private lastAck = Number.NEGATIVE_INFINITY;
   /** Where dead letters are reported. */
   log: (line: string) => void = () => undefined;
+  /** The clock for `stuck()` and the dead-letter times. */
+  now: () => number = () => Date.now();
 
   constructor(
     private readonly store: Store,
@@ -103,7 +116,8 @@ export class Outbox {
       this.inflight.add(r.seq);
       link.publish(r.topic, r.payload, r.retain === 1, (err) => this.done(r.seq, r.kind, err));
     };
-    while (this.inflight.size < this.window) {
+    const window = this.suspects.size > 0 ? 1 : this.window;
+    while (this.inflight.size < window) {
       if (this.caughtUp) {
         const r = this.fresh[this.freshHead];
         if (r === undefined) break;
@@ -115,7 +129,7 @@ export class Outbox {
       }
       // Reads exactly as many rows as there is room for. Rows skipped (in flight or acked, after a rewind)
       // leave room: read again. A short read means the table holds nothing more: caught up.
-      const room = this.window - this.inflight.size;
+      const room = window - this.inflight.size;
       const rows = this.store.nextOutbox(this.cursor, room);
       for (const r of rows) {
         this.cursor = r.seq;
@@ -141,11 +155,7 @@ export class Outbox {
       this.refusals.set(seq, n);
       if (n >= REFUSALS_BEFORE_DEAD) {
         this.refusals.delete(seq);
-        this.store.deadLetter(seq, code, err.message, Date.now());
-        this.metrics.inc("simcmd_bridge_dead_letters_total", { kind, reason_code: `0x${code.toString(16)}` });
-        this.log(`outbox: the broker refused row ${seq} (${kind}) ${n} times (${err.message}); kept in dead_letters, not retried`);
-        this.wakeIfDrained();
-        this.kick();
+        this.bury(seq, kind, code, `the broker refused it ${n} times (${err.message})`);
         return;
       }
     }
@@ -156,10 +166,56 @@ export class Outbox {
       return;
     }
     this.metrics.inc("simcmd_bridge_events_out_total", { kind });
+    this.lastAck = this.now();
     this.refusals.delete(seq);
+    this.suspects.delete(seq);
     this.acked.add(seq);
     this.scheduleFlush();
     this.kick();
+  }
+
+  /** Moves a row the broker will not take to `dead_letters` (counted, logged); the rows behind it go on. */
+  private bury(seq: number, kind: string, code: number, why: string): void {
+    this.refusals.delete(seq);
+    this.suspects.delete(seq);
+    if (!this.store.db.open) return;
+    this.store.deadLetter(seq, code, why, this.now());
+    this.metrics.inc("simcmd_bridge_dead_letters_total", { kind, reason_code: `0x${code.toString(16)}` });
+    this.log(`outbox: row ${seq} (${kind}): ${why}; kept in dead_letters, not retried`);
+    this.wakeIfDrained();
+    this.kick();
+  }
+
+  /**
+   * The connection closed (called by the link before it gives back what was in flight). The rows in flight
+   * become suspects; one in flight alone has its count raised, and goes to dead letters at CLOSES_BEFORE_DEAD.
+   * `reasonCode`: the broker's MQTT 5 DISCONNECT reason, if it sent one.
+   */
+  disconnected(reasonCode: number | null): void {
+    if (this.stopped || this.inflight.size === 0) return;
+    const alone = this.inflight.size === 1;
+    for (const seq of this.inflight) {
+      const n = alone ? (this.suspects.get(seq) ?? 0) + 1 : Math.max(1, this.suspects.get(seq) ?? 0);
+      this.suspects.set(seq, n);
+      if (n < CLOSES_BEFORE_DEAD) continue;
+      const row = this.store.db.open ? this.store.outboxRow(seq) : undefined;
+      const reason = reasonCode !== null && reasonCode >= 0x80 ? `reason 0x${reasonCode.toString(16)}` : "no reason given";
+      this.bury(seq, row?.kind ?? "unknown", reasonCode !== null && reasonCode >= 0x80 ? reasonCode : 0x80, `the broker closed the connection each time it was published (${n} times, ${reason})`);
+    }
+  }
+
+  /**
+   * Rows have waited with no PUBACK for `afterMs` (none arrived since, and the oldest is that old): what
+   * /healthz reports as `outbox_stuck`. Null while the outbox moves or is empty.
+   */
+  stuck(afterMs: number): { oldest_seq: number; since: string; seconds: number; depth: number } | null {
+    if (!this.store.db.open) return null;
+    const oldest = this.store.oldestOutbox();
+    if (oldest === null) return null;
+    const since = Math.max(oldest.created_ms, this.lastAck);
+    const waited = this.now() - since;
+    if (waited < afterMs) return null;
+    return { oldest_seq: oldest.seq, since: new Date(since).toISOString(), seconds: Math.floor(waited / 1000), depth: this.depth() };
   }
 
   private flush(): void {

@@ -108,9 +108,11 @@ export class Store {
     const d = this.db;
     this.st = {
       addOut: d.prepare("INSERT INTO outbox (topic, payload, retain, kind, created_ms) VALUES (?,?,?,?,?)"),
+      outRow: d.prepare("SELECT seq, topic, payload, retain, kind FROM outbox WHERE seq = ?"),
       nextOut: d.prepare("SELECT seq, topic, payload, retain, kind FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
       delOut: d.prepare("DELETE FROM outbox WHERE seq BETWEEN ? AND ?"),
       depth: d.prepare("SELECT COUNT(*) AS n FROM outbox"),
+      oldest: d.prepare("SELECT seq, created_ms FROM outbox ORDER BY seq LIMIT 1"),
       toDead: d.prepare(`INSERT OR REPLACE INTO dead_letters (seq, topic, payload, retain, kind, created_ms, reason_code, reason, at_ms)
         SELECT seq, topic, payload, retain, kind, created_ms, ?, ?, ? FROM outbox WHERE seq = ?`),
       seen: d.prepare("INSERT OR IGNORE INTO dedupe (key, at_ms) VALUES (?, ?)"),
@@ -173,6 +175,9 @@ export class Store {
     else this.onOutboxCommitted([row]);
     return seq;
   }
+  outboxRow(seq: number): OutboxRow | undefined {
+    return this.st.outRow.get(seq) as OutboxRow | undefined;
+  }
   nextOutbox(after: number, limit: number): OutboxRow[] {
     return this.st.nextOut.all(after, limit) as OutboxRow[];
   }
@@ -194,6 +199,18 @@ export class Store {
       this.st.toDead.run(reasonCode, reason, now, seq);
       this.st.delOut.run(seq, seq);
     })();
+  }
+  /** Stores a message that must never reach the broker straight in `dead_letters` (no outbox row is seen). */
+  addDeadLetter(topic: string, payload: string, retain: boolean, kind: string, now: number, reasonCode: number, reason: string): void {
+    this.db.transaction(() => {
+      const seq = Number(this.st.addOut.run(topic, payload, retain ? 1 : 0, kind, now).lastInsertRowid);
+      this.st.toDead.run(reasonCode, reason, now, seq);
+      this.st.delOut.run(seq, seq);
+    })();
+  }
+  /** The oldest outbox row (seq and when it was written), or null when the outbox is empty. */
+  oldestOutbox(): { seq: number; created_ms: number } | null {
+    return (this.st.oldest.get() as { seq: number; created_ms: number } | undefined) ?? null;
   }
   outboxDepth(): number {
     return (this.st.depth.get() as { n: number }).n;

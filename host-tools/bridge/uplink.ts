@@ -2,6 +2,8 @@
  * Webhook parameters → normalised events (pure). Status normalisation follows bridge-anchors §8.1:
  * queued, sent, delivered, succeeded, failed, expired. The dedupe key is platform + resource SID + status.
  */
+import { deviceLevel, TopicError } from "./topics.js";
+
 export type Platform = "twilio-supersim" | "twilio-wireless" | "twilio-messaging" | "huawei";
 export type Params = Record<string, string | undefined>;
 
@@ -53,13 +55,26 @@ function error(p: Params): StatusEvent["error"] {
   return { code: code === undefined || code === "" ? null : Number.isFinite(n) ? n : code, message: p.ErrorMessage ?? null };
 }
 
-const TWILIO_STATUS: Record<string, StatusEvent["status"] | null> = {
+/** Platform status → the bridge's (a Map: a status such as "constructor" must not find Object.prototype's). */
+const TWILIO_STATUS = new Map<string, StatusEvent["status"] | null>(Object.entries({
   queued: "queued", accepted: "queued", scheduled: "queued", sending: "sent", sent: "sent", delivered: "delivered",
   failed: "failed", undelivered: "failed", canceled: "expired", read: null, receiving: null, received: null,
-};
+} as const));
 
-function status(platform: Platform, q: Params, device: string | null, ref: string, raw: string, p: Params): StatusEvent | null {
-  const s = TWILIO_STATUS[raw];
+/** A device name from platform data, checked as a topic level (topics.ts): a webhook with an unusable one is a 400. */
+function checkDevice(name: string): string {
+  try {
+    deviceLevel(name);
+  } catch (e) {
+    if (e instanceof TopicError) throw new WebhookError(`bad device name: ${e.message}`);
+    throw e;
+  }
+  return name;
+}
+
+function status(platform: Platform, q: Params, dev: string | null, ref: string, raw: string, p: Params): StatusEvent | null {
+  const device = dev === null ? null : checkDevice(dev);
+  const s = TWILIO_STATUS.get(raw);
   if (s === undefined) throw new WebhookError(`unknown status ${raw}`);
   if (s === null) return null;
   const e: StatusEvent = { kind: "status", key: `${platform}:${ref}:${raw}`, device, platform, platform_ref: ref, status: s, raw_status: raw, dl: null, id: null };
@@ -80,7 +95,7 @@ function idOf(query: Params): string | null {
   return v !== undefined && /^[A-Za-z0-9_.:-]{1,64}$/.test(v) ? v : null;
 }
 
-const simDevice = (p: Params): string => p.SimUniqueName || need(p, "SimSid");
+const simDevice = (p: Params): string => checkDevice(p.SimUniqueName || need(p, "SimSid"));
 
 /** Super SIM IP Commands: Fleet MO webhook (from_sim) and IP Command status callbacks (to_sim). */
 export function ipCommands(p: Params, query: Params): BridgeEvent | null {
@@ -132,17 +147,17 @@ export function messages(p: Params, query: Params): BridgeEvent | null {
   const st = p.MessageStatus ?? need(p, "SmsStatus");
   if (st === "received") {
     return {
-      kind: "up", key: `twilio-messaging:${sid}:received`, device: phoneDevice(need(p, "From")), sim_sid: null, platform: "twilio-messaging",
+      kind: "up", key: `twilio-messaging:${sid}:received`, device: checkDevice(phoneDevice(need(p, "From"))), sim_sid: null, platform: "twilio-messaging",
       transport: "sms", platform_ref: sid, payload_type: "text", payload: p.Body ?? "", from: need(p, "From"), to: p.To || null,
     };
   }
   return status("twilio-messaging", query, p.To ? phoneDevice(p.To) : null, sid, st, p);
 }
 
-const HUAWEI: Record<string, StatusEvent["status"] | null> = {
+const HUAWEI = new Map<string, StatusEvent["status"] | null>(Object.entries({
   PENDING: "queued", DEFAULT: "queued", SENT: "sent", DELIVERED: "delivered", SUCCESS: "succeeded", SUCCESSFUL: "succeeded",
   FAIL: "failed", FAILED: "failed", TIMEOUT: "failed", EXPIRED: "expired", CANCELED: "expired",
-};
+} as const));
 
 /** Huawei command status notification `{deviceId, commandId, result: {resultCode, resultDetail}}`. */
 export function huawei(body: unknown, query: Params): BridgeEvent | null {
@@ -152,11 +167,11 @@ export function huawei(body: unknown, query: Params): BridgeEvent | null {
   if (typeof b.deviceId !== "string" || typeof b.commandId !== "string" || typeof r !== "object" || r === null || typeof r.resultCode !== "string")
     throw new WebhookError("expected {deviceId, commandId, result: {resultCode, resultDetail}}");
   const raw = r.resultCode.toUpperCase();
-  const s = HUAWEI[raw];
+  const s = HUAWEI.get(raw);
   if (s === undefined) throw new WebhookError(`unknown resultCode ${r.resultCode}`);
   if (s === null) return null;
   const e: StatusEvent = {
-    kind: "status", key: `huawei:${b.commandId}:${s}`, device: b.deviceId, platform: "huawei", platform_ref: b.commandId, status: s,
+    kind: "status", key: `huawei:${b.commandId}:${s}`, device: checkDevice(b.deviceId), platform: "huawei", platform_ref: b.commandId, status: s,
     raw_status: raw, dl: dlOf(query), id: idOf(query),
   };
   if (r.resultDetail !== undefined && r.resultDetail !== null) e.result = r.resultDetail;

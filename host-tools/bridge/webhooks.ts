@@ -5,26 +5,33 @@
  * event is committed to the SQLite outbox (Engine.ingest) and only then answered 2xx. A storage failure
  * answers 503, so the platform retries.
  */
+import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { FormError, parseUrlEncoded, type FormParams } from "../http/form-body.js";
+import { routeTable, serverOptions } from "../http/server.js";
 import { validateKoreSignature, validateSignature } from "../cloud/signature.js";
-import { HUAWEI_NA_PATH, huaweiToken } from "./down-worker.js";
+import { boundQuery, callbackKey, HUAWEI_NA_PATH, huaweiToken } from "./callback-token.js";
 import type { Engine } from "./engine.js";
 import * as map from "./uplink.js";
 
 type Params = map.Params;
 
-function toParams(sp: URLSearchParams): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of sp) {
-    const cur = out[k];
-    out[k] = cur === undefined ? v : Array.isArray(cur) ? [...cur, v] : [cur, v];
-  }
-  return out;
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function flat(p: Record<string, string | string[]>): Params {
-  const out: Params = {};
-  for (const [k, v] of Object.entries(p)) out[k] = Array.isArray(v) ? v[v.length - 1] : v;
+/** Largest webhook body: the platforms send a few KB at most (a 1600-character SMS, a 1300-byte IP Command in base64). */
+export const WEBHOOK_BODY_LIMIT = 64 * 1024;
+
+/** The last value of each parameter, in a record without a prototype. */
+function flat(p: FormParams): Params {
+  const out = Object.create(null) as Params;
+  for (const k in p) {
+    const v = p[k];
+    out[k] = Array.isArray(v) ? v[v.length - 1] : v;
+  }
   return out;
 }
 
@@ -37,13 +44,29 @@ export interface WebhookDeps {
 
 const TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
+const text = (_status: number, message: string) => ({ type: "text/plain; charset=utf-8", body: message + "\n" });
+
 export function buildHttp(d: WebhookDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true, return503OnClosing: true });
   const e = d.engine;
   const cfg = e.cfg;
+  const app = Fastify({
+    logger: false, bodyLimit: WEBHOOK_BODY_LIMIT, forceCloseConnections: true, return503OnClosing: true,
+    ...serverOptions({ requestTimeoutMs: cfg.requestTimeout, shape: text }),
+  });
+  const routes = routeTable(app);
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => done(null, body));
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => done(null, body));
   app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    return reply.code(status).type("text/plain; charset=utf-8").send(`${status === 500 ? "internal error" : err.message}\n`);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const allow = routes.allowed(req.url);
+    if (allow.length > 0) return reply.code(405).header("allow", allow.join(", ")).type("text/plain; charset=utf-8").send(`${req.method} is not allowed here (${allow.join(", ")})\n`);
+    return reply.code(404).type("text/plain; charset=utf-8").send("not found\n");
+  });
+  const key = callbackKey(cfg);
 
   const fullUrl = (req: FastifyRequest): string => {
     const origin = d.publicUrl() ?? `${req.protocol}://${req.headers.host ?? "localhost"}`;
@@ -55,15 +78,18 @@ export function buildHttp(d: WebhookDeps): FastifyInstance {
     return reply.code(status).type("text/plain").send(message);
   };
 
-  /** True when the request is signed by the platform (either header, as configured). */
-  const signed = (req: FastifyRequest, raw: string, form: Record<string, string | string[]>): boolean => {
+  /**
+   * True when the request is signed by the platform (either header, as configured). A scheme whose secret
+   * is not configured refuses: nothing is ever checked against an empty key.
+   */
+  const signed = (req: FastifyRequest, raw: string, form: FormParams): boolean => {
     if (cfg.signature === "off") return true;
     const url = fullUrl(req);
     const tw = req.headers["x-twilio-signature"];
     const kore = req.headers["kore-signature"];
-    if (cfg.signature !== "kore" && typeof tw === "string")
-      return validateSignature(cfg.twilio.authToken, tw, url, req.method === "POST" ? form : {});
-    if (cfg.signature !== "twilio" && typeof kore === "string") return validateKoreSignature(cfg.twilio.koreSecret, kore, req.method, url, raw);
+    const t = cfg.twilio;
+    if (cfg.signature !== "kore" && typeof tw === "string" && t.authToken !== "") return validateSignature(t.authToken, tw, url, form);
+    if (cfg.signature !== "twilio" && typeof kore === "string" && t.koreSecret !== "") return validateKoreSignature(t.koreSecret, kore, req.method, url, raw);
     return false;
   };
 
@@ -71,12 +97,19 @@ export function buildHttp(d: WebhookDeps): FastifyInstance {
     const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const raw = typeof req.body === "string" ? req.body : "";
       const qi = req.url.indexOf("?");
-      const query = flat(toParams(new URLSearchParams(qi < 0 ? "" : req.url.slice(qi + 1))));
-      const form = req.method === "POST" ? toParams(new URLSearchParams(raw)) : toParams(new URLSearchParams(qi < 0 ? "" : req.url.slice(qi + 1)));
+      let queryParams: FormParams;
+      let form: FormParams;
+      try {
+        queryParams = parseUrlEncoded(qi < 0 ? "" : req.url.slice(qi + 1));
+        form = req.method === "POST" ? parseUrlEncoded(raw) : queryParams;
+      } catch (err) {
+        if (err instanceof FormError) return reject(reply, route, "bad_webhook", 400, `malformed form: ${err.message}\n`);
+        throw err;
+      }
       if (!signed(req, raw, req.method === "POST" ? form : {})) return reject(reply, route, "signature", 403, "invalid or missing signature\n");
       let ev: map.BridgeEvent | null;
       try {
-        ev = mapper(flat(form), query);
+        ev = mapper(flat(form), boundQuery(key, flat(queryParams)));
       } catch (err) {
         if (err instanceof map.WebhookError) return reject(reply, route, "bad_webhook", 400, err.message + "\n");
         throw err;
@@ -101,10 +134,19 @@ export function buildHttp(d: WebhookDeps): FastifyInstance {
   twilioRoute("/webhooks/twilio/commands", "commands", map.wirelessCommands);
   twilioRoute("/webhooks/twilio/messages", "messages", map.messages);
 
-  const token = cfg.huawei.secret === "" ? null : huaweiToken(cfg.huawei.secret);
+  const token = huaweiToken(cfg);
   const huawei = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const q = (req.query ?? {}) as Params;
-    if (token !== null && cfg.signature !== "off" && q.k !== token) return reject(reply, "huawei", "signature", 403, "missing or wrong callback token\n");
+    const qi = req.url.indexOf("?");
+    let q: Params;
+    try {
+      q = flat(parseUrlEncoded(qi < 0 ? "" : req.url.slice(qi + 1)));
+    } catch (err) {
+      if (err instanceof FormError) return reject(reply, "huawei", "bad_webhook", 400, `malformed query: ${err.message}\n`);
+      throw err;
+    }
+    // Huawei does not sign: the token the bridge put in the callback URL is the proof (never an empty one)
+    if (cfg.signature !== "off" && (token === "" || typeof q.k !== "string" || !sameText(q.k, token)))
+      return reject(reply, "huawei", "signature", 403, "missing or wrong callback token\n");
     let body: unknown;
     try {
       body = JSON.parse(typeof req.body === "string" ? req.body : "");
@@ -113,7 +155,7 @@ export function buildHttp(d: WebhookDeps): FastifyInstance {
     }
     let ev: map.BridgeEvent | null;
     try {
-      ev = map.huawei(body, q);
+      ev = map.huawei(body, boundQuery(key, q));
     } catch (err) {
       if (err instanceof map.WebhookError) return reject(reply, "huawei", "bad_webhook", 400, err.message + "\n");
       throw err;

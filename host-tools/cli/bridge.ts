@@ -72,7 +72,7 @@ export function webhookUrls(cfg: BridgeConfig): string {
     ["Programmable Wireless SIM commands_callback_url", `${origin}/webhooks/twilio/commands`],
     ["Messaging phone number, A message comes in (POST)", `${origin}/webhooks/twilio/messages`],
   ];
-  if (cfg.huawei.secret !== "") rows.push(["Huawei command notifications (subscription callbackUrl)", huaweiCallbackUrl(origin, cfg.huawei.secret)]);
+  rows.push(["Huawei command notifications (subscription callbackUrl)", huaweiCallbackUrl(origin, cfg)]);
   const w = Math.max(...rows.map(([what]) => what.length));
   return rows.map(([what, url]) => `${what.padEnd(w)}  ${url}\n`).join("") + (cfg.publicUrl === null ? "(publicUrl is not set: these are the bridge's own address; set publicUrl to the origin the platforms reach)\n" : "");
 }

@@ -17,6 +17,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import type { FastifyInstance } from "fastify";
+import { FormError, parseUrlEncoded } from "../http/form-body.js";
 import { badParam } from "./errors.js";
 
 export type RawParams = Record<string, string | string[] | undefined>;
@@ -43,29 +44,14 @@ type RequiredKeys<S> = { [K in keyof S]: S[K] extends { required: true } ? K : n
 type OptionalKeys<S> = Exclude<keyof S, RequiredKeys<S>>;
 export type Parsed<S> = { [K in RequiredKeys<S>]: ValueOf<S[K]> } & { [K in OptionalKeys<S>]?: ValueOf<S[K]> };
 
-function decode(s: string, what: string): string {
-  if (s.indexOf("%") < 0 && s.indexOf("+") < 0) return s;
-  try {
-    return decodeURIComponent(s.replace(/\+/g, " "));
-  } catch {
-    throw badParam(`Malformed form body: invalid percent-encoding in ${what}`);
-  }
-}
-
-/** Parses a form body strictly. Empty input → no params. */
+/** Parses a form body strictly (linear, bounded: host-tools/http/form-body.ts). Empty input → no params. */
 export function parseForm(body: string): RawParams {
-  const out: RawParams = Object.create(null) as RawParams;
-  if (body === "") return out;
-  for (const pair of body.split("&")) {
-    if (pair === "") continue;
-    const eq = pair.indexOf("=");
-    const key = decode(eq < 0 ? pair : pair.slice(0, eq), "a parameter name");
-    const value = eq < 0 ? "" : decode(pair.slice(eq + 1), `parameter ${key}`);
-    if (key === "") throw badParam("Malformed form body: a parameter without a name");
-    const prev = out[key];
-    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  try {
+    return parseUrlEncoded(body);
+  } catch (e) {
+    if (e instanceof FormError) throw badParam(`Malformed form body: ${e.message}`);
+    throw e;
   }
-  return out;
 }
 
 /**
@@ -92,7 +78,8 @@ export function installFormParser(app: FastifyInstance): void {
   });
 }
 
-function scalar(raw: RawParams, name: string): string | undefined {
+/** One parameter as a string (undefined when absent); 400/20001 when repeated or not a string (a JSON body). */
+export function scalar(raw: RawParams, name: string): string | undefined {
   const v = raw[name];
   if (v === undefined || typeof v === "string") return v;
   if (Array.isArray(v)) throw badParam(`Parameter ${name} was given more than once`);
@@ -117,7 +104,8 @@ function convert(name: string, v: string, f: FieldSpec): unknown {
       return v;
     }
     case "integer": {
-      if (!/^-?\d{1,15}$/.test(v)) throw badParam(`Parameter ${name} must be an integer, got '${v}'`);
+      // canonical decimal only: no sign on zero, no leading zeros ("-0" would pass a min of 0 as -0)
+      if (!/^(0|-?[1-9]\d{0,14})$/.test(v)) throw badParam(`Parameter ${name} must be an integer, got '${v}'`);
       const n = Number(v);
       if ((f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max))
         throw badParam(`Parameter ${name} must be between ${f.min ?? "-∞"} and ${f.max ?? "∞"}, got ${n}`);

@@ -59,13 +59,14 @@ function portVariants(url: string): string[] {
  * query included) and the decoded form params (POST) or {} (GET).
  */
 export function validateSignature(authToken: string, signature: string | undefined, url: string, params: SignParams = {}): boolean {
-  if (signature === undefined || signature === "") return false;
+  // an empty key is a key anyone can sign with: nothing is valid under it
+  if (authToken === "" || signature === undefined || signature === "") return false;
   if (eq(twilioSignature(authToken, url, params), signature)) return true;
   return portVariants(url).slice(1).some((u) => eq(twilioSignature(authToken, u, params), signature));
 }
 
-/** True when `signature` (the kore-signature header) matches. */
+/** True when `signature` (the kore-signature header) matches; never under an empty secret. */
 export function validateKoreSignature(secret: string, signature: string | undefined, method: string, url: string, rawBody: string): boolean {
-  if (signature === undefined) return false;
+  if (secret === "" || signature === undefined || signature === "") return false;
   return eq(koreSignature(secret, method, url, rawBody), signature);
 }
