@@ -6,6 +6,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { randomBytes } from "node:crypto";
+import { jsonDepthProblem } from "../http/json-depth.js";
 import { encodeSubmit } from "../pdu/index.js";
 import { MESSAGING_FROM } from "./config.js";
 
@@ -49,9 +50,12 @@ export function parseRequest(raw: Buffer, maxBytes: number): { req: DownRequest;
   if (raw.length > maxBytes) throw new Rejection("oversized", `request is ${raw.length} bytes; the limit is ${maxBytes} bytes`);
   // JSON text is UTF-8 (RFC 8259 §8.1): bytes that are not would become U+FFFD and be sent as if meant
   if (!isUtf8(raw)) throw new Rejection("bad_json", "not JSON: the request is not valid UTF-8");
+  const text = raw.toString("utf8");
+  const deep = jsonDepthProblem(text);
+  if (deep !== null) throw new Rejection("bad_json", `not JSON the bridge takes: ${deep}`);
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString("utf8"));
+    body = JSON.parse(text);
   } catch (e) {
     throw new Rejection("bad_json", `not JSON: ${(e as Error).message}`);
   }

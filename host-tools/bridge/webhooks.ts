@@ -8,6 +8,7 @@
 import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { FormError, parseUrlEncoded, type FormParams } from "../http/form-body.js";
+import { jsonDepthProblem } from "../http/json-depth.js";
 import { routeTable, serverOptions } from "../http/server.js";
 import { validateKoreSignature, validateSignature } from "../cloud/signature.js";
 import { boundQuery, callbackKey, HUAWEI_NA_PATH, huaweiToken } from "./callback-token.js";
@@ -148,8 +149,11 @@ export function buildHttp(d: WebhookDeps): FastifyInstance {
     if (cfg.signature !== "off" && (token === "" || typeof q.k !== "string" || !sameText(q.k, token)))
       return reject(reply, "huawei", "signature", 403, "missing or wrong callback token\n");
     let body: unknown;
+    const text = typeof req.body === "string" ? req.body : "";
+    const deep = jsonDepthProblem(text);
+    if (deep !== null) return reject(reply, "huawei", "bad_webhook", 400, `${deep}\n`);
     try {
-      body = JSON.parse(typeof req.body === "string" ? req.body : "");
+      body = JSON.parse(text);
     } catch {
       return reject(reply, "huawei", "bad_webhook", 400, "not JSON\n");
     }

@@ -13,8 +13,8 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { authError } from "./errors.js";
-import { parseForm, type RawParams } from "./form.js";
+import { authError, TwilioError } from "./errors.js";
+import { parseForm, scalar, type RawParams } from "./form.js";
 
 export const TOKEN_TTL_S = 3600;
 
@@ -89,16 +89,22 @@ export class Authenticator {
 
   private tokenRoute = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const body: RawParams = typeof req.body === "string" ? parseForm(req.body) : ((req.body ?? {}) as RawParams);
-    const one = (k: string): string | undefined => {
-      const v = body[k];
-      return Array.isArray(v) ? v[0] : v;
-    };
     const oauth = (status: number, error: string, description: string) =>
       reply.code(status).send({ error, error_description: description });
-    if (one("grant_type") !== "client_credentials") return oauth(400, "unsupported_grant_type", "grant_type must be client_credentials");
+    // RFC 6749 §3.2: each parameter at most once; and a JSON body's numbers are not the strings asked for
+    let grant: string | undefined, formId: string | undefined, formSecret: string | undefined;
+    try {
+      grant = scalar(body, "grant_type");
+      formId = scalar(body, "client_id");
+      formSecret = scalar(body, "client_secret");
+    } catch (e) {
+      if (e instanceof TwilioError) return oauth(400, "invalid_request", e.message);
+      throw e;
+    }
+    if (grant !== "client_credentials") return oauth(400, "unsupported_grant_type", "grant_type must be client_credentials");
     const basic = basicCredentials(req.headers.authorization);
-    const id = basic?.[0] ?? one("client_id");
-    const secret = basic?.[1] ?? one("client_secret");
+    const id = basic?.[0] ?? formId;
+    const secret = basic?.[1] ?? formSecret;
     if (id === undefined || secret === undefined) return oauth(400, "invalid_request", "client_id and client_secret are required");
     if (!same(id, this.o.accountSid) || !same(secret, this.o.authToken)) return oauth(401, "invalid_client", "Client authentication failed");
     void reply.header("cache-control", "no-store");

@@ -10,6 +10,8 @@
  *   timeout in ms (100..15000, default 15000), `tt` total budget in ms (default 15000), `rp` which failures to
  *   retry: comma list of `ct` (connection failed), `rt` (timeout), `4xx`, `5xx`, or `all`; default
  *   `ct,rt,5xx` (Twilio's own default is unverified). `startCloud({callbacks})` can lower the defaults for tests.
+ * - The response body is read up to 64 KiB (CALLBACK_RESPONSE_MAX), then the connection is dropped: a callback
+ *   URL that answers without end costs the mock nothing.
  * - Never blocks the API response (runs after the current tick). A final failure (non-2xx, timeout or
  *   connection error) is recorded (`GET /_mock/callbacks`) with code 83402 (or the caller's `errorCode`)
  *   and emitted as `callback.failed`; success emits `callback.succeeded`.
@@ -54,6 +56,29 @@ interface Policy {
   rt: number;
   tt: number;
   rp: Set<string>;
+}
+
+/** Bytes of a callback's response read at most; the rest is dropped with the connection. */
+export const CALLBACK_RESPONSE_MAX = 64 * 1024;
+
+/** Reads at most `max` bytes of a response body (only its status counts), then cancels it: the connection closes. */
+async function readBounded(res: Response, max: number): Promise<void> {
+  if (res.body === null) return;
+  const reader = res.body.getReader();
+  let n = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      n += value.byteLength;
+      if (n > max) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    /* a body that fails half way: the status has arrived, and is what counts */
+  }
 }
 
 function policyOf(url: string, d: Required<CallbackDefaults>): Policy {
@@ -125,7 +150,7 @@ export class Callbacks {
       let kind: string;
       try {
         const res = await fetch(url, { method: req.method, headers, body: req.method === "POST" ? body : undefined, signal: ac.signal });
-        await res.arrayBuffer().catch(() => undefined);
+        await readBounded(res, CALLBACK_RESPONSE_MAX);
         result = { ok: res.status >= 200 && res.status < 300, attempts: attempt + 1, statusCode: res.status, error: null };
         if (result.ok) break;
         result.error = `HTTP ${res.status}`;

@@ -8,7 +8,9 @@
  *   code exists for those, §5b). Unknown parameters are **rejected** (the issue asks for a 4xx), though the
  *   real API documents 20001 as a warning and ignores them.
  * - 20003 (401) authentication; 20404 (404) unknown resource/path; 20413 (413) body too large;
- *   20415 (415) unsupported content type (mock-specific); 20405 (405) method not allowed (mock-specific);
+ *   20415 (415) unsupported content type (mock-specific); 20405 (405) method not allowed (with `Allow`);
+ *   20403 (403) a create past the record cap; 20408 (408) a request that did not arrive in time; 20431 (431)
+ *   headers too large; 20503 (503) too many event streams (all mock-specific);
  *   20500 (500) a bug in the mock — never for bad input.
  * - Products add their own (83xxx Super SIM, 331xx Wireless, …) by throwing `new TwilioError(…)`.
  */
@@ -65,8 +67,21 @@ function send(reply: FastifyReply, e: TwilioError): void {
   void reply.code(e.status).header("content-type", "application/json; charset=utf-8").send(e.toJSON());
 }
 
-/** Installs the error and not-found handlers: every failure is a Twilio-shaped body; bad input is never a 500. */
-export function installErrorHandlers(app: FastifyInstance): void {
+/** The Twilio code the mock gives an HTTP status of its own (malformed requests, timeouts, 405 …). */
+function codeOf(status: number): number {
+  return status === 400 ? 20001 : 20000 + status;
+}
+
+/** Errors answered before routing (host-tools/http/server.ts), in the Twilio shape. */
+export function twilioShape(status: number, message: string): { type: string; body: string } {
+  return { type: "application/json; charset=utf-8", body: JSON.stringify(new TwilioError(status, codeOf(status), message).toJSON()) };
+}
+
+/**
+ * Installs the error and not-found handlers: every failure is a Twilio-shaped body; bad input is never a 500.
+ * `allowed(url)`: the methods routes take at a path, so a wrong method is 405/20405 (with `Allow`), not 404.
+ */
+export function installErrorHandlers(app: FastifyInstance, allowed: (url: string) => string[] = () => []): void {
   app.setErrorHandler((err: FastifyError | TwilioError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof TwilioError) return send(reply, err);
     const code = (err as FastifyError).code;
@@ -76,10 +91,14 @@ export function installErrorHandlers(app: FastifyInstance): void {
       return send(reply, new TwilioError(415, 20415, `Unsupported Content-Type: ${String(req.headers["content-type"])}`));
     if (code === "FST_ERR_CTP_EMPTY_JSON_BODY" || code === "FST_ERR_CTP_INVALID_JSON_BODY" || (err as FastifyError).validation)
       return send(reply, badParam(`Malformed request body: ${err.message}`));
-    if (typeof status === "number" && status >= 400 && status < 500)
-      return send(reply, new TwilioError(status, status === 404 ? 20404 : 20001, err.message));
+    if (typeof status === "number" && status >= 400 && status < 500) return send(reply, new TwilioError(status, codeOf(status), err.message));
     req.log.error({ err }, "mock cloud internal error");
     return send(reply, new TwilioError(500, 20500, "Internal Server Error"));
   });
-  app.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) => send(reply, notFound(displayPath(req.url))));
+  app.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) => {
+    const allow = allowed(req.url);
+    if (allow.length === 0) return send(reply, notFound(displayPath(req.url)));
+    void reply.header("allow", allow.join(", "));
+    return send(reply, new TwilioError(405, 20405, `The requested resource ${displayPath(req.url)} does not allow ${req.method}; allowed: ${allow.join(", ")}`));
+  });
 }

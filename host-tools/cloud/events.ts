@@ -7,6 +7,8 @@
  * (`?types=a,b` filters by type; `?replay=1` first sends the last 1000 events).
  */
 import type { FastifyInstance } from "fastify";
+import { SseStreams } from "../http/sse.js";
+import { TwilioError } from "./errors.js";
 
 export interface MockEvent {
   type: string;
@@ -88,19 +90,31 @@ export class EventBus {
   }
 }
 
-export function registerEventRoutes(app: FastifyInstance, bus: EventBus): void {
+/**
+ * `GET /_mock/events`: at most `maxStreams` open at once (more → 503/20503), and a reader that falls 1 MiB
+ * behind (host-tools/http/sse.ts) is disconnected.
+ */
+export function registerEventRoutes(app: FastifyInstance, bus: EventBus, maxStreams: number): void {
+  const streams = new SseStreams(maxStreams);
   app.get("/_mock/events", (req, reply) => {
-    const q = req.query as { types?: string; replay?: string };
-    const types = q.types ? new Set(q.types.split(",")) : null;
+    const q = req.query as { types?: unknown; replay?: unknown };
+    const types = typeof q.types === "string" && q.types !== "" ? new Set(q.types.split(",")) : null;
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-    res.write(": simcmd mock cloud events\n\n");
+    const s = streams.open(res);
+    if (s === null) {
+      const e = new TwilioError(503, 20503, `Too many event streams are open (at most ${maxStreams})`);
+      res.writeHead(503, { "content-type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify(e.toJSON()));
+      return;
+    }
+    streams.write(s, ": simcmd mock cloud events\n\n");
+    let off = (): void => undefined;
     const send = (e: MockEvent): void => {
-      if (types === null || types.has(e.type)) res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      if ((types === null || types.has(e.type)) && !streams.write(s, `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)) off();
     };
     if (q.replay === "1") for (const e of bus.recent) send(e);
-    const off = bus.on(send);
-    req.raw.on("close", off);
+    off = bus.on(send);
+    res.on("close", off);
   });
 }

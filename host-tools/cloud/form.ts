@@ -18,6 +18,7 @@
 import { isUtf8 } from "node:buffer";
 import type { FastifyInstance } from "fastify";
 import { FormError, parseUrlEncoded } from "../http/form-body.js";
+import { jsonDepthProblem } from "../http/json-depth.js";
 import { badParam } from "./errors.js";
 
 export type RawParams = Record<string, string | string[] | undefined>;
@@ -74,7 +75,10 @@ export function installFormParser(app: FastifyInstance): void {
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
     const buf = body as Buffer;
     if (!isUtf8(buf)) return done(badParam("Malformed JSON body: not valid UTF-8"), undefined);
-    json(req, buf.toString("utf8"), done);
+    const text = buf.toString("utf8");
+    const deep = jsonDepthProblem(text);
+    if (deep !== null) return done(badParam(`Malformed JSON body: ${deep}`), undefined);
+    json(req, text, done);
   });
 }
 

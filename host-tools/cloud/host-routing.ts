@@ -7,6 +7,9 @@
  * `curl -H 'Host: supersim.twilio.com' http://127.0.0.1:P/v1/Sims` works.
  * `baseUrl(req, product)` gives the origin the caller used plus the prefix if it used one: the base for
  * every `url`/paging link in responses, so links point back at the mock the way it was reached.
+ * `X-Forwarded-Proto` / `X-Forwarded-Host` are honoured only from a trusted proxy (`startCloud({trustProxy})`,
+ * fastify's `trustProxy`): from anyone else they would point a client's next page — credentials and all — at
+ * another host.
  */
 import type { IncomingMessage } from "node:http";
 import type { FastifyRequest } from "fastify";
@@ -34,7 +37,8 @@ export function hostName(host: string | undefined): string {
 /** For fastify's `rewriteUrl`: adds the product prefix when the Host header names a product. */
 export function rewriteUrl(req: IncomingMessage): string {
   const url = req.url ?? "/";
-  const product = PRODUCT_HOSTS[hostName(req.headers.host)];
+  const host = hostName(req.headers.host);
+  const product = Object.hasOwn(PRODUCT_HOSTS, host) ? PRODUCT_HOSTS[host] : undefined;
   if (product === undefined) return url;
   if (url === `/${product}` || url.startsWith(`/${product}/`) || url.startsWith(`/${product}?`) || url.startsWith("/_mock")) return url;
   return `/${product}${url}`;
@@ -45,11 +49,9 @@ export function viaHost(req: FastifyRequest): boolean {
   return req.originalUrl !== req.url;
 }
 
-/** Origin as the caller reached us: `http://127.0.0.1:4010` (x-forwarded-proto/host honoured). */
+/** Origin as the caller reached us: `http://127.0.0.1:4010` (X-Forwarded-* only through a trusted proxy). */
 export function origin(req: FastifyRequest): string {
-  const proto = (req.headers["x-forwarded-proto"] as string | undefined)?.split(",")[0]?.trim() || req.protocol;
-  const host = (req.headers["x-forwarded-host"] as string | undefined) ?? req.headers.host ?? "localhost";
-  return `${proto}://${host}`;
+  return `${req.protocol}://${req.host || "localhost"}`;
 }
 
 /** Base URL of `product` for links in responses: `http://127.0.0.1:4010/supersim` or `http://supersim.twilio.com`. */

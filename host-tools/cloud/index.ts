@@ -12,7 +12,8 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { Authenticator } from "./auth.js";
 import { Callbacks, type CallbackDefaults } from "./callbacks.js";
 import type { CloudContext } from "./context.js";
-import { errors, installErrorHandlers } from "./errors.js";
+import { errors, installErrorHandlers, TwilioError, twilioShape } from "./errors.js";
+import { routeTable, serverOptions } from "../http/server.js";
 import { EventBus, registerEventRoutes } from "./events.js";
 import { installFormParser } from "./form.js";
 import { baseUrl, productOf, rewriteUrl } from "./host-routing.js";
@@ -52,6 +53,21 @@ export interface CloudOptions {
   network?: Partial<Conditions>;
   /** Largest request body, bytes. Default 1 MiB. */
   bodyLimit?: number;
+  /** A request (headers and body) must arrive within this many ms, else 408 and the connection closes. Default 30000. */
+  requestTimeoutMs?: number;
+  /**
+   * Rows kept per table at most. Records (commands, messages, callback outcomes): the oldest go first;
+   * resources (SIMs, Fleets, SIP domains, Huawei devices, …): a create beyond it is refused (403/20403).
+   * Default 100000.
+   */
+  maxRecords?: number;
+  /** Open `GET /_mock/events` streams at most (more → 503). Default 50. */
+  maxEventStreams?: number;
+  /**
+   * Honour `X-Forwarded-Proto` / `X-Forwarded-Host` (links in responses) only from these proxies: fastify's
+   * `trustProxy` (true = any, or addresses / CIDRs, comma-separated or a list). Default false: never.
+   */
+  trustProxy?: boolean | string | string[];
   /** fastify logger. Default false. */
   logger?: boolean;
 }
@@ -69,21 +85,51 @@ export interface CloudHandle {
   close(): Promise<void>;
 }
 
+/** Default of `maxRecords`. */
+export const MAX_RECORDS = 100_000;
+/** Message of the trigger that refuses a row beyond the cap (caught and turned into a TwilioError). */
+const CAP_MESSAGE = "simcmd record cap";
+
 /**
  * Makes `db.prepare(sql)` return a cached statement for the same SQL text (statements are reusable), so
  * products may call `ctx.db.prepare(...)` inline on hot paths without paying for compilation each time.
+ * A write refused by the record cap (capTables) comes out of `run` as a 403/20403 TwilioError.
  */
-function cacheStatements(db: Database.Database): void {
+function cacheStatements(db: Database.Database, maxRecords: number): void {
   const cache = new Map<string, Database.Statement>();
   const prepare = db.prepare.bind(db);
   (db as { prepare: (sql: string) => Database.Statement }).prepare = (sql: string) => {
     let st = cache.get(sql);
     if (!st) {
       st = prepare(sql);
+      const run = st.run.bind(st);
+      st.run = (...args: unknown[]) => {
+        try {
+          return run(...args);
+        } catch (e) {
+          const m = /simcmd record cap: (\w+)/.exec((e as Error).message);
+          if (m) throw new TwilioError(403, 20403, `The mock keeps at most ${maxRecords} rows in ${m[1]} (startCloud maxRecords); none was created`);
+          throw e;
+        }
+      };
       if (cache.size < 500) cache.set(sql, st);
     }
     return st;
   };
+}
+
+/**
+ * The record cap, as triggers (so no write path can miss it): a table of records (`retained`) drops its
+ * oldest row once it holds `max`; any other table refuses the insert past `max`.
+ */
+function capTables(db: Database.Database, retained: readonly string[], max: number): void {
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((t) => t.name);
+  for (const t of tables) {
+    const name = `simcmd_cap_${t}`;
+    db.exec(`DROP TRIGGER IF EXISTS ${name}`);
+    if (retained.includes(t)) db.exec(`CREATE TRIGGER ${name} AFTER INSERT ON ${t} BEGIN DELETE FROM ${t} WHERE rowid <= NEW.rowid - ${max}; END`);
+    else db.exec(`CREATE TRIGGER ${name} BEFORE INSERT ON ${t} WHEN (SELECT COUNT(*) FROM ${t}) >= ${max} BEGIN SELECT RAISE(ABORT, '${CAP_MESSAGE}: ${t}'); END`);
+  }
 }
 
 /** Builds the server without listening (for tests that use app.inject, and for startCloud). */
@@ -94,17 +140,22 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
   if (authToken === "") throw new Error("authToken must not be empty");
   const timers: Timers = o.timers ?? (o.clock ? timersWithClock(o.clock) : REAL_TIMERS);
   const now = o.clock ?? (o.timers ? () => new Date(timers.now()) : () => new Date());
+  const maxRecords = o.maxRecords ?? MAX_RECORDS;
+  if (!Number.isInteger(maxRecords) || maxRecords < 1) throw new Error("maxRecords must be a positive integer");
   const db = new Database(o.data ?? ":memory:");
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
-  cacheStatements(db);
+  cacheStatements(db, maxRecords);
   const app = Fastify({
     logger: o.logger ?? false,
     rewriteUrl,
     bodyLimit: o.bodyLimit ?? 1024 * 1024,
     forceCloseConnections: true,
     return503OnClosing: true,
+    trustProxy: o.trustProxy ?? false,
+    ...serverOptions({ requestTimeoutMs: o.requestTimeoutMs ?? 30_000, shape: twilioShape }),
   });
+  const routes = routeTable(app);
   const events = new EventBus(now);
   const network = new Network(events, o.host ?? "127.0.0.1", o.network, timers);
   const callbacks = new Callbacks(db, events, authToken, now, o.callbacks);
@@ -148,7 +199,7 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
     purge,
     retentionMs: RETENTION_MS,
   };
-  installErrorHandlers(app);
+  installErrorHandlers(app, (url) => routes.allowed(url));
   installFormParser(app);
   new Authenticator({ accountSid, authToken, now }).install(app);
   app.addHook("onRequest", (_req, _reply, done) => {
@@ -159,10 +210,11 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
     }
     done();
   });
-  registerEventRoutes(app, events);
+  registerEventRoutes(app, events, o.maxEventStreams ?? 50);
   callbacks.registerRoutes(app);
   registerNetworkRoutes(app, network);
   for (const register of PRODUCTS) register(app, ctx);
+  capTables(db, retained.map(([t]) => t), maxRecords);
   const timer = setInterval(purge, 60_000);
   timer.unref();
   return {

@@ -4,6 +4,8 @@
  * holds the configured devices, the ones seen on MQTT, and each one's last retained `state`.
  */
 import type { ServerResponse } from "node:http";
+import { jsonDepthProblem } from "../http/json-depth.js";
+import { SSE_MAX_BUFFERED, SseStreams } from "../http/sse.js";
 
 export interface DashEvent {
   topic: string;
@@ -39,15 +41,13 @@ export function classify(topic: string, prefix: string): { device: string | null
 export function parsePayload(payload: Buffer): unknown {
   if (payload.length > MAX_PAYLOAD_BYTES) return `(${payload.length} bytes, not shown)`;
   const text = payload.toString("utf8");
+  // kept as text when nested too deep to stream (JSON.stringify of it would overflow the stack)
+  if (jsonDepthProblem(text) !== null) return text;
   try {
     return JSON.parse(text) as unknown;
   } catch {
     return text;
   }
-}
-
-interface Client {
-  res: ServerResponse;
 }
 
 /**
@@ -56,71 +56,54 @@ interface Client {
  */
 export class EventFeed {
   private readonly history: { seq: number; ev: DashEvent }[] = [];
-  private readonly clients = new Set<Client>();
+  private readonly streams: SseStreams;
   private seq = 0;
   private readonly boot = Date.now().toString(36);
 
   constructor(
     private readonly size: number,
-    private readonly maxClients: number,
+    maxClients: number,
     /** A client that falls this far behind (bytes buffered) is dropped rather than buffered without bound. */
-    private readonly maxBuffered = 1024 * 1024,
-  ) {}
+    maxBuffered = SSE_MAX_BUFFERED,
+  ) {
+    this.streams = new SseStreams(maxClients, maxBuffered);
+  }
 
   get clientCount(): number {
-    return this.clients.size;
+    return this.streams.count;
   }
 
   push(ev: DashEvent): void {
     const seq = ++this.seq;
     this.history.push({ seq, ev });
     if (this.history.length > this.size) this.history.shift();
-    const frame = this.frame(seq, ev);
-    for (const c of this.clients) this.write(c, frame);
+    this.streams.broadcast(this.frame(seq, ev));
   }
 
   /** Takes over `res` as an event stream; false when the client limit is reached (nothing written). */
   attach(res: ServerResponse, lastEventId: string | undefined): boolean {
-    if (this.clients.size >= this.maxClients) return false;
-    const client: Client = { res };
-    this.clients.add(client);
-    res.on("close", () => this.clients.delete(client));
-    res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-    });
+    const client = this.streams.open(res);
+    if (client === null) return false;
     const [boot, seqText] = (lastEventId ?? "").split(".");
     const after = boot === this.boot ? Number(seqText) || 0 : 0;
     let out = "retry: 2000\n\n";
     for (const h of this.history) if (h.seq > after) out += this.frame(h.seq, h.ev);
-    this.write(client, out);
+    this.streams.write(client, out);
     return true;
   }
 
   /** A comment line to every client, so proxies and browsers keep idle streams open. */
   heartbeat(): void {
-    for (const c of this.clients) this.write(c, ": keep-alive\n\n");
+    this.streams.broadcast(": keep-alive\n\n");
   }
 
   closeAll(): void {
-    for (const c of this.clients) c.res.end();
-    this.clients.clear();
+    this.streams.closeAll();
   }
 
   private frame(seq: number, ev: DashEvent): string {
     // JSON.stringify escapes line breaks, so one `data:` line carries the event.
     return `id: ${this.boot}.${seq}\ndata: ${JSON.stringify(ev)}\n\n`;
-  }
-
-  private write(c: Client, text: string): void {
-    if (c.res.writableLength > this.maxBuffered) {
-      this.clients.delete(c);
-      c.res.destroy();
-      return;
-    }
-    c.res.write(text);
   }
 }
 

@@ -4,7 +4,9 @@
  * `{error: {code, message}}`.
  */
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { routeTable, serverOptions } from "../http/server.js";
 import { checkDeviceName, downRequest, HttpError, MAX_BODY_BYTES } from "./down.js";
 import type { DeviceTable, EventFeed } from "./feed.js";
 
@@ -18,13 +20,43 @@ export interface HttpDeps {
   nextId: () => string;
   /** The address the page listens on: on a loopback address, requests must name a loopback host. */
   listenHost: string;
+  /** Host names (lower case, no port) accepted besides IP literals and `localhost`. */
+  allowedHosts: readonly string[];
+  /** A request (headers and body) must arrive within this many ms. */
+  requestTimeoutMs: number;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+/** The host name of a Host header (without the port; an IPv6 literal without its brackets), lower case. */
+export function hostName(h: string): string {
+  const l = h.trim().toLowerCase();
+  if (l.startsWith("[")) {
+    const end = l.indexOf("]");
+    return end < 0 ? l : l.slice(1, end);
+  }
+  const colon = l.lastIndexOf(":");
+  return colon < 0 ? l : l.slice(0, colon);
+}
 
-/** The host name of a Host header (without the port). */
-function hostName(h: string): string {
-  return h.startsWith("[") ? h.slice(0, h.indexOf("]") + 1) : (h.split(":")[0] ?? "");
+/** True for an IP literal of the loopback range (127.0.0.0/8, ::1, and IPv4-mapped 127.x). */
+function loopbackIp(h: string): boolean {
+  const v = isIP(h);
+  if (v === 4) return h.startsWith("127.");
+  if (v === 6) return h === "::1" || /^::ffff:127\./.test(h) || /^(0{1,4}:){7}0{0,3}1$/.test(h);
+  return false;
+}
+
+/**
+ * The DNS-rebinding guard: which Host names the page answers. A page elsewhere can make its own name resolve
+ * to this address, but it cannot make the browser send an IP literal or `localhost` as the Host: so those
+ * (loopback ones only, when the page listens on loopback) and the names the user configured are accepted,
+ * any other name is not.
+ */
+export function hostAllowed(host: string | undefined, listenHost: string, allowed: readonly string[]): boolean {
+  const h = hostName(host ?? "");
+  if (h === "") return false;
+  if (h === "localhost" || allowed.includes(h)) return true;
+  if (isIP(h) === 0) return false;
+  return !loopbackIp(listenHost) && listenHost !== "localhost" ? true : loopbackIp(h);
 }
 
 const PUBLIC = new URL("./public/", import.meta.url);
@@ -37,7 +69,12 @@ const STATIC: Record<string, { file: string; type: string }> = {
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 export function buildHttp(d: HttpDeps): FastifyInstance {
-  const app = Fastify({ logger: false });
+  const shape = (status: number, message: string) => ({
+    type: "application/json; charset=utf-8",
+    body: JSON.stringify({ error: { code: status === 408 ? "timeout" : status === 431 ? "headers_too_large" : "bad_request", message } }),
+  });
+  const app = Fastify({ logger: false, ...serverOptions({ requestTimeoutMs: d.requestTimeoutMs, shape }) });
+  const routes = routeTable(app);
   const files = Object.entries(STATIC).map(([route, s]) => ({ route, type: s.type, body: readFileSync(new URL(s.file, PUBLIC)) }));
   for (const f of files) {
     app.get(f.route, async (_req, reply) =>
@@ -47,14 +84,15 @@ export function buildHttp(d: HttpDeps): FastifyInstance {
 
   app.get("/favicon.ico", async (_req, reply) => reply.code(204).send());
 
-  // DNS rebinding: a web page elsewhere whose name resolves to 127.0.0.1 reaches this listener with its own
-  // name in Host. A page served on loopback answers only requests made to a loopback name.
-  if (LOOPBACK.has(d.listenHost) || d.listenHost.startsWith("127.")) {
-    app.addHook("onRequest", async (req) => {
-      const h = hostName(req.headers.host ?? "").toLowerCase();
-      if (!LOOPBACK.has(h) && !h.startsWith("127.")) throw new HttpError(403, "forbidden_host", `requests must be made to 127.0.0.1 or localhost, not ${h || "(no Host)"}`);
-    });
-  }
+  // DNS rebinding: a web page elsewhere whose name resolves to this address reaches the listener with its
+  // own name in Host (hostAllowed).
+  const allowedHosts = d.allowedHosts.map((h) => h.toLowerCase());
+  app.addHook("onRequest", async (req) => {
+    if (!hostAllowed(req.headers.host, d.listenHost, allowedHosts)) {
+      const shown = (req.headers.host ?? "").slice(0, 100) || "(no Host)";
+      throw new HttpError(403, "forbidden_host", `requests must name this page by an IP address, localhost${allowedHosts.length > 0 ? " or " + allowedHosts.join(", ") : ""} (allowedHosts), not ${shown}`);
+    }
+  });
 
   // JSON only (a cross-site form or a "simple" fetch cannot send it without a CORS preflight, which is never
   // granted), read as bytes so that the errors are ours.
@@ -70,7 +108,12 @@ export function buildHttp(d: HttpDeps): FastifyInstance {
     const status = e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
     return reply.code(status).send({ error: { code: status === 500 ? "internal" : "bad_request", message: e.message } });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: "not_found", message: `no route ${req.method} ${req.url}` } }));
+  app.setNotFoundHandler((req, reply) => {
+    const allow = routes.allowed(req.url);
+    if (allow.length > 0)
+      return reply.code(405).header("allow", allow.join(", ")).send({ error: { code: "method_not_allowed", message: `${req.method} is not allowed on ${req.url.split("?")[0] ?? ""}; allowed: ${allow.join(", ")}` } });
+    return reply.code(404).send({ error: { code: "not_found", message: `no route ${req.method} ${req.url}` } });
+  });
 
   app.get("/healthz", async () => ({ ok: true, mqtt: d.mqttConnected(), sse_clients: d.feed.clientCount }));
 

@@ -35,6 +35,13 @@ export interface DashboardOptions {
   publishTimeoutMs?: number;
   /** How long startDashboard waits for the first subscription before resolving anyway. Default 5000 ms. */
   readyTimeoutMs?: number;
+  /**
+   * Host names the page answers besides IP addresses and `localhost` (e.g. the name of a proxy in front of
+   * it). Any other name in `Host` gets 403 (DNS rebinding). Default none.
+   */
+  allowedHosts?: string[];
+  /** A request (headers and body) must arrive within this many ms. Default 10000. */
+  requestTimeoutMs?: number;
 }
 
 export interface DashboardHandle {
@@ -49,7 +56,9 @@ const HEARTBEAT_MS = 15_000;
 function check(o: DashboardOptions): void {
   if (typeof o.prefix !== "string" || o.prefix === "" || /[+#]/.test(o.prefix)) throw new TypeError(`"prefix" must be a topic without wildcards, got ${JSON.stringify(o.prefix)}`);
   if (typeof o.mqtt !== "string" || o.mqtt === "") throw new TypeError(`"mqtt" must be a broker URL, got ${JSON.stringify(o.mqtt)}`);
-  for (const k of ["history", "maxClients", "publishTimeoutMs", "readyTimeoutMs"] as const) {
+  if (o.allowedHosts !== undefined && (!Array.isArray(o.allowedHosts) || o.allowedHosts.some((h) => typeof h !== "string" || h === "" || /[:/\s]/.test(h))))
+    throw new TypeError(`"allowedHosts" must be a list of host names (no port), got ${JSON.stringify(o.allowedHosts)}`);
+  for (const k of ["history", "maxClients", "publishTimeoutMs", "readyTimeoutMs", "requestTimeoutMs"] as const) {
     const v = o[k];
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new TypeError(`"${k}" must be a positive integer, got ${String(v)}`);
   }
@@ -84,7 +93,8 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
     });
   };
 
-  const app = buildHttp({ feed, devices, prefix, mqttConnected: connected, publish, nextId: () => `dash-${++idSeq}`, listenHost: host });
+  const app = buildHttp({ feed, devices, prefix, mqttConnected: connected, publish, nextId: () => `dash-${++idSeq}`, listenHost: host,
+    allowedHosts: o.allowedHosts ?? [], requestTimeoutMs: o.requestTimeoutMs ?? 10_000 });
   const heartbeat = setInterval(() => feed.heartbeat(), HEARTBEAT_MS);
   heartbeat.unref();
   const close = async (): Promise<void> => {

@@ -22,10 +22,12 @@ function body(req: FastifyRequest): Record<string, unknown> {
   return b as Record<string, unknown>;
 }
 
-function num(b: Record<string, unknown>, k: string, lo: number, hi: number): number | undefined {
+/** A number field from `lo` to `hi`; whole numbers only unless `fraction` (counts and milliseconds are whole). */
+function num(b: Record<string, unknown>, k: string, lo: number, hi: number, fraction = false): number | undefined {
   const v = b[k];
   if (v === undefined) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi) throw badParam(`${k} must be a number between ${lo} and ${hi}`);
+  if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi || (!fraction && !Number.isInteger(v)))
+    throw badParam(`${k} must be ${fraction ? "a number" : "an integer"} from ${lo} to ${hi}`);
   return v;
 }
 
@@ -105,7 +107,7 @@ export function registerNetworkRoutes(app: FastifyInstance, net: Network): void 
   app.get("/_mock/network", async () => conditions());
   app.post("/_mock/network", async (req) => {
     const b = body(req);
-    const loss = num(b, "loss", 0, 1);
+    const loss = num(b, "loss", 0, 1, true);
     const latency = num(b, "latency_ms", 0, 60000);
     const retry = num(b, "sms_retry_ms", 1, 600000);
     const resends = num(b, "sms_max_resends", 0, 10);

@@ -24,7 +24,7 @@ import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { basicCredentials } from "../../auth.js";
 import type { CloudContext } from "../../context.js";
-import { parseForm, type RawParams } from "../../form.js";
+import { parseForm, scalar, type RawParams } from "../../form.js";
 import type { HuaweiEngine } from "./delivery.js";
 import { DEFAULT_EXPIRE_S, HuaweiError, commandOut, commandRow, deviceRow, invalid, type HuaweiCommandRow } from "./store.js";
 
@@ -55,12 +55,9 @@ export class HuaweiAuth {
 
   login(body: unknown): Record<string, unknown> {
     const raw: RawParams = typeof body === "string" ? parseForm(body) : ((body ?? {}) as RawParams);
-    const one = (k: string): string | undefined => {
-      const v = raw[k];
-      return Array.isArray(v) ? v[0] : v;
-    };
-    const appId = one("appId");
-    const secret = one("secret");
+    // strings given once (a repeated one, or a JSON number, is a 400 through the scope's error handler)
+    const appId = scalar(raw, "appId");
+    const secret = scalar(raw, "secret");
     if (appId === undefined || secret === undefined) throw invalid("appId and secret are required");
     if (!same(appId, this.ctx.accountSid) || !same(secret, this.ctx.authToken)) throw new HuaweiError(401, "100208", "AppId or secret is not right.");
     const token = randomBytes(24).toString("hex");
@@ -131,18 +128,43 @@ function qTime(q: Record<string, unknown>, k: string): number | null {
   if (v === undefined || v === "") return null;
   const m = typeof v === "string" ? /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(v) : null;
   if (!m) throw invalid(`${k} must be a time yyyyMMddTHHmmssZ`);
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const t = Date.UTC(y, mo - 1, d, h, mi, s);
+  // Date.UTC rolls month 13 or second 99 over into the next unit: a real time reads back the same
+  const back = new Date(t);
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s)
+    throw invalid(`${k} is not a real time: ${v}`);
+  return t;
+}
+
+/** A query parameter given at most once, as a string (a repeated one would otherwise drop the filter). */
+function qStr(q: Record<string, unknown>, k: string): string | undefined {
+  const v = q[k];
+  if (v === undefined || v === "") return undefined;
+  if (typeof v !== "string") throw invalid(`${k} must be given once`);
+  return v;
 }
 
 export function registerHuaweiCommands(app: FastifyInstance, ctx: CloudContext, auth: HuaweiAuth, engine: HuaweiEngine): void {
   const open = { config: { auth: false } };
   app.post("/huawei/iocm/app/sec/v1.1.0/login", open, async (req) => auth.login(req.body));
+  // the token is checked before the body is read (onRequest), so an unauthenticated client gets no parsing
+  const authed = {
+    ...open,
+    onRequest: (req: FastifyRequest, _reply: unknown, done: (err?: Error) => void) => {
+      try {
+        auth.check(req);
+        done();
+      } catch (e) {
+        done(e as Error);
+      }
+    },
+  };
 
-  app.post(BASE, open, async (req, reply) => {
-    auth.check(req);
+  app.post(BASE, authed, async (req, reply) => {
     const c = parseCreate(req.body);
     const q = (req.query ?? {}) as Record<string, unknown>;
-    const appId = typeof q.appId === "string" && q.appId !== "" ? q.appId : ctx.accountSid;
+    const appId = qStr(q, "appId") ?? ctx.accountSid;
     if (!deviceRow(ctx, c.deviceId)) throw new HuaweiError(404, "100418", `The deviceData is not existed: ${c.deviceId}`);
     const commandId = randomUUID().replace(/-/g, "");
     const now = ctx.now().getTime();
@@ -157,16 +179,16 @@ export function registerHuaweiCommands(app: FastifyInstance, ctx: CloudContext, 
     return reply.code(201).send(commandOut(row));
   });
 
-  app.get(BASE, open, async (req) => {
-    auth.check(req);
+  app.get(BASE, authed, async (req) => {
     const q = (req.query ?? {}) as Record<string, unknown>;
     const pageNo = qInt(q, "pageNo", 0, 1e6, 0);
     const pageSize = qInt(q, "pageSize", 1, 250, 25);
     const where = ["1"];
     const args: unknown[] = [];
-    if (typeof q.deviceId === "string" && q.deviceId !== "") {
+    const deviceId = qStr(q, "deviceId");
+    if (deviceId !== undefined) {
       where.push("device_id = ?");
-      args.push(q.deviceId);
+      args.push(deviceId);
     }
     const start = qTime(q, "startTime");
     const end = qTime(q, "endTime");
@@ -184,8 +206,7 @@ export function registerHuaweiCommands(app: FastifyInstance, ctx: CloudContext, 
     return { pagination: { pageNo, pageSize, totalSize: total }, data: rows.map(commandOut) };
   });
 
-  app.get<{ Params: { id: string } }>(`${BASE}/:id`, open, async (req) => {
-    auth.check(req);
+  app.get<{ Params: { id: string } }>(`${BASE}/:id`, authed, async (req) => {
     const row = commandRow(ctx, req.params.id);
     if (!row) throw new HuaweiError(404, "100612", `Device command is not existed: ${req.params.id}`);
     return commandOut(row);

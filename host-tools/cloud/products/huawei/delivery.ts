@@ -22,6 +22,7 @@
  * command statuses of the query API, also seen in notifications in the field). The stored command status
  * (GET …/deviceCommands) is always SUCCESSFUL / FAILED.
  */
+import { jsonDepthProblem } from "../../../http/json-depth.js";
 import type { CloudContext } from "../../context.js";
 import type { MoIp, NetSim, NetTimer } from "../../network/index.js";
 import { FINAL, commandRow, type HuaweiCommandRow } from "./store.js";
@@ -145,7 +146,9 @@ export class HuaweiEngine {
   onMo(sim: NetSim, m: MoIp): void {
     let msg: { commandId?: unknown; mid?: unknown; ack?: unknown; result?: unknown; paras?: unknown };
     try {
-      msg = JSON.parse(m.payload.toString("utf8")) as typeof msg;
+      const text = m.payload.toString("utf8");
+      if (jsonDepthProblem(text) !== null) throw new Error("nested too deep");
+      msg = JSON.parse(text) as typeof msg;
       if (typeof msg !== "object" || msg === null) throw new Error("not an object");
     } catch {
       this.ctx.events.emit("huawei.mo.ignored", { sim_sid: sim.sid, reason: "not a JSON object" });
