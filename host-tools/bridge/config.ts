@@ -196,6 +196,13 @@ export const MESSAGING_FROM = /^(\+[1-9]\d{1,14}|MG[0-9a-f]{32}|[A-Za-z0-9 ]{1,1
 /** A Messaging device: its phone number, E.164 digits (the `+` is not part of a topic level). */
 const PHONE_DEVICE = /^\+?(\d{6,15})$/;
 
+/** Checks one option's value by its spec (throws ConfigError naming `where`): for callers that take one option early. */
+export function checkOption(path: string, v: unknown, where = `option ${path}`): unknown {
+  const s = OPTION_SPECS.find((x) => x.path === path);
+  if (s === undefined) throw new ConfigError(`unknown option ${path}`);
+  return coerce(s, v, where);
+}
+
 const KNOWN_OBJECTS = new Set(["twilio", "huawei"]);
 
 /** Rejects unknown keys in a config file / options object (typos must not pass silently). */

@@ -1,4 +1,5 @@
 /** `simcmd dev`: the local stack on embedded defaults (DESIGN.md §3). */
+import { checkOption, ConfigError } from "../bridge/config.js";
 import { parseArgs } from "node:util";
 import { startDev } from "../dev/index.js";
 import type { CliIo } from "./io.js";
@@ -58,6 +59,14 @@ export async function runDev(args: string[], io: CliIo, until: Promise<void> = s
   const bridgePort = port("bridge-port", values["bridge-port"]);
   const brokerPort = port("broker-port", values["broker-port"]);
   const dashboardPort = port("dashboard-port", values["dashboard-port"]);
+  if (values.mqtt !== undefined) {
+    try {
+      checkOption("mqtt", values.mqtt, "--mqtt");
+    } catch (e) {
+      if (e instanceof ConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
   const dev = await startDev({
     devices,
     runtime,

@@ -190,7 +190,7 @@ async function encodeCommand(args: string[], io: CliIo): Promise<number> {
       if (values.text !== undefined) options.text = values.text;
       if (values["data-hex"] !== undefined) options.dataHex = values["data-hex"];
       if (values.smsc !== undefined) options.smsc = values.smsc;
-      const language = intFlag("language", values.language, 0, 13);
+      const language = intFlag("language", values.language, 1, 3);
       if (language !== undefined) options.language = language;
       const validity = intFlag("validity", values.validity, 1, 63 * 7 * 24 * 60);
       if (validity !== undefined) options.validityMinutes = validity;

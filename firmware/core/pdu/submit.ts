@@ -4,7 +4,7 @@
  */
 import { malformed, PduError, toErrorInfo, type PduErrorInfo } from "../errors.js";
 import { codePointsToSeptets, septetCost } from "../gsm7.js";
-import { lockingShiftTable, NATIONAL_LANGUAGES } from "../gsm7-tables.js";
+import { lockingShiftTable, NATIONAL_LANGUAGES, singleShiftTable } from "../gsm7-tables.js";
 import { hexToBytes, bytesToHex } from "../hex.js";
 import type { TextCodec } from "../text.js";
 import { makeDcs } from "./dcs.js";
@@ -67,6 +67,10 @@ function plan(o: SubmitOptions, cps: number[]): Plan {
   const a = o.alphabet === undefined ? "auto" : o.alphabet;
   if (o.dataHex !== undefined || a === "8bit") return { alphabet: "8bit", locking: 0, single: 0 };
   if (a === "ucs2") return { alphabet: "ucs2", locking: 0, single: 0 };
+  // TS 23.038 §6.2.1.2.4: the receiver reads the text through the tables of the language id the UDH names;
+  // an id without known tables would be announced with text encoded in the default ones.
+  if (o.language !== undefined && o.language !== 0 && singleShiftTable(o.language) === undefined && lockingShiftTable(o.language) === undefined)
+    throw malformed("unsupported-language", "national language " + o.language + " has no shift tables here (1 Turkish, 2 Spanish, 3 Portuguese)", 0);
   const langs = o.language !== undefined ? [o.language] : a === "auto" ? NATIONAL_LANGUAGES : [];
   if (o.language === undefined && fitsGsm(cps, 0, 0)) return { alphabet: "gsm7", locking: 0, single: 0 };
   for (let i = 0; i < langs.length; i++) {
