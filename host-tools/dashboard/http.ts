@@ -30,8 +30,8 @@ export interface HttpDeps {
 export function hostName(h: string): string {
   const l = h.trim().toLowerCase();
   if (l.startsWith("[")) {
-    const end = l.indexOf("]");
-    return end < 0 ? l : l.slice(1, end);
+    const m = /^\[([^\]]*)\](?::\d*)?$/.exec(l);
+    return m ? (m[1] as string) : l;
   }
   const colon = l.lastIndexOf(":");
   return colon < 0 ? l : l.slice(0, colon);

@@ -1,4 +1,5 @@
 /** Helpers for the security suite: raw HTTP on a socket, an Aedes broker with a publish hook, signed webhooks. */
+import { request } from "node:http";
 import { connect, createServer, type Socket } from "node:net";
 import { Aedes, type AedesOptions } from "aedes";
 import { twilioSignature } from "../../host-tools/cloud/signature.js";
@@ -94,4 +95,18 @@ export async function until<T>(f: () => Promise<T | undefined>, timeoutMs = 10_0
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** An HTTP request through node:http (which, unlike fetch, sends the Host header it is given). */
+export function httpRequest(url: string, o: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: o.method ?? "GET", headers: o.headers ?? {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(o.body);
+  });
 }
