@@ -20,6 +20,9 @@ Options:
                          {"fleets": [{"unique_name": "default"}], "sims": [{"iccid": "8988307…", "fleet": "default", "status": "active"}]}
   --account-sid AC…      account SID to accept (default ${DEV_ACCOUNT_SID}, the development account)
   --auth-token T         its auth token; also signs callbacks (default ${DEV_AUTH_TOKEN})
+  --max-records N        rows kept per table: records lose their oldest, resources refuse more (default 100000)
+  --trust-proxy LIST     honour X-Forwarded-Host/-Proto only from these proxy addresses or CIDRs, comma-separated
+                         (default: never; docs/security.md)
   --json                 print one line {"url", "account_sid", "auth_token"} once listening (and seeded)
   -h, --help             this help
 `;
@@ -35,6 +38,8 @@ export async function runCloud(argv: string[], io: CliIo, stop?: Promise<void>):
       seed: { type: "string" },
       "account-sid": { type: "string" },
       "auth-token": { type: "string" },
+      "max-records": { type: "string" },
+      "trust-proxy": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -47,6 +52,11 @@ export async function runCloud(argv: string[], io: CliIo, stop?: Promise<void>):
   }
   const port = values.port === undefined ? 4010 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got '${values.port}'`);
+  const maxRecords = values["max-records"] === undefined ? undefined : Number(values["max-records"]);
+  if (maxRecords !== undefined && (!/^[1-9]\d{0,8}$/.test(values["max-records"] ?? "") || !Number.isInteger(maxRecords)))
+    throw new UsageError(`--max-records must be a positive integer, got '${values["max-records"]}'`);
+  const trust = values["trust-proxy"];
+  if (trust !== undefined && !/^[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*$/.test(trust)) throw new UsageError(`--trust-proxy must be addresses or CIDRs, comma-separated, got '${trust}'`);
   const sid = values["account-sid"];
   if (sid !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(sid)) throw new UsageError("--account-sid must be AC followed by 32 hex digits");
   let seed = null;
@@ -63,7 +73,10 @@ export async function runCloud(argv: string[], io: CliIo, stop?: Promise<void>):
       throw new UsageError((e as Error).message);
     }
   }
-  const cloud = await startCloud({ port, host: values.host ?? "127.0.0.1", data: values.data ?? ":memory:", accountSid: sid, authToken: values["auth-token"] });
+  const cloud = await startCloud({
+    port, host: values.host ?? "127.0.0.1", data: values.data ?? ":memory:", accountSid: sid, authToken: values["auth-token"],
+    ...(maxRecords !== undefined ? { maxRecords } : {}), ...(trust !== undefined ? { trustProxy: trust.split(",") } : {}),
+  });
   try {
     if (seed) await applySeed(cloud, seed);
   } catch (e) {

@@ -86,8 +86,8 @@ const pairs = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(key, text, fc.integer({ min: 2, max: 3000 })).map(([k, v, n]) => Array.from({ length: n }, () => [k, v] as [string, string])) },
 );
 /** A value nested `n` deep, kept as a marker until the body is written (the test itself must not recurse into it). */
-const DEEP = /"?\u0001DEEP(\d+)"?/g;
-const deepMark = (n: number) => `\u0001DEEP${n}`;
+const DEEP = /"?\uE000DEEP(\d+)"?/g;
+const deepMark = (n: number) => `\uE000DEEP${n}`;
 const deep = fc.integer({ min: 1, max: 12_000 }).map(deepMark);
 /** JSON text of `v`, markers replaced by the nesting they stand for. */
 const toJson = (v: unknown) => (JSON.stringify(v) ?? "null").replace(DEEP, (_m, n: string) => "[".repeat(Number(n)) + "]".repeat(Number(n)));
