@@ -4,6 +4,7 @@
  * malformed. What is published is the caller's JSON with its id filled in, as a backend would send it.
  */
 import { parseRequest, Rejection } from "../bridge/down-request.js";
+import { topicProblem } from "../bridge/topics.js";
 
 /** The largest request body, in bytes. */
 export const MAX_BODY_BYTES = 4096;
@@ -20,10 +21,10 @@ export class HttpError extends Error {
 
 /**
  * A device name is one topic level: no `/`, and no wildcard (`+`, `#`) or NUL, which MQTT forbids in the
- * topic of a PUBLISH [MQTT-3.3.2-2] [MQTT-1.5.3-2].
+ * topic of a PUBLISH [MQTT-3.3.2-2] [MQTT-1.5.3-2] (the bridge's topic rule, host-tools/bridge/topics.ts).
  */
 export function checkDeviceName(name: string): void {
-  if (name === "" || /[/+#]/.test(name) || name.includes("\u0000"))
+  if (name === "" || name.includes("/") || topicProblem(name) !== null)
     throw new HttpError(404, "not_found", `no device '${name}': a device name is one MQTT topic level, without /, + or #`);
 }
 
