@@ -163,7 +163,7 @@ export class Callbacks {
         clearTimeout(timer);
         this.inflight.delete(ac);
       }
-      this.events.emit("callback.attempt", { sim_sid: req.simSid ?? null, kind: req.kind, url: target, attempt: attempt + 1, error: result.error });
+      this.events.emit("callback.attempt", { sim_sid: req.simSid ?? null, kind: req.kind, url: target, resource_sid: req.resourceSid ?? null, attempt: attempt + 1, error: result.error });
       if (!pol.rp.has(kind)) break;
     }
     this.record(req, target, result);

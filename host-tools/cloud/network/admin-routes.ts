@@ -1,19 +1,23 @@
 /**
  * Mock-only admin API (DESIGN.md §4, docs/mock-network.md), JSON in and out, same credentials:
  *   POST /_mock/sims/{sid|name}/attach  {"ports": {"6969": "127.0.0.1:40001"}, "sms": "127.0.0.1:40002"}
- *        → {"device_ip", "mo", "smsc"?}
- *   POST /_mock/sims/{sid|name}/detach  → {"sim_sid", "attached": false}
- *   POST /_mock/sims/{sid|name}/power   {"mode": "connected|idle|edrx", "hlcom", "paging_delay_ms", "edrx_cycle_ms"}
+ *        → {"device_ip", "mo", "smsc"?}; {"restore": true}: again with the mapping it had when detached
+ *   POST /_mock/sims/{sid|name}/detach  → the SIM's network state
+ *   POST /_mock/sims/{sid|name}/power   {"mode": "connected|idle|edrx|psm", "hlcom", "paging_delay_ms", "edrx_cycle_ms",
+ *        "psm_tau_ms", "psm_active_ms"}
+ *   POST /_mock/sims/{sid|name}/power-off, …/power-on → the SIM's network state
+ *   POST /_mock/sims/{sid|name}/conditions {"loss": 0..1 | null, "latency_ms" | null, "seed" | null} → the SIM's network state
  *   POST /_mock/sims/{sid|name}/msisdn  {"msisdn": "+15551230001" | null} → the SIM's network state (its phone number)
  *   GET  /_mock/sims/{sid|name}         → the SIM's network state
- *   POST /_mock/network {"loss": 0..1, "latency_ms", "sms_retry_ms", "sms_max_resends"}; GET /_mock/network
- * Errors are Twilio-shaped: 404/20404 unknown SIM, 400/20001 bad JSON fields, 403/83705 blocked (inactive) SIM,
- * 409/20409 a number another SIM has.
+ *   POST /_mock/network {"loss": 0..1, "latency_ms", "seed", "sms_retry_ms", "sms_max_resends", "sms_validity_ms"}; GET /_mock/network
+ * Errors are Twilio-shaped: 404/20404 unknown SIM, 400/20001 bad JSON fields (or nothing to restore),
+ * 403/83705 blocked (inactive) SIM, 409/20409 a number another SIM has, or an attach while powered off.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { badParam, notFound, TwilioError } from "../errors.js";
 import type { PowerMode } from "./conditions.js";
-import { parseEndpoint, type Endpoint, type Network, type NetSim } from "./index.js";
+import { powerJson } from "./event-fields.js";
+import { AttachRefusedError, parseEndpoint, type Endpoint, type Network, type NetSim } from "./index.js";
 import { E164, MsisdnTakenError } from "./numbers.js";
 
 function body(req: FastifyRequest): Record<string, unknown> {
@@ -31,6 +35,33 @@ function num(b: Record<string, unknown>, k: string, lo: number, hi: number, frac
   return v;
 }
 
+/** `num`, where null clears the value. */
+function numOrNull(b: Record<string, unknown>, k: string, lo: number, hi: number): number | null | undefined {
+  return b[k] === null ? null : num(b, k, lo, hi);
+}
+
+/** A loss-generator seed: a whole number that fits 32 bits, or null. */
+function seedOf(b: Record<string, unknown>): number | null | undefined {
+  const v = numOrNull(b, "seed", 0, 0xffffffff);
+  if (typeof v === "number" && !Number.isInteger(v)) throw badParam("seed must be a whole number between 0 and 4294967295");
+  return v;
+}
+
+function onlyKeys(b: Record<string, unknown>, keys: string[]): void {
+  const unknown = Object.keys(b).filter((k) => !keys.includes(k));
+  if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
+}
+
+/** Runs an attach; a SIM whose device is off answers 409/20409. */
+async function attaching<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof AttachRefusedError) throw new TwilioError(409, 20409, e.message);
+    throw e;
+  }
+}
+
 export function registerNetworkRoutes(app: FastifyInstance, net: Network): void {
   const sim = (req: FastifyRequest): NetSim => {
     const id = (req.params as { id: string }).id;
@@ -43,6 +74,13 @@ export function registerNetworkRoutes(app: FastifyInstance, net: Network): void 
     const s = sim(req);
     if (s.blocked) throw new TwilioError(403, 83705, "Attachment rejected: the SIM is inactive");
     const b = body(req);
+    if (b.restore !== undefined) {
+      if (b.restore !== true) throw badParam("restore must be true");
+      onlyKeys(b, ["restore"]);
+      const r = await attaching(() => net.reattach(s.sid));
+      if (r === false) throw badParam(`The SIM ${s.sid} has no earlier attachment to restore: attach it with its ports`);
+      return r;
+    }
     const ports = new Map<number, Endpoint>();
     const raw = b.ports ?? {};
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw badParam("ports must be an object {\"devicePort\": \"host:port\"}");
@@ -58,7 +96,7 @@ export function registerNetworkRoutes(app: FastifyInstance, net: Network): void 
       sms = typeof b.sms === "string" ? parseEndpoint(b.sms) : null;
       if (!sms) throw badParam('sms must be "host:port"');
     }
-    return net.attach(s.sid, ports, sms);
+    return attaching(() => net.attach(s.sid, ports, sms));
   });
 
   app.post("/_mock/sims/:id/detach", async (req) => {
@@ -71,15 +109,47 @@ export function registerNetworkRoutes(app: FastifyInstance, net: Network): void 
     const s = sim(req);
     const b = body(req);
     const mode = b.mode;
-    if (mode !== undefined && mode !== "connected" && mode !== "idle" && mode !== "edrx") throw badParam("mode must be connected, idle or edrx");
+    if (mode !== undefined && mode !== "connected" && mode !== "idle" && mode !== "edrx" && mode !== "psm") throw badParam("mode must be connected, idle, edrx or psm");
     if (b.hlcom !== undefined && typeof b.hlcom !== "boolean") throw badParam("hlcom must be a boolean");
+    const tau = num(b, "psm_tau_ms", 1, 35_712_000_000);
+    const active = num(b, "psm_active_ms", 0, 11_160_000);
     const p = net.setPower(s.sid, {
       ...(mode !== undefined ? { mode: mode as PowerMode } : {}),
       ...(b.hlcom !== undefined ? { hlcom: b.hlcom as boolean } : {}),
       ...(num(b, "paging_delay_ms", 0, 600000) !== undefined ? { pagingDelayMs: b.paging_delay_ms as number } : {}),
       ...(num(b, "edrx_cycle_ms", 1, 10_485_760) !== undefined ? { edrxCycleMs: b.edrx_cycle_ms as number } : {}),
+      ...(tau !== undefined ? { psmTauMs: tau } : {}),
+      ...(active !== undefined ? { psmActiveMs: active } : {}),
     });
-    return { sim_sid: s.sid, mode: p.mode, hlcom: p.hlcom, paging_delay_ms: p.pagingDelayMs, edrx_cycle_ms: p.edrxCycleMs };
+    return { sim_sid: s.sid, ...powerJson(p) };
+  });
+
+  app.post("/_mock/sims/:id/power-off", async (req) => {
+    const s = sim(req);
+    net.powerOff(s.sid);
+    return net.state(s.sid);
+  });
+
+  app.post("/_mock/sims/:id/power-on", async (req) => {
+    const s = sim(req);
+    if (s.blocked) throw new TwilioError(403, 83705, "Attachment rejected: the SIM is inactive");
+    await net.powerOn(s.sid);
+    return net.state(s.sid);
+  });
+
+  app.post("/_mock/sims/:id/conditions", async (req) => {
+    const s = sim(req);
+    const b = body(req);
+    onlyKeys(b, ["loss", "latency_ms", "seed"]);
+    const loss = numOrNull(b, "loss", 0, 1);
+    const latency = numOrNull(b, "latency_ms", 0, 60000);
+    const seed = seedOf(b);
+    net.setSimConditions(s.sid, {
+      ...(loss !== undefined ? { loss } : {}),
+      ...(latency !== undefined ? { latencyMs: latency } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+    });
+    return net.state(s.sid);
   });
 
   app.post("/_mock/sims/:id/msisdn", async (req) => {
@@ -102,7 +172,7 @@ export function registerNetworkRoutes(app: FastifyInstance, net: Network): void 
 
   const conditions = () => {
     const c = net.conditions;
-    return { loss: c.loss, latency_ms: c.latencyMs, sms_retry_ms: c.smsRetryMs, sms_max_resends: c.smsMaxResends, sms_validity_ms: c.smsValidityMs };
+    return { loss: c.loss, latency_ms: c.latencyMs, seed: net.cond.seed, sms_retry_ms: c.smsRetryMs, sms_max_resends: c.smsMaxResends, sms_validity_ms: c.smsValidityMs };
   };
   app.get("/_mock/network", async () => conditions());
   app.post("/_mock/network", async (req) => {
@@ -112,7 +182,9 @@ export function registerNetworkRoutes(app: FastifyInstance, net: Network): void 
     const retry = num(b, "sms_retry_ms", 1, 600000);
     const resends = num(b, "sms_max_resends", 0, 10);
     const validity = num(b, "sms_validity_ms", 1, 7 * 86_400_000);
+    const seed = seedOf(b);
     net.setConditions({
+      ...(seed !== undefined ? { seed } : {}),
       ...(loss !== undefined ? { loss } : {}),
       ...(latency !== undefined ? { latencyMs: latency } : {}),
       ...(retry !== undefined ? { smsRetryMs: retry } : {}),

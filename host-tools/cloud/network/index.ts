@@ -5,12 +5,12 @@
  * - `upsertSim({sid, uniqueName, kind, blocked?})`: make a SIM attachable (call on create and on every
  *   change of unique name/status; `blocked: true` refuses attach with 403/83705 and detaches it).
  *   `removeSim(sid)`, `resolve(sidOrUniqueName)`, `state(sid)` (attached, device_ip, mo, smsc, power).
- * - `sendIp(simSid, devicePort, payload: Buffer, {onSent(deviceIp), onFailed(code, message)})`: an MT IP
- *   Command; runs asynchronously. Not attached → onFailed(83401, …); otherwise a real datagram goes from the
+ * - `sendIp(simSid, devicePort, payload: Buffer, {onSent(deviceIp), onFailed(code, message)}, ref?)`: an MT IP
+ *   Command (`ref`: its resource SID, carried by the network's events about it); runs asynchronously. Not attached → onFailed(83401, …); otherwise a real datagram goes from the
  *   SIM's `mo` socket to the socket mapped for `devicePort` (after latency / paging / eDRX window) and
  *   onSent(deviceIp) fires when it leaves (a lost or unmapped datagram is still "sent", as on a real network).
  * - `onMoIp(kind, (sim, {payload, devicePort, deviceIp}) => void)`: datagrams to a SIM's `mo` address.
- * - `sendSms(simSid, {originator, text?, dataHex?, receipt?}, {onSent?, onDelivered?, onFailed?})`: an MT
+ * - `sendSms(simSid, {originator, text?, dataHex?, receipt?, ref?}, {onSent?, onDelivered?, onFailed?})`: an MT
  *   SMS ("000" Super SIM, "2936" Wireless; IncludeSid already applied). Segmented into SMS-DELIVER TPDUs
  *   (concat UDH when needed), queued in the SIM's SMSC queue until the SIM is attached with an `sms`
  *   address; onSent when the first part leaves; onDelivered when the modem's DELIVER-REPORT for the last
@@ -26,21 +26,31 @@
  * Time: everything the network schedules (latency, paging delay, eDRX windows, SMSC retries and expiry)
  * goes through the cloud's `Timers` (CloudContext.timers; a FakeClock in tests), and power-mode windows are
  * counted on that clock; only "next tick" work (`later(0, …)`) uses setImmediate.
- * Events: sim.attached, sim.detached, sim.power, network.changed, ip.sent, ip.lost, ip.received,
- * sms.deliver.sent, sms.delivered, sms.failed, sms.submit.received, sms.status_report.sent, sms.lost,
- * sim.msisdn.
+ * - Conditions: network-wide (`setConditions`: loss, latency, seed, SMSC timing) and per SIM over them
+ *   (`setSimConditions`: loss, latency, seed). Loss draws come from Math.random, or from a seeded generator
+ *   (the network's, or the SIM's own) so that a run can be replayed.
+ * - Detach keeps the SIM's network sockets (`mo`, `smsc`) parked: the device keeps the addresses it was
+ *   given, what it sends meanwhile is dropped (`ip.lost` / `sms.lost`, reason "detached"), and
+ *   `reattach(sid)` attaches again with the last mapping. `powerOff` detaches and refuses attaches until
+ *   `powerOn`, which attaches again as the device would when it boots.
+ * Events: sim.attached, sim.detached, sim.power, sim.powered, sim.conditions, network.changed, ip.sent,
+ * ip.lost, ip.failed, ip.received, sms.deliver.sent, sms.delivered, sms.failed, sms.submit.received,
+ * sms.status_report.sent, sms.lost, sim.msisdn. Traffic events carry the bytes as `hex` (`tpdu` for SMS; at
+ * most EVENT_HEX_BYTES of them, `truncated` when cut) and, for MT traffic, the resource it belongs to as `ref`.
  */
 import { createSocket, type Socket } from "node:dgram";
 import type { EventBus } from "../events.js";
-import { DEFAULT_CONDITIONS, DEFAULT_POWER, mtFate, type Conditions, type Power } from "./conditions.js";
+import { ConditionTable, DEFAULT_POWER, mtFate, type Conditions, type Power, type SimConditions } from "./conditions.js";
+import { hexField, powerJson } from "./event-fields.js";
 import { PhoneNumbers } from "./numbers.js";
 import { Smsc, type MoSmsHandler, type SmsHandlers, type SmsMessage } from "./smsc.js";
 import { REAL_TIMERS, type TimerHandle, type Timers } from "../timers.js";
 
 export { smsFits, smsTextLength, MAX_BINARY_SMS_BYTES } from "./smsc.js";
 export type { MoSms, MoSmsHandler, SmsHandlers, SmsMessage } from "./smsc.js";
-export type { Conditions, Power } from "./conditions.js";
+export type { Conditions, Power, SimConditions } from "./conditions.js";
 export { MsisdnTakenError, E164 } from "./numbers.js";
+export { EVENT_HEX_BYTES, hexField, powerJson } from "./event-fields.js";
 
 export type SimKind = "supersim" | "wireless" | "huawei";
 
@@ -86,6 +96,9 @@ export interface NetTimer {
 
 export const NOT_ATTACHED = { code: 83401, message: "The device was not attached to a cellular network" } as const;
 
+/** Why an attach is refused (the admin routes answer it as a Twilio-shaped 409). */
+export class AttachRefusedError extends Error {}
+
 export function parseEndpoint(s: string): Endpoint | null {
   const m = /^(.+):(\d{1,5})$/.exec(s);
   if (!m) return null;
@@ -100,7 +113,8 @@ export class Network {
   readonly sims = new Map<string, NetSim>();
   readonly attachments = new Map<string, Attachment>();
   readonly power = new Map<string, Power>();
-  conditions: Conditions;
+  /** Loss and latency, network-wide and per SIM, and the SMSC's timing (conditions.ts). */
+  readonly cond: ConditionTable;
   private readonly moIp = new Map<SimKind, MoIpHandler>();
   readonly moSms = new Map<string, MoSmsHandler>();
   private moSmsToNumber: MoSmsHandler | null = null;
@@ -108,6 +122,10 @@ export class Network {
   readonly numbers: PhoneNumbers;
   private readonly pending = new Set<NetTimer>();
   private readonly smscs = new Map<string, Smsc>();
+  /** Detached SIMs' sockets and last mapping, kept for the next attach (reattach, powerOn). */
+  private readonly parked = new Map<string, Attachment>();
+  /** SIMs whose device is powered off. */
+  private readonly off = new Set<string>();
   private closed = false;
 
   constructor(
@@ -117,7 +135,7 @@ export class Network {
     /** The clock and timers of the cloud (CloudContext.timers). */
     readonly timers: Timers = REAL_TIMERS,
   ) {
-    this.conditions = { ...DEFAULT_CONDITIONS, ...conditions };
+    this.cond = new ConditionTable(conditions);
     this.numbers = new PhoneNumbers(events);
   }
 
@@ -130,6 +148,9 @@ export class Network {
 
   removeSim(sid: string): void {
     this.detach(sid);
+    this.closeParked(sid);
+    this.off.delete(sid);
+    this.cond.removeSim(sid);
     this.numbers.set(sid, null);
     this.sims.delete(sid);
     this.smscs.get(sid)?.close();
@@ -170,9 +191,23 @@ export class Network {
       smsc: a?.smscAddr ? fmt(a.smscAddr) : null,
       ports: a ? Object.fromEntries([...a.ports].map(([k, v]) => [String(k), fmt(v)])) : {},
       sms: a?.sms ? fmt(a.sms) : null,
-      power: { mode: p.mode, hlcom: p.hlcom, paging_delay_ms: p.pagingDelayMs, edrx_cycle_ms: p.edrxCycleMs },
+      power: powerJson(p),
+      powered: !this.off.has(sid),
+      reattachable: this.parked.has(sid),
+      conditions: this.simConditionsJson(sid),
       sms_queue: this.smscs.get(sid)?.queue.length ?? 0,
     };
+  }
+
+  /** The SIM's own conditions (null: the network-wide value applies). */
+  simConditionsJson(sid: string): Record<string, unknown> {
+    const c = this.cond.ofSim(sid);
+    return { loss: c.loss, latency_ms: c.latencyMs, seed: c.seed };
+  }
+
+  /** The network-wide conditions. */
+  get conditions(): Conditions {
+    return this.cond.value;
   }
 
   /** Stable device IP in 10.64.0.0/16 for a SID. */
@@ -213,8 +248,14 @@ export class Network {
     this.pending.delete(t);
   }
 
-  lost(): boolean {
-    return this.conditions.loss > 0 && Math.random() < this.conditions.loss;
+  /** Whether the next datagram of this SIM is lost. */
+  lost(sid: string): boolean {
+    return this.cond.lost(sid);
+  }
+
+  /** One-way latency for this SIM's datagrams, ms. */
+  latencyOf(sid: string): number {
+    return this.cond.latencyOf(sid);
   }
 
   // ---- attach / detach / power ----
@@ -232,10 +273,16 @@ export class Network {
     });
   }
 
-  /** Attaches (or re-maps) a SIM. Keeps its sockets when already attached. */
+  /**
+   * Attaches (or re-maps) a SIM. Keeps its sockets when already attached, and takes back the parked ones of a
+   * detached SIM. Throws AttachRefusedError while the SIM's device is powered off.
+   */
   async attach(sid: string, ports: Map<number, Endpoint>, sms: Endpoint | null): Promise<Record<string, unknown>> {
-    let a = this.attachments.get(sid);
-    if (!a) {
+    if (this.off.has(sid)) throw new AttachRefusedError(`The device of SIM ${sid} is powered off: power it on to attach`);
+    let a = this.attachments.get(sid) ?? this.parked.get(sid);
+    this.parked.delete(sid);
+    if (a) this.attachments.set(sid, a);
+    else {
       const mo = await this.bind((msg, from) => this.onMoDatagram(sid, msg, from));
       a = { deviceIp: this.deviceIpOf(sid), ports, mo: mo.socket, moAddr: mo.addr, sms: null, smsc: null, smscAddr: null };
       this.attachments.set(sid, a);
@@ -254,32 +301,75 @@ export class Network {
     return out;
   }
 
-  detach(sid: string): boolean {
+  /** Attaches again with the mapping the SIM had when it was detached; false when there is none. */
+  async reattach(sid: string): Promise<Record<string, unknown> | false> {
+    const p = this.parked.get(sid);
+    if (!p) return false;
+    return this.attach(sid, p.ports, p.sms);
+  }
+
+  /** Detaches; the sockets stay parked (what arrives on them is dropped) for the next attach. */
+  detach(sid: string, reason = "detach"): boolean {
     const a = this.attachments.get(sid);
     if (!a) return false;
     this.attachments.delete(sid);
-    a.mo.close();
-    a.smsc?.close();
+    this.parked.set(sid, a);
     const smsc = this.smscs.get(sid);
     smsc?.pause();
     smsc?.kick(); // waits for the next attach, or for the head of its queue to expire
-    this.events.emit("sim.detached", { sim_sid: sid });
+    this.events.emit("sim.detached", { sim_sid: sid, reason });
     return true;
+  }
+
+  private closeParked(sid: string): void {
+    const a = this.parked.get(sid);
+    if (!a) return;
+    this.parked.delete(sid);
+    a.mo.close();
+    a.smsc?.close();
+  }
+
+  isPoweredOn(sid: string): boolean {
+    return !this.off.has(sid);
+  }
+
+  /** The device is switched off: detached, and no attach until powerOn. */
+  powerOff(sid: string): void {
+    if (this.off.has(sid)) return;
+    this.detach(sid, "power_off");
+    this.off.add(sid);
+    this.events.emit("sim.powered", { sim_sid: sid, on: false });
+  }
+
+  /** The device is switched on: it attaches again with its last mapping, if it was ever attached. */
+  async powerOn(sid: string): Promise<void> {
+    if (!this.off.delete(sid)) return;
+    this.events.emit("sim.powered", { sim_sid: sid, on: true });
+    await this.reattach(sid);
   }
 
   setPower(sid: string, p: Partial<Omit<Power, "since">>): Power {
     const cur = this.powerOf(sid);
     const next: Power = { ...cur, ...p, since: this.timers.now() };
     this.power.set(sid, next);
-    this.events.emit("sim.power", { sim_sid: sid, mode: next.mode, hlcom: next.hlcom, paging_delay_ms: next.pagingDelayMs, edrx_cycle_ms: next.edrxCycleMs });
+    this.events.emit("sim.power", { sim_sid: sid, ...powerJson(next) });
     this.smscOf(sid).kick();
     return next;
   }
 
-  setConditions(c: Partial<Conditions>): Conditions {
-    this.conditions = { ...this.conditions, ...c };
-    this.events.emit("network.changed", { loss: this.conditions.loss, latency_ms: this.conditions.latencyMs, sms_retry_ms: this.conditions.smsRetryMs });
-    return this.conditions;
+  /** Network-wide conditions; `seed` (null: Math.random) restarts the network's loss generator. */
+  setConditions(c: Partial<Conditions> & { seed?: number | null }): Conditions {
+    this.cond.set(c);
+    const v = this.cond.value;
+    this.events.emit("network.changed", { loss: v.loss, latency_ms: v.latencyMs, sms_retry_ms: v.smsRetryMs, seed: this.cond.seed });
+    return v;
+  }
+
+  /** A SIM's own loss, latency and seed (null clears one: the network-wide value applies again; absent keeps it). */
+  setSimConditions(sid: string, c: Partial<SimConditions>): SimConditions {
+    const next = this.cond.setSim(sid, c);
+    this.events.emit("sim.conditions", { sim_sid: sid, ...this.simConditionsJson(sid) });
+    return next;
   }
 
   // ---- IP ----
@@ -287,9 +377,10 @@ export class Network {
     this.moIp.set(kind, handler);
   }
 
-  sendIp(simSid: string, devicePort: number, payload: Buffer, h: IpHandlers): void {
+  sendIp(simSid: string, devicePort: number, payload: Buffer, h: IpHandlers, ref?: string): void {
+    const tag = ref === undefined ? {} : { ref };
     const fail = (): void => {
-      this.events.emit("ip.failed", { sim_sid: simSid, device_port: devicePort, error_code: NOT_ATTACHED.code });
+      this.events.emit("ip.failed", { sim_sid: simSid, ...tag, device_port: devicePort, error_code: NOT_ATTACHED.code, error_message: NOT_ATTACHED.message });
       h.onFailed(NOT_ATTACHED.code, NOT_ATTACHED.message);
     };
     if (!this.attachments.has(simSid)) {
@@ -297,21 +388,22 @@ export class Network {
       return;
     }
     const fate = mtFate(this.powerOf(simSid), "ip", this.timers.now());
-    this.later(fate.delayMs + this.conditions.latencyMs, () => {
+    this.later(fate.delayMs + this.latencyOf(simSid), () => {
       const a = this.attachments.get(simSid);
       if (!a) return fail();
       const dest = a.ports.get(devicePort);
-      const reason = fate.drop ? fate.reason : dest === undefined ? "no-port-mapping" : this.lost() ? "loss" : null;
+      const reason = fate.drop ? fate.reason : dest === undefined ? "no-port-mapping" : this.lost(simSid) ? "loss" : null;
+      const sent = { sim_sid: simSid, ...tag, device_port: devicePort, bytes: payload.length, ...hexField(payload) };
       if (reason || !dest) {
-        this.events.emit("ip.lost", { sim_sid: simSid, device_port: devicePort, reason });
+        this.events.emit("ip.lost", { ...sent, direction: "mt", reason });
         h.onSent(a.deviceIp);
         return;
       }
       a.mo.send(payload, dest.port, dest.host, (err) => {
         if (err) {
-          this.events.emit("ip.lost", { sim_sid: simSid, device_port: devicePort, reason: err.message });
+          this.events.emit("ip.lost", { ...sent, direction: "mt", reason: err.message });
         } else {
-          this.events.emit("ip.sent", { sim_sid: simSid, device_port: devicePort, bytes: payload.length, to: fmt(dest) });
+          this.events.emit("ip.sent", { ...sent, to: fmt(dest) });
         }
         h.onSent(a.deviceIp);
       });
@@ -319,17 +411,16 @@ export class Network {
   }
 
   private onMoDatagram(sid: string, msg: Buffer, from: Endpoint): void {
-    if (this.lost()) {
-      this.events.emit("ip.lost", { sim_sid: sid, direction: "mo", reason: "loss" });
-      return;
-    }
-    this.later(this.conditions.latencyMs, () => {
+    const lost = (reason: string): void => void this.events.emit("ip.lost", { sim_sid: sid, direction: "mo", reason, bytes: msg.length, ...hexField(msg) });
+    if (!this.attachments.has(sid)) return lost("detached");
+    if (this.lost(sid)) return lost("loss");
+    this.later(this.latencyOf(sid), () => {
       const a = this.attachments.get(sid);
       const sim = this.sims.get(sid);
       if (!a || !sim) return;
       let devicePort = from.port;
       for (const [port, ep] of a.ports) if (ep.port === from.port && (ep.host === from.host || ep.host === "localhost")) devicePort = port;
-      this.events.emit("ip.received", { sim_sid: sid, device_port: devicePort, bytes: msg.length });
+      this.events.emit("ip.received", { sim_sid: sid, device_port: devicePort, bytes: msg.length, ...hexField(msg) });
       this.moIp.get(sim.kind)?.(sim, { payload: msg, devicePort, deviceIp: a.deviceIp });
     });
   }
@@ -368,5 +459,6 @@ export class Network {
     this.pending.clear();
     for (const s of this.smscs.values()) s.close();
     for (const sid of [...this.attachments.keys()]) this.detach(sid);
+    for (const sid of [...this.parked.keys()]) this.closeParked(sid);
   }
 }

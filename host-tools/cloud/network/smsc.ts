@@ -10,6 +10,7 @@ import { randomInt } from "node:crypto";
 import { codePointsToSeptets } from "../../../firmware/core/gsm7.js";
 import { decodePdu, encodePdu, encodeSubmit, Reassembler, type Pdu, type PduInput } from "../../pdu/index.js";
 import { mtFate } from "./conditions.js";
+import { hexField } from "./event-fields.js";
 import type { Endpoint, Network, NetSim, NetTimer } from "./index.js";
 
 export const MAX_BINARY_SMS_BYTES = 140;
@@ -22,6 +23,8 @@ export interface SmsMessage {
   dataHex?: string;
   /** Whether the modem's DELIVER-REPORT makes it `delivered` (onDelivered). Default true. */
   receipt?: boolean;
+  /** The resource it belongs to (Command SID, Message SID), carried as `ref` by the SMSC's events about it. */
+  ref?: string;
 }
 
 export interface SmsHandlers {
@@ -68,7 +71,8 @@ interface Pending {
   receipt: boolean;
   handlers: SmsHandlers;
   expiresAt: number;
-  ref: number;
+  /** `{ref}` of the message for its events, or nothing. */
+  tag: { ref?: string };
 }
 
 function scts(d: Date): string {
@@ -106,7 +110,8 @@ export class Smsc {
       this.net.later(0, () => handlers.onFailed?.("encode-error", (e as Error).message));
       return { parts: 0 };
     }
-    this.queue.push({ parts, next: 0, sends: 0, sent: false, receipt: m.receipt !== false, handlers, expiresAt: this.net.now() + this.net.conditions.smsValidityMs, ref: 0 });
+    const tag = m.ref === undefined ? {} : { ref: m.ref };
+    this.queue.push({ parts, next: 0, sends: 0, sent: false, receipt: m.receipt !== false, handlers, expiresAt: this.net.now() + this.net.conditions.smsValidityMs, tag });
     this.net.later(0, () => this.kick());
     return { parts: parts.length };
   }
@@ -123,7 +128,7 @@ export class Smsc {
     const now = this.net.now();
     while (this.queue.length > 0 && (this.queue[0] as Pending).expiresAt <= now) {
       const p = this.queue.shift() as Pending;
-      this.net.events.emit("sms.failed", { sim_sid: this.sid, reason: "expired" });
+      this.net.events.emit("sms.failed", { sim_sid: this.sid, ...p.tag, reason: "expired" });
       p.handlers.onFailed?.("expired", "The SMS expired in the SMSC before the SIM attached");
     }
     const head = this.queue[0];
@@ -139,7 +144,7 @@ export class Smsc {
     }
     this.inFlight = true;
     const fate = mtFate(this.net.powerOf(this.sid), "sms", now);
-    this.timer = this.net.later(fate.delayMs + this.net.conditions.latencyMs, () => this.transmit(head));
+    this.timer = this.net.later(fate.delayMs + this.net.latencyOf(this.sid), () => this.transmit(head));
   }
 
   private transmit(p: Pending): void {
@@ -157,13 +162,14 @@ export class Smsc {
       }
       this.timer = this.net.later(this.net.conditions.smsRetryMs, () => this.noReport(p));
     };
-    if (this.net.lost()) {
-      this.net.events.emit("sms.lost", { sim_sid: this.sid, direction: "mt", part: p.next + 1 });
+    const sent = { sim_sid: this.sid, ...p.tag, part: p.next + 1, parts: p.parts.length, attempt: p.sends, tpdu: tpdu.toString("hex").toUpperCase() };
+    if (this.net.lost(this.sid)) {
+      this.net.events.emit("sms.lost", { ...sent, direction: "mt", reason: "loss" });
       afterSend();
       return;
     }
     ep.sock?.send(tpdu, ep.to.port, ep.to.host, () => {
-      this.net.events.emit("sms.deliver.sent", { sim_sid: this.sid, part: p.next + 1, parts: p.parts.length, attempt: p.sends, tpdu: tpdu.toString("hex").toUpperCase() });
+      this.net.events.emit("sms.deliver.sent", sent);
       afterSend();
     });
   }
@@ -173,7 +179,7 @@ export class Smsc {
     if (this.queue[0] !== p) return;
     if (p.sends > this.net.conditions.smsMaxResends) {
       this.queue.shift();
-      this.net.events.emit("sms.failed", { sim_sid: this.sid, reason: "no-delivery-report", sends: p.sends });
+      this.net.events.emit("sms.failed", { sim_sid: this.sid, ...p.tag, reason: "no-delivery-report", sends: p.sends });
       p.handlers.onFailed?.("no-delivery-report", `No delivery report after ${p.sends} attempts`);
     }
     this.kick();
@@ -195,11 +201,10 @@ export class Smsc {
 
   /** A datagram from the modem to the `smsc` address. */
   onDatagram(msg: Buffer, from: Endpoint): void {
-    if (this.net.lost()) {
-      this.net.events.emit("sms.lost", { sim_sid: this.sid, direction: "mo" });
-      return;
-    }
-    this.net.later(this.net.conditions.latencyMs, () => this.handle(msg, from));
+    const lost = (reason: string): void => void this.net.events.emit("sms.lost", { sim_sid: this.sid, direction: "mo", reason, ...hexField(msg, "tpdu") });
+    if (!this.net.isAttached(this.sid)) return lost("detached");
+    if (this.net.lost(this.sid)) return lost("loss");
+    this.net.later(this.net.latencyOf(this.sid), () => this.handle(msg, from));
   }
 
   private handle(msg: Buffer, _from: Endpoint): void {
@@ -210,12 +215,12 @@ export class Smsc {
       this.net.events.emit("sms.malformed", { sim_sid: this.sid, error: (e as Error).message, tpdu: msg.toString("hex") });
       return;
     }
-    if (pdu.type === "deliver-report") return this.onReport(pdu);
-    if (pdu.type === "submit") return this.onSubmit(pdu);
+    if (pdu.type === "deliver-report") return this.onReport(pdu, msg);
+    if (pdu.type === "submit") return this.onSubmit(pdu, msg);
     this.net.events.emit("sms.unexpected", { sim_sid: this.sid, pdu_type: pdu.type });
   }
 
-  private onReport(pdu: Pdu): void {
+  private onReport(pdu: Pdu, msg: Buffer): void {
     const p = this.queue[0];
     if (!p || !this.inFlight) return;
     this.net.cancel(this.timer);
@@ -223,11 +228,11 @@ export class Smsc {
     this.inFlight = false;
     if (pdu.failure_cause !== undefined) {
       this.queue.shift();
-      this.net.events.emit("sms.failed", { sim_sid: this.sid, reason: "rejected", failure_cause: pdu.failure_cause });
+      this.net.events.emit("sms.failed", { sim_sid: this.sid, ...p.tag, reason: "rejected", failure_cause: pdu.failure_cause, ...hexField(msg, "tpdu") });
       p.handlers.onFailed?.("rejected", `The device rejected the SMS (TP-FCS 0x${pdu.failure_cause.toString(16)})`);
     } else if (++p.next >= p.parts.length) {
       this.queue.shift();
-      this.net.events.emit("sms.delivered", { sim_sid: this.sid, parts: p.parts.length, receipt: p.receipt });
+      this.net.events.emit("sms.delivered", { sim_sid: this.sid, ...p.tag, parts: p.parts.length, receipt: p.receipt, ...hexField(msg, "tpdu") });
       if (p.receipt) p.handlers.onDelivered?.();
     } else {
       p.sends = 0;
@@ -235,10 +240,10 @@ export class Smsc {
     this.kick();
   }
 
-  private onSubmit(pdu: Pdu): void {
+  private onSubmit(pdu: Pdu, msg: Buffer): void {
     const dest = (pdu.destination ?? "").replace(/^\+/, "");
     const handler = this.net.moSmsHandler(dest);
-    this.net.events.emit("sms.submit.received", { sim_sid: this.sid, destination: dest, message_ref: pdu.message_ref ?? 0, routed: handler !== undefined });
+    this.net.events.emit("sms.submit.received", { sim_sid: this.sid, destination: dest, message_ref: pdu.message_ref ?? 0, routed: handler !== undefined, ...hexField(msg, "tpdu") });
     if (pdu.status_report_request) this.statusReport(pdu, handler !== undefined ? 0x00 : 0x41);
     if (!handler) return;
     const whole = this.reassembler.add(pdu, this.net.now(), []);
@@ -256,10 +261,14 @@ export class Smsc {
       { smsc: false },
     );
     const tpdu = Buffer.from(hex, "hex");
-    this.net.later(this.net.conditions.latencyMs, () => {
-      if (this.net.lost()) return;
+    const hexUpper = tpdu.toString("hex").toUpperCase();
+    this.net.later(this.net.latencyOf(this.sid), () => {
+      if (this.net.lost(this.sid)) {
+        this.net.events.emit("sms.lost", { sim_sid: this.sid, direction: "mt", reason: "loss", tpdu: hexUpper });
+        return;
+      }
       ep.sock?.send(tpdu, ep.to.port, ep.to.host, () =>
-        this.net.events.emit("sms.status_report.sent", { sim_sid: this.sid, message_ref: submit.message_ref ?? 0, status }),
+        this.net.events.emit("sms.status_report.sent", { sim_sid: this.sid, message_ref: submit.message_ref ?? 0, status, tpdu: hexUpper }),
       );
     });
   }

@@ -55,7 +55,7 @@ export function advance(ctx: CloudContext, sid: string, status: string, extra: P
   ctx.db.prepare(`UPDATE api_messages SET ${cols.map(([k]) => `${k} = ?`).join(", ")} WHERE sid = ?`).run(...cols.map(([, v]) => v), sid);
   const row = rowOf(ctx, sid);
   if (!row) return undefined;
-  ctx.events.emit(`message.${status}`, { message_sid: sid, to: row.to_addr, error_code: row.error_code });
+  ctx.events.emit(`message.${status}`, { message_sid: sid, to: row.to_addr, error_code: row.error_code, error_message: row.error_message });
   if (CALLBACK.has(status)) statusCallback(ctx, row);
   return row;
 }

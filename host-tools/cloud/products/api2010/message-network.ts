@@ -32,7 +32,7 @@ export function deliverToHandset(ctx: CloudContext, row: MessageRow, sim: NetSim
     if (!advance(ctx, row.sid, "sending")) return;
     ctx.network.sendSms(
       sim.sid,
-      { originator, text: row.body, receipt: true },
+      { originator, text: row.body, receipt: true, ref: row.sid },
       {
         onSent: () => void advance(ctx, row.sid, "sent", sentFields(ctx, row)),
         onDelivered: () => void advance(ctx, row.sid, "delivered"),

@@ -139,7 +139,7 @@ export class HuaweiEngine {
         armAck();
       },
       onFailed: () => armAck(),
-    });
+    }, row.command_id);
   }
 
   /** A datagram from a device to its `mo` address. */

@@ -159,7 +159,7 @@ export function registerIpCommands(app: FastifyInstance, ctx: CloudContext): voi
     batch = [];
     if (!db.open) return; // the cloud closed meanwhile
     for (const { r, status, error } of applyBatch(ts)) {
-      ctx.events.emit(`ip_command.${status}`, { sim_sid: r.sim_sid, command_sid: r.sid, device_ip: r.device_ip, error_code: error?.code ?? null });
+      ctx.events.emit(`ip_command.${status}`, { sim_sid: r.sim_sid, command_sid: r.sid, device_ip: r.device_ip, error_code: error?.code ?? null, error_message: error?.message ?? null });
       if (r.callback_url) {
         const sim = (simRow.get(r.sim_sid) as SimRow | undefined) ?? null;
         ctx.callbacks.send({ url: r.callback_url, method: r.callback_method as "GET" | "POST", kind: "ip_command.status", resourceSid: r.sid, simSid: r.sim_sid, params: webhookParams(r, sim, error) });
@@ -196,7 +196,7 @@ export function registerIpCommands(app: FastifyInstance, ctx: CloudContext): voi
     ctx.network.sendIp(sim.sid, p.DevicePort, bytes, {
       onSent: (ip) => transition(r, "sent", ip),
       onFailed: (code, message) => transition(r, "failed", null, { code, message }),
-    });
+    }, sid);
     return reply.code(201).header("content-type", "application/json; charset=utf-8").send(body);
   });
 

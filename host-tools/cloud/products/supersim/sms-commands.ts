@@ -64,7 +64,7 @@ export function registerSmsCommands(app: FastifyInstance, ctx: CloudContext): vo
     if (!cur || cur.status === "delivered" || cur.status === "failed") return;
     db.prepare("UPDATE ss_sms_commands SET status = ?, updated_ms = ? WHERE sid = ?").run(status, ctx.now().getTime(), sid);
     const r = getRow.get(sid) as SmsRow;
-    ctx.events.emit(`sms_command.${status}`, { sim_sid: r.sim_sid, command_sid: sid, error_code: error?.code ?? null });
+    ctx.events.emit(`sms_command.${status}`, { sim_sid: r.sim_sid, command_sid: sid, error_code: error?.code ?? null, error_message: error?.message ?? null });
     if (r.callback_url)
       ctx.callbacks.send({ url: r.callback_url, method: r.callback_method as "GET" | "POST", kind: "sms_command.status", resourceSid: sid, simSid: r.sim_sid, params: params(r, simRow(r.sim_sid), error) });
   };
@@ -93,7 +93,7 @@ export function registerSmsCommands(app: FastifyInstance, ctx: CloudContext): vo
     create(sid, sim, p.Payload, p.CallbackUrl ?? null, p.CallbackMethod ?? "POST", now);
     const r = getRow.get(sid) as SmsRow;
     ctx.events.emit("sms_command.queued", { sim_sid: sim.sid, command_sid: sid });
-    ctx.network.sendSms(sim.sid, { originator: "000", text: p.Payload, receipt: true }, {
+    ctx.network.sendSms(sim.sid, { originator: "000", text: p.Payload, receipt: true, ref: sid }, {
       onSent: () => transition(sid, "sent"),
       onDelivered: () => transition(sid, "delivered"),
       onFailed: (_reason, message) => transition(sid, "failed", { code: 83400, message }),

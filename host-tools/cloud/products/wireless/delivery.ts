@@ -60,7 +60,7 @@ function move(ctx: CloudContext, sid: string, to: CommandStatus, error: { code: 
   if (!cur || isFinal(cur.status, cur.delivery_receipt_requested === 1) || ORDER[to] <= ORDER[cur.status]) return;
   const row = setCommandStatus(ctx, sid, to, error);
   if (!row) return;
-  ctx.events.emit(`wireless_command.${to}`, { sim_sid: row.sim_sid, command_sid: sid, error_code: row.error_code });
+  ctx.events.emit(`wireless_command.${to}`, { sim_sid: row.sim_sid, command_sid: sid, error_code: row.error_code, error_message: row.error_message });
   if (isFinal(row.status, row.delivery_receipt_requested === 1)) statusCallback(ctx, row);
 }
 
@@ -77,7 +77,7 @@ export function deliverCommand(ctx: CloudContext, row: CommandRow, includeSid: "
       : { text: bodyWithSid(row.command ?? "", row.sid, includeSid) };
   ctx.network.sendSms(
     row.sim_sid,
-    { originator: WIRELESS_ORIGINATOR, ...content, receipt: row.delivery_receipt_requested === 1 },
+    { originator: WIRELESS_ORIGINATOR, ...content, receipt: row.delivery_receipt_requested === 1, ref: row.sid },
     {
       onSent: () => move(ctx, row.sid, "sent"),
       onDelivered: () => move(ctx, row.sid, "delivered"),
