@@ -92,6 +92,12 @@ export class EventFeed {
     return true;
   }
 
+  /** A named event (`event: <name>`) to every client, not kept in the history (the page fetches what it needs). */
+  signal(name: string, data: unknown): void {
+    const frame = `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+    this.streams.broadcast(frame);
+  }
+
   /** A comment line to every client, so proxies and browsers keep idle streams open. */
   heartbeat(): void {
     this.streams.broadcast(": keep-alive\n\n");

@@ -8,6 +8,7 @@ import { isIP } from "node:net";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { routeTable, serverOptions } from "../http/server.js";
 import { checkDeviceName, downRequest, HttpError, MAX_BODY_BYTES } from "./down.js";
+import { registerCloudRoutes, type CloudDeps } from "./cloud-routes.js";
 import type { DeviceTable, EventFeed } from "./feed.js";
 
 export interface HttpDeps {
@@ -24,6 +25,8 @@ export interface HttpDeps {
   allowedHosts: readonly string[];
   /** A request (headers and body) must arrive within this many ms. */
   requestTimeoutMs: number;
+  /** Journeys, latency and the mock cloud (cloud-routes.ts). */
+  cloud: Omit<CloudDeps, "devices">;
 }
 
 /** The host name of a Host header (without the port; an IPv6 literal without its brackets), lower case. */
@@ -60,10 +63,11 @@ export function hostAllowed(host: string | undefined, listenHost: string, allowe
 }
 
 const PUBLIC = new URL("./public/", import.meta.url);
+const JS = "text/javascript; charset=utf-8";
 const STATIC: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
-  "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
   "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
+  ...Object.fromEntries(["app.js", "dom.js", "journey.js", "network.js", "chart.js", "platform.js"].map((f) => [`/${f}`, { file: f, type: JS }])),
 };
 /** The page needs nothing from elsewhere; with inline script and style off, a stray `<img onerror>` cannot run. */
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -127,6 +131,8 @@ export function buildHttp(d: HttpDeps): FastifyInstance {
       reply.raw.end(JSON.stringify({ error: { code: "too_many_clients", message: "too many event streams are open" } }));
     }
   });
+
+  registerCloudRoutes(app, { ...d.cloud, devices: d.devices });
 
   app.post<{ Params: { name: string } }>("/api/devices/:name/down", async (req, reply) => {
     const name = req.params.name;

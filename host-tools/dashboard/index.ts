@@ -1,18 +1,24 @@
 /**
  * The dashboard (`simcmd dev` starts one; docs/dashboard.md): a small operator page over MQTT. It subscribes
  * `{prefix}/#` at QoS 1, keeps the devices and a bounded history of events, streams them to the page over
- * Server-Sent Events, and publishes the page's commands to `{prefix}/devices/{name}/down`.
+ * Server-Sent Events, and publishes the page's commands to `{prefix}/devices/{name}/down`. With `cloud` (the
+ * mock cloud), it also follows the cloud's events to draw each command's journey, and drives the simulated
+ * network and shows the platform's resources for the page.
  *
- *   const dash = await startDashboard({ port: 4012, mqtt: "mqtt://127.0.0.1:1883", prefix: "simcmd/v1" });
+ *   const dash = await startDashboard({ port: 4012, mqtt: "mqtt://127.0.0.1:1883", prefix: "simcmd/v1", cloud });
  *   // → { url, close() }
  */
 import { randomBytes } from "node:crypto";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { CloudLink, type CloudOptions } from "./cloud-link.js";
 import { HttpError } from "./down.js";
 import { classify, DeviceTable, EventFeed, parsePayload, type DeviceInfo } from "./feed.js";
 import { buildHttp } from "./http.js";
+import { JourneyStore } from "./journey.js";
+import { SimNetwork } from "./sim-network.js";
 
 export type { DashEvent, DeviceInfo } from "./feed.js";
+export type { CloudOptions } from "./cloud-link.js";
 
 export interface DashboardOptions {
   /** HTTP port; 0 = any free port. */
@@ -42,6 +48,11 @@ export interface DashboardOptions {
   allowedHosts?: string[];
   /** A request (headers and body) must arrive within this many ms. Default 10000. */
   requestTimeoutMs?: number;
+  /**
+   * The mock cloud (`simcmd dev` gives its own): journeys with the platform's and the network's steps, the
+   * network controls and the platform view. Its credentials stay on the server. Default none.
+   */
+  cloud?: CloudOptions;
 }
 
 export interface DashboardHandle {
@@ -58,6 +69,8 @@ function check(o: DashboardOptions): void {
   if (typeof o.mqtt !== "string" || o.mqtt === "") throw new TypeError(`"mqtt" must be a broker URL, got ${JSON.stringify(o.mqtt)}`);
   if (o.allowedHosts !== undefined && (!Array.isArray(o.allowedHosts) || o.allowedHosts.some((h) => typeof h !== "string" || h === "" || /[:/\s]/.test(h))))
     throw new TypeError(`"allowedHosts" must be a list of host names (no port), got ${JSON.stringify(o.allowedHosts)}`);
+  if (o.cloud !== undefined && (!/^https?:\/\/[^/]+$/.test(String(o.cloud.url).replace(/\/$/, "")) || typeof o.cloud.accountSid !== "string" || typeof o.cloud.authToken !== "string"))
+    throw new TypeError(`"cloud" must be {url: "http://host:port", accountSid, authToken}, got url ${JSON.stringify(o.cloud.url)}`);
   for (const k of ["history", "maxClients", "publishTimeoutMs", "readyTimeoutMs", "requestTimeoutMs"] as const) {
     const v = o[k];
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new TypeError(`"${k}" must be a positive integer, got ${String(v)}`);
@@ -93,12 +106,46 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
     });
   };
 
-  const app = buildHttp({ feed, devices, prefix, mqttConnected: connected, publish, nextId: () => `dash-${++idSeq}`, listenHost: host,
-    allowedHosts: o.allowedHosts ?? [], requestTimeoutMs: o.requestTimeoutMs ?? 10_000 });
+  // Journeys: the page is told which ones changed (once per turn of the event loop), and fetches them.
+  const changed = new Map<string, { device: string; final: boolean }>();
+  const journeys = new JourneyStore((id, device, final) => {
+    if (changed.size === 0) setImmediate(() => {
+      for (const [jid, c] of changed) feed.signal("journey", { id: jid, ...c });
+      changed.clear();
+    });
+    changed.set(id, { device, final: final || changed.get(id)?.final === true });
+  });
+  let cloud: { link: CloudLink; sims: SimNetwork } | null = null;
+  if (o.cloud !== undefined) {
+    let sims: SimNetwork | null = null;
+    const link = new CloudLink(
+      { ...o.cloud, url: o.cloud.url.replace(/\/$/, "") },
+      (e) => {
+        journeys.onMock(e);
+        sims?.onMockEvent(e);
+      },
+      (up) => feed.signal("cloud", { connected: up }),
+    );
+    sims = new SimNetwork(link, (what) => feed.signal("network", what));
+    cloud = { link, sims };
+  }
+  // The dashboard's own commands start their journey when it starts publishing them (before the broker has them).
+  const publishAndRecord = async (topic: string, body: string): Promise<void> => {
+    const t = Date.now();
+    await publish(topic, body);
+    const req = JSON.parse(body) as Record<string, unknown>;
+    journeys.published(topic.slice(prefix.length + "/devices/".length, -"/down".length), String(req["id"]), req, t);
+  };
+
+  const app = buildHttp({
+    feed, devices, prefix, mqttConnected: connected, publish: publishAndRecord, nextId: () => `dash-${++idSeq}`, listenHost: host,
+    allowedHosts: o.allowedHosts ?? [], requestTimeoutMs: o.requestTimeoutMs ?? 10_000, cloud: { journeys, cloud },
+  });
   const heartbeat = setInterval(() => feed.heartbeat(), HEARTBEAT_MS);
   heartbeat.unref();
   const close = async (): Promise<void> => {
     clearInterval(heartbeat);
+    cloud?.link.close();
     feed.closeAll(); // open event streams would keep the HTTP server from closing
     await app.close();
     const c = client;
@@ -127,6 +174,7 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
     const ev = { topic, device: k.device, kind: k.kind, payload: parsePayload(payload), retained: packet.retain, at: new Date().toISOString() };
     devices.observe(ev);
     feed.push(ev);
+    journeys.onMqtt(ev);
   });
   // Resolve once subscribed (so a page opened right away has the retained state), or after a bounded wait when
   // the broker is slow or down: the page works without it and says so. Subscribed again on every CONNACK: a
@@ -141,6 +189,11 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
     c.once("close", done);
     c.on("connect", () => c.subscribe(`${prefix}/#`, { qos: 1 }, () => done()));
   });
+  if (cloud !== null) {
+    cloud.link.start();
+    // The configured devices' network state, so that the page has it at once (best effort: the cloud may be late).
+    await Promise.all(devices.list().map((d) => cloud.sims.fetch(d.sim_sid ?? d.name).catch(() => undefined)));
+  }
   const addr = app.server.address();
   const port = typeof addr === "object" && addr !== null ? addr.port : o.port;
   const shown = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;

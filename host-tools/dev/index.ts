@@ -3,7 +3,8 @@
  * cloud, the bridge with an embedded Aedes broker (or `mqtt`), a Fleet whose webhooks point at the
  * bridge, simulated devices whose firmware agent runs in XS on the mock network, and the dashboard
  * (docs/dashboard.md). Everything a backend needs is then MQTT: publish `{prefix}/devices/<name>/down`, read
- * `…/up` and `…/down/<status>`; the dashboard shows the same traffic and sends commands the same way.
+ * `…/up` and `…/down/<status>`; the dashboard shows the same traffic and sends commands the same way, and,
+ * holding the mock cloud's credentials, each command's journey and the controls of the simulated network.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -119,7 +120,7 @@ export async function startDev(o: DevOptions = {}): Promise<DevHandle> {
       closers.push(() => device.close());
       devices.push({ name, sim_sid: sim.sid, transport: "ip+sms" });
     }
-    const dashboard: DashboardHandle = await onPort(o.dashboardPort ?? 4012, (port) => startDashboard({ port, mqtt: bridge.mqttUrl, prefix, devices }));
+    const dashboard: DashboardHandle = await onPort(o.dashboardPort ?? 4012, (port) => startDashboard({ port, mqtt: bridge.mqttUrl, prefix, devices, cloud: { url: cloud.url, accountSid: cloud.accountSid, authToken: cloud.authToken } }));
     closers.push(() => dashboard.close());
     return {
       mqtt: bridge.mqttUrl,

@@ -1,4 +1,7 @@
-/** A Server-Sent Events reader for tests: records each event (id, data) and waits for them with a bound. */
+/**
+ * A Server-Sent Events reader for tests: records each event (id, data) and waits for them with a bound.
+ * As in a browser's `onmessage`, `events` has the unnamed events; named ones (`event: x`) go to `named`.
+ */
 
 export interface SseEvent {
   id: string | null;
@@ -7,6 +10,7 @@ export interface SseEvent {
 
 export class SseClient {
   readonly events: SseEvent[] = [];
+  readonly named: (SseEvent & { event: string })[] = [];
   private waiters: (() => void)[] = [];
   private buffer = "";
   private lastId: string | null = null;
@@ -72,12 +76,15 @@ export class SseClient {
       const frame = this.buffer.slice(0, end);
       this.buffer = this.buffer.slice(end + 2);
       const data: string[] = [];
+      let event = "message";
       for (const line of frame.split("\n")) {
         if (line.startsWith("id:")) this.lastId = line.slice(3).trim();
+        else if (line.startsWith("event:")) event = line.slice(6).trim();
         else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
       }
       if (data.length > 0) {
-        this.events.push({ id: this.lastId, data: data.join("\n") });
+        if (event === "message") this.events.push({ id: this.lastId, data: data.join("\n") });
+        else this.named.push({ id: this.lastId, event, data: data.join("\n") });
         added = true;
       }
     }

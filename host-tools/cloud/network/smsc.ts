@@ -201,10 +201,21 @@ export class Smsc {
 
   /** A datagram from the modem to the `smsc` address. */
   onDatagram(msg: Buffer, from: Endpoint): void {
-    const lost = (reason: string): void => void this.net.events.emit("sms.lost", { sim_sid: this.sid, direction: "mo", reason, ...hexField(msg, "tpdu") });
+    const lost = (reason: string): void => void this.net.events.emit("sms.lost", { sim_sid: this.sid, ...this.reportTag(msg), direction: "mo", reason, ...hexField(msg, "tpdu") });
     if (!this.net.isAttached(this.sid)) return lost("detached");
     if (this.net.lost(this.sid)) return lost("loss");
     this.net.later(this.net.latencyOf(this.sid), () => this.handle(msg, from));
+  }
+
+  /** A DELIVER-REPORT belongs to the message in flight: `{ref}` of that message, else nothing. */
+  private reportTag(msg: Buffer): { ref?: string } {
+    const head = this.queue[0];
+    if (!this.inFlight || head === undefined || msg.length > 176) return {};
+    try {
+      return decodePdu(msg.toString("hex"), { smsc: false, direction: "mo" }).type === "deliver-report" ? head.tag : {};
+    } catch {
+      return {};
+    }
   }
 
   private handle(msg: Buffer, _from: Endpoint): void {

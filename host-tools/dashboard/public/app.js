@@ -1,38 +1,18 @@
-// The simcmd dashboard page: the device table with a command form per device, and the live event list.
+// The simcmd dashboard page: the device table (state, network, latency, a command form per device), the
+// journey of a command, the live event list and the platform view.
 // Data: GET /api/devices once, then GET /api/events (Server-Sent Events: the recent history, then each
-// MQTT message). Everything that comes from MQTT is untrusted: it reaches the page through textContent and
-// data-* attributes only, never as markup.
+// MQTT message; named events `journey`, `network`, `cloud` say what changed on the server).
+import { renderStats } from "./chart.js";
+import { api, el, isObject, text, when } from "./dom.js";
+import { onJourneyChanged, openJourney } from "./journey.js";
+import { networkCell, onCloudLink, onNetworkPush, setupNetwork } from "./network.js";
+import { setupPlatform } from "./platform.js";
 
 const MAX_EVENTS = 200;
-const MAX_TEXT = 300;
 
-/** name → { sid, state } cells of the device's row. */
+/** name → { tr, sid, state, net, stats } cells of the device's row. */
 const rows = new Map();
 let inputSeq = 0;
-
-/** An element with text content and plain attributes (never markup). */
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-/** Any payload value as short text. */
-function text(v) {
-  if (v === undefined || v === null) return "";
-  const s = typeof v === "string" ? v : JSON.stringify(v);
-  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s;
-}
-
-/** A date-time as local time (today) or local date and time; anything else as it came. */
-function when(iso) {
-  const t = new Date(iso);
-  if (typeof iso !== "string" || Number.isNaN(t.getTime())) return text(iso);
-  return t.toDateString() === new Date().toDateString() ? t.toLocaleTimeString() : t.toLocaleString();
-}
-
-const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function renderState(cell, state) {
   cell.replaceChildren();
@@ -71,7 +51,7 @@ function commandForm(name) {
     const command = input.value.trim();
     if (command === "") return;
     button.disabled = true;
-    out.textContent = "sending…";
+    out.replaceChildren("sending…");
     try {
       const res = await fetch(`/api/devices/${encodeURIComponent(name)}/down`, {
         method: "POST",
@@ -79,9 +59,13 @@ function commandForm(name) {
         body: JSON.stringify({ command, transport: select.value }),
       });
       const body = await res.json().catch(() => ({}));
-      out.textContent = res.status === 202 ? `sent as ${text(body.id)}` : `not sent: ${text(body.error?.message ?? res.statusText)}`;
+      if (res.status === 202) {
+        const open = el("button", { type: "button", class: "link", "data-journey": text(body.id) }, "journey");
+        open.addEventListener("click", () => openJourney(body.id, open));
+        out.replaceChildren(`sent as ${text(body.id)} `, open);
+      } else out.replaceChildren(`not sent: ${text(body.error?.message ?? res.statusText)}`);
     } catch (err) {
-      out.textContent = `not sent: ${err.message}`;
+      out.replaceChildren(`not sent: ${err.message}`);
     } finally {
       button.disabled = false;
     }
@@ -95,15 +79,29 @@ function device(name) {
   const tr = el("tr", { "data-device": name });
   const sid = el("td", { class: "sid" });
   const state = el("td", { class: "state" });
+  const net = el("td", { class: "net" });
+  const stats = el("td", { class: "stats" });
   const cmd = el("td");
   cmd.append(commandForm(name));
-  tr.append(el("th", { scope: "row" }, name), sid, state, cmd);
+  // The command form comes first after the state: Tab from the top of the page reaches it first.
+  tr.append(el("th", { scope: "row" }, name), sid, state, cmd, net, stats);
   document.querySelector("#devices tbody").append(tr);
   document.getElementById("no-devices").hidden = true;
-  row = { sid, state };
+  row = { tr, sid, state, net, stats };
   renderState(state, null);
+  networkCell(name, row);
   rows.set(name, row);
   return row;
+}
+
+async function refreshStats(name) {
+  const row = rows.get(name);
+  if (row === undefined) return;
+  try {
+    renderStats(row.stats, name, await api(`/api/devices/${encodeURIComponent(name)}/stats`));
+  } catch {
+    /* shown again on the next change */
+  }
 }
 
 /** id, status and detail (result, error …) of an event, by kind (DESIGN.md §5, docs/bridge.md). */
@@ -124,11 +122,17 @@ function summary(ev) {
 function addEvent(ev) {
   const s = summary(ev);
   const li = el("li", { "data-kind": ev.kind, "data-id": text(s.id) });
+  const id = el("span", { class: "id" });
+  if (typeof s.id === "string" && s.id !== "") {
+    const open = el("button", { type: "button", class: "link", "data-journey": s.id, "aria-label": `Journey of ${s.id}` }, text(s.id));
+    open.addEventListener("click", () => openJourney(s.id, open));
+    id.append(open);
+  }
   li.append(
     el("time", { datetime: ev.at }, when(ev.at)),
     el("span", { class: "device" }, text(ev.device ?? "")),
     el("span", { class: "kind" }, ev.kind),
-    el("span", { class: "id" }, text(s.id)),
+    id,
     el("span", { class: "status" }, text(s.status)),
     el("span", { class: "detail" }, text(s.detail)),
   );
@@ -156,8 +160,7 @@ function setLink(state, label) {
 
 async function main() {
   try {
-    const res = await fetch("/api/devices");
-    const { devices } = await res.json();
+    const { devices } = await api("/api/devices");
     for (const d of devices) {
       const row = device(d.name);
       row.sid.textContent = d.sim_sid ?? "";
@@ -166,10 +169,20 @@ async function main() {
   } catch (err) {
     setLink("down", `could not load the devices: ${err.message}`);
   }
+  for (const name of rows.keys()) void refreshStats(name);
+  await setupNetwork(rows);
+  setupPlatform();
   const events = new EventSource("/api/events");
   events.addEventListener("open", () => setLink("live", "live"));
   events.addEventListener("error", () => setLink("down", "event stream lost, reconnecting…"));
   events.addEventListener("message", (m) => onEvent(JSON.parse(m.data)));
+  events.addEventListener("journey", (m) => {
+    const j = JSON.parse(m.data);
+    onJourneyChanged(j.id);
+    if (j.final) void refreshStats(j.device);
+  });
+  events.addEventListener("network", (m) => onNetworkPush(JSON.parse(m.data)));
+  events.addEventListener("cloud", (m) => onCloudLink(JSON.parse(m.data).connected === true));
 }
 
 main();
