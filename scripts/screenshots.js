@@ -24,7 +24,7 @@ function shrink(file) {
 }
 
 async function shoot(locator, file) {
-  await locator.page().evaluate(() => document.activeElement?.blur());
+  await locator.page().evaluate("document.activeElement?.blur()");
   await locator.screenshot({ path: `${out}/${file}` });
   return shrink(`${out}/${file}`) ? " (pngquant)" : "";
 }
