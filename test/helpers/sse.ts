@@ -47,13 +47,23 @@ export class SseClient {
     return this.events.map((e) => JSON.parse(e.data) as T);
   }
 
-  async waitFor(pred: (e: SseEvent) => boolean, n = 1, timeoutMs = 10_000): Promise<SseEvent[]> {
+  waitFor(pred: (e: SseEvent) => boolean, n = 1, timeoutMs = 10_000): Promise<SseEvent[]> {
+    return this.waitIn(this.events, pred, n, timeoutMs);
+  }
+
+  /** Waits for a named event (`event: <name>`) whose data matches. */
+  async waitForNamed(name: string, pred: (data: string) => boolean, timeoutMs = 10_000): Promise<SseEvent> {
+    const [hit] = await this.waitIn(this.named, (e) => (e as SseEvent & { event: string }).event === name && pred(e.data), 1, timeoutMs);
+    return hit as SseEvent;
+  }
+
+  private async waitIn(list: SseEvent[], pred: (e: SseEvent) => boolean, n: number, timeoutMs: number): Promise<SseEvent[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const got = this.events.filter(pred);
+      const got = list.filter(pred);
       if (got.length >= n) return got;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`only ${got.length}/${n} matching events within ${timeoutMs} ms; got:\n  ${this.events.map((e) => e.data.slice(0, 160)).join("\n  ")}`);
+      if (left <= 0) throw new Error(`only ${got.length}/${n} matching events within ${timeoutMs} ms; got:\n  ${list.map((e) => e.data.slice(0, 160)).join("\n  ")}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
