@@ -10,7 +10,8 @@ const HELP = `Usage: simcmd dev [options]
 Starts the whole local stack: the mock cloud (Super SIM, Wireless, 2010 and Huawei APIs with a
 simulated network), the bridge with an embedded MQTT broker, a Fleet whose webhooks reach the bridge,
 simulated devices running the firmware agent in XS, and the dashboard (devices, live events, a command
-form). Prints the URLs and a first command to try.
+form, each command's journey, latency, the simulated network's controls and the platform's resources).
+Prints the URLs and a first command to try.
 
 Options:
   --mqtt URL            use this broker instead of the embedded Aedes (e.g. mqtt://127.0.0.1:1883)
@@ -88,7 +89,7 @@ export async function runDev(args: string[], io: CliIo, until: Promise<void> = s
         `  MQTT broker  ${dev.mqtt}${values.mqtt === undefined ? " (embedded Aedes)" : ""}\n` +
         `  mock cloud   ${dev.cloud}  (account ${dev.account_sid}, token ${dev.auth_token})\n` +
         `  bridge       ${dev.bridge}  (webhooks, /healthz, /metrics)\n` +
-        `  dashboard    ${dev.dashboard}  (devices, live events, send a command)\n` +
+        `  dashboard    ${dev.dashboard}  (devices, events, commands and their journeys, network controls)\n` +
         `  devices      ${dev.devices.map((d) => `${d.name} (${d.sim_sid})`).join(", ")} — the firmware agent in ${runtime}\n\n` +
         `Try, in another terminal:\n` +
         `  npx mqtt sub -h ${broker.hostname} -p ${broker.port} -t '${dev.prefix}/devices/+/#' -v\n` +

@@ -11,7 +11,7 @@ export interface WireView {
   format: "text" | "cbor" | "binary" | "tpdu" | "error";
   /** The datagram as text, or the decoded TPDU's fields, or the CBOR value. */
   value?: unknown;
-  /** The agent reply (DESIGN.md §6) the bytes carry. */
+  /** The agent reply the bytes carry (`<id> ok …` / `<id> err …`, or CBOR `{i, r}` / `{i, e}`). */
   reply?: { id: string; ok: boolean; value: unknown };
   error?: string;
 }

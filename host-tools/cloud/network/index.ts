@@ -2,41 +2,29 @@
  * The mock network (docs/mock-network.md): SIM registry, attach state, MT/MO UDP, and the SMSC.
  *
  * API for products (through `ctx.network`):
- * - `upsertSim({sid, uniqueName, kind, blocked?})`: make a SIM attachable (call on create and on every
- *   change of unique name/status; `blocked: true` refuses attach with 403/83705 and detaches it).
- *   `removeSim(sid)`, `resolve(sidOrUniqueName)`, `state(sid)` (attached, device_ip, mo, smsc, power).
- * - `sendIp(simSid, devicePort, payload: Buffer, {onSent(deviceIp), onFailed(code, message)}, ref?)`: an MT IP
- *   Command (`ref`: its resource SID, carried by the network's events about it); runs asynchronously. Not attached → onFailed(83401, …); otherwise a real datagram goes from the
- *   SIM's `mo` socket to the socket mapped for `devicePort` (after latency / paging / eDRX window) and
- *   onSent(deviceIp) fires when it leaves (a lost or unmapped datagram is still "sent", as on a real network).
+ * - `upsertSim({sid, uniqueName, kind, blocked?})` (on create and every change of unique name/status;
+ *   `blocked` refuses attach with 403/83705 and detaches), `removeSim`, `resolve(sidOrUniqueName)`, `state`.
+ * - `sendIp(simSid, devicePort, payload, {onSent(deviceIp), onFailed(code, message)}, ref?)`: an MT IP
+ *   Command (`ref`: its resource, named by the events about it). Not attached → onFailed(83401, …); else a
+ *   real datagram from the SIM's `mo` socket to the one mapped for `devicePort` (after latency / paging /
+ *   sleep window); onSent when it leaves (lost or unmapped is still "sent", as on a real network).
  * - `onMoIp(kind, (sim, {payload, devicePort, deviceIp}) => void)`: datagrams to a SIM's `mo` address.
- * - `sendSms(simSid, {originator, text?, dataHex?, receipt?, ref?}, {onSent?, onDelivered?, onFailed?})`: an MT
- *   SMS ("000" Super SIM, "2936" Wireless; IncludeSid already applied). Segmented into SMS-DELIVER TPDUs
- *   (concat UDH when needed), queued in the SIM's SMSC queue until the SIM is attached with an `sms`
- *   address; onSent when the first part leaves; onDelivered when the modem's DELIVER-REPORT for the last
- *   part arrives (only when `receipt`, default true); onFailed(reason) after 1 + 3 unacknowledged sends
- *   ("no-delivery-report"), an RP-ERROR report ("rejected"), or expiry ("expired"). Throws
- *   `SmsTooLongError`-free: validate with `smsFits(text)` / binary ≤ 140 bytes before calling.
- * - `onMoSms(destination, (sim, {destination, text?, dataHex?, parts}) => void)`: reassembled SMS-SUBMITs
- *   to `destination` ("000", "2936"); a STATUS-REPORT goes back per part when TP-SRR is set.
- *   `onMoSmsToNumber(handler)`: SMS-SUBMITs to any other dialable number (3–15 digits; person-to-person
- *   SMS, e.g. to a Messaging number of the account).
- * - `numbers.set(sid, "+1555…" | null)`, `numbers.of(sid)`, `byMsisdn(number)`: the SIM's phone number
- *   (numbers.ts), so that a 2010 Message to that number is delivered to the SIM over the SMSC.
- * Time: everything the network schedules (latency, paging delay, eDRX windows, SMSC retries and expiry)
- * goes through the cloud's `Timers` (CloudContext.timers; a FakeClock in tests), and power-mode windows are
- * counted on that clock; only "next tick" work (`later(0, …)`) uses setImmediate.
- * - Conditions: network-wide (`setConditions`: loss, latency, seed, SMSC timing) and per SIM over them
- *   (`setSimConditions`: loss, latency, seed). Loss draws come from Math.random, or from a seeded generator
- *   (the network's, or the SIM's own) so that a run can be replayed.
- * - Detach keeps the SIM's network sockets (`mo`, `smsc`) parked: the device keeps the addresses it was
- *   given, what it sends meanwhile is dropped (`ip.lost` / `sms.lost`, reason "detached"), and
- *   `reattach(sid)` attaches again with the last mapping. `powerOff` detaches and refuses attaches until
- *   `powerOn`, which attaches again as the device would when it boots.
- * Events: sim.attached, sim.detached, sim.power, sim.powered, sim.conditions, network.changed, ip.sent,
- * ip.lost, ip.failed, ip.received, sms.deliver.sent, sms.delivered, sms.failed, sms.submit.received,
- * sms.status_report.sent, sms.lost, sim.msisdn. Traffic events carry the bytes as `hex` (`tpdu` for SMS; at
- * most EVENT_HEX_BYTES of them, `truncated` when cut) and, for MT traffic, the resource it belongs to as `ref`.
+ * - `sendSms(simSid, {originator, text?, dataHex?, receipt?, ref?}, {onSent?, onDelivered?, onFailed?})`: an
+ *   MT SMS (IncludeSid already applied; check `smsFits(text)` / binary ≤ 140 bytes first), as SMS-DELIVER
+ *   TPDUs queued in the SIM's SMSC (smsc.ts) until it can take them; onDelivered on the DELIVER-REPORT of
+ *   the last part (when `receipt`); onFailed("no-delivery-report" | "rejected" | "expired", message).
+ * - `onMoSms(destination, handler)` / `onMoSmsToNumber(handler)`: reassembled SMS-SUBMITs to "000"/"2936",
+ *   or to any other dialable number; `numbers` (numbers.ts): the SIMs' phone numbers.
+ * - Conditions (conditions.ts): network-wide and per SIM; loss draws from Math.random or a seeded generator.
+ * - Detach parks the SIM's sockets (`mo`, `smsc`): the device keeps its addresses, what it sends meanwhile is
+ *   dropped (reason "detached"); `reattach` attaches again with the last mapping. `powerOff` detaches and
+ *   refuses attaches until `powerOn`, which attaches again as a booting device would.
+ * Time: everything scheduled goes through the cloud's `Timers` (a FakeClock in tests); only next-tick work
+ * (`later(0, …)`) uses setImmediate.
+ * Events (docs/mock-network.md "Events"): sim.attached, sim.detached, sim.power, sim.powered,
+ * sim.conditions, sim.msisdn, network.changed, ip.sent, ip.lost, ip.failed, ip.received, sms.deliver.sent,
+ * sms.delivered, sms.failed, sms.submit.received, sms.status_report.sent, sms.lost — traffic with its bytes
+ * (`hex`, `tpdu`; event-fields.ts) and, for MT traffic, its resource as `ref`.
  */
 import { createSocket, type Socket } from "node:dgram";
 import type { EventBus } from "../events.js";
