@@ -97,7 +97,7 @@ describe("network state and controls", () => {
       ["power", '{"mode":"sleep"}', 400, "bad_request", /mode must be/],
       ["power", '{"hlcom":"yes"}', 400, "bad_request"],
       ["conditions", '{"loss":"0.3"}', 400, "bad_request"],
-      ["conditions", '{"loss":2}', 400, "bad_request", /loss must be a number between 0 and 1/],
+      ["conditions", '{"loss":2}', 400, "bad_request", /loss must be a number from 0 to 1/],
       ["conditions", '{"seed":1.5}', 400, "bad_request", /seed/],
       ["conditions", "[1]", 400, "bad_request"],
       ["conditions", "{", 400, "bad_json"],

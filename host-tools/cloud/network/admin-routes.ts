@@ -36,8 +36,8 @@ function num(b: Record<string, unknown>, k: string, lo: number, hi: number, frac
 }
 
 /** `num`, where null clears the value. */
-function numOrNull(b: Record<string, unknown>, k: string, lo: number, hi: number): number | null | undefined {
-  return b[k] === null ? null : num(b, k, lo, hi);
+function numOrNull(b: Record<string, unknown>, k: string, lo: number, hi: number, fraction = false): number | null | undefined {
+  return b[k] === null ? null : num(b, k, lo, hi, fraction);
 }
 
 /** A loss-generator seed: a whole number that fits 32 bits, or null. */
@@ -141,7 +141,7 @@ export function registerNetworkRoutes(app: FastifyInstance, net: Network): void 
     const s = sim(req);
     const b = body(req);
     onlyKeys(b, ["loss", "latency_ms", "seed"]);
-    const loss = numOrNull(b, "loss", 0, 1);
+    const loss = numOrNull(b, "loss", 0, 1, true);
     const latency = numOrNull(b, "latency_ms", 0, 60000);
     const seed = seedOf(b);
     net.setSimConditions(s.sid, {
