@@ -8,7 +8,9 @@
  *   node      tsc -p tsconfig.build.json            host-tools + firmware core → dist/ (with .d.ts), and the
  *             dashboard page (host-tools/dashboard/public/, served as is) → dist/host-tools/dashboard/public/
  *   espruino  tsc -p firmware/tsconfig.json (ES5)   → build/firmware/, then rollup
- *   xs          → dist/firmware/espruino/pdu.js and dist/firmware/xs/pdu.js (manifests/espruino/rollup.config.js)
+ *   xs          → dist/firmware/espruino/{pdu,agent,modem-agent-<family>}.js (minified by terser) and
+ *               dist/firmware/xs/*.js (manifests/espruino/rollup.config.js); with --modem F, of the
+ *               per-family Espruino modem bundles only F's
  *   lua       tstl -p manifests/lua/tsconfig.lua.json → dist/firmware/lua/pdu.lua (Lua 5.3)
  * Prints each bundle's size. Exits 1 with the failing step's compiler output when a step fails,
  * 2 on bad arguments.
@@ -27,7 +29,7 @@ const TARGETS = ["espruino", "lua", "xs", "node", "moddable"];
 
 function usage(message) {
   if (message) process.stderr.write(`build: ${message}\n`);
-  process.stderr.write("usage: node scripts/build.js [--target espruino|lua|xs|node|moddable|all]... [--board esp32/<board>]\n");
+  process.stderr.write("usage: node scripts/build.js [--target espruino|lua|xs|node|moddable|all]... [--board esp32/<board>] [--modem bg96|sim7080|sara-r4]\n");
   process.exit(message ? 2 : 0);
 }
 
@@ -35,6 +37,9 @@ function usage(message) {
 let moddableNamed = false;
 /** mcconfig platform. Default esp32 (Moddable's generic ESP32 board). */
 let board = "esp32";
+/** --modem: the modem family (Espruino: build only this family's modem bundle). */
+let modem;
+const MODEMS = ["bg96", "sim7080", "sara-r4"];
 
 function parseTargets(argv) {
   const chosen = new Set();
@@ -47,6 +52,11 @@ function parseTargets(argv) {
     else if (arg === "--board") {
       board = argv[++i];
       if (board === undefined) usage("--board needs a value, e.g. esp32/moddable_two");
+      continue;
+    }
+    else if (arg === "--modem") {
+      modem = argv[++i];
+      if (!MODEMS.includes(modem)) usage(`--modem must be ${MODEMS.join(", ")}`);
       continue;
     }
     else usage(`unknown argument ${arg}`);
@@ -108,15 +118,18 @@ async function buildFirmwareJs(targets) {
   await runNode("firmware (ES5)", tsc(), ["-p", "firmware/tsconfig.json"]);
   const { rollup } = await import("rollup");
   const { firmwareBundles } = await import("../manifests/espruino/rollup.config.js");
+  // A full Espruino build starts from an empty directory, so no bundle of an earlier layout lingers.
+  if (targets.has("espruino") && modem === undefined) fs.rmSync(path.join(root, "dist/firmware/espruino"), { recursive: true, force: true });
   const files = [];
   for (const b of firmwareBundles(root)) {
     if (!targets.has(b.name)) continue;
+    if (modem !== undefined && b.family !== undefined && b.family !== modem) continue;
     const warnings = [];
     try {
       const bundle = await rollup({ ...b.input, onwarn: (w) => warnings.push(w) });
       const { output } = await bundle.write(b.output);
       await bundle.close();
-      writeModuleSizes(b.output.file, output[0].modules);
+      writeModuleSizes(b.output.file, output[0].modules, (b.output.plugins ?? []).length > 0);
     } catch (e) {
       throw new StepError(`${b.name} bundle failed (rollup): ${e.message}`);
     }
@@ -131,15 +144,17 @@ async function buildFirmwareJs(targets) {
 
 /**
  * The size report beside each bundle: `<bundle>.sizes.json` with the bytes each module contributes
- * (rollup's rendered length, before minification) and the total, largest first.
+ * (rollup's rendered length, before minification), largest first, their sum (`modulesTotal`) and
+ * the file's size (`total`: after minification for the minified bundles).
  */
-function writeModuleSizes(file, modules) {
+function writeModuleSizes(file, modules, minified) {
   const rows = Object.entries(modules)
     .map(([id, m]) => ({ module: path.relative(path.join(root, "build"), id), bytes: m.renderedLength }))
     .filter((r) => r.bytes > 0)
     .sort((a, b) => b.bytes - a.bytes);
   const total = fs.statSync(file).size;
-  fs.writeFileSync(file.replace(/\.js$/, ".sizes.json"), JSON.stringify({ bundle: path.relative(root, file), total, modules: rows }, null, 2) + "\n");
+  const modulesTotal = rows.reduce((n, r) => n + r.bytes, 0);
+  fs.writeFileSync(file.replace(/\.js$/, ".sizes.json"), JSON.stringify({ bundle: path.relative(root, file), total, minified, modulesTotal, modules: rows }, null, 2) + "\n");
 }
 
 /** Puts the manifest beside the Moddable bundle; with --target moddable, runs mcconfig there. */
@@ -191,7 +206,7 @@ async function main() {
   for (const r of results) {
     for (const file of r.value) {
       const size = fs.statSync(file).size;
-      console.log(`  ${path.relative(root, file).padEnd(34)} ${String(size).padStart(8)} bytes`);
+      console.log(`  ${path.relative(root, file).padEnd(46)} ${String(size).padStart(8)} bytes`);
     }
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);

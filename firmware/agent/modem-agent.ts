@@ -14,7 +14,8 @@ import type { Clock } from "../hal/clock.js";
 import type { SerialPort } from "../hal/serial.js";
 import type { KeyValueStore } from "../hal/storage.js";
 import type { Datagram, Modem, ModemError, ModemFamily, Outcome, SmsMessage, UdpSocket } from "../modems/capabilities.js";
-import { createModem } from "../modems/index.js";
+import type { ModemDriver } from "../modems/index.js";
+import { settings } from "../modems/steps.js";
 import { Agent, type AgentReply, type AgentRequest, type Transport } from "./agent.js";
 import type { DeviceInfo } from "./handlers/types.js";
 
@@ -40,6 +41,11 @@ export interface ModemAgentOptions {
   /** The runtime's strings (utf16Text on XS and Node, utf8Text on Espruino and Lua). */
   text: TextCodec;
   family: ModemFamily;
+  /**
+   * The family's driver: `modemDriver(family)` to choose at run time, or the family's own function
+   * (`bg96`, `sim7080`, `saraR4`) in firmware built for one family, which then carries no other.
+   */
+  driver: ModemDriver;
   info: DeviceInfo;
   /** UDP port IP Commands arrive on. Default 6969. */
   devicePort?: number;
@@ -114,8 +120,7 @@ export class ModemAgent {
       },
     });
     const t: ModemTuning = o.tuning !== undefined ? o.tuning : {};
-    this.modem = createModem(o.family, this.engine, {
-      clock: o.clock,
+    this.modem = o.driver(this.engine, o.clock, settings({
       text: o.text,
       apn: o.apn,
       remoteHost: o.moHost !== undefined ? o.moHost : DEFAULT_MO_HOST,
@@ -127,7 +132,7 @@ export class ModemAgent {
       onError: (e: ModemError): void => {
         this.error("modem: " + explain(e));
       },
-    });
+    }));
     this.modem.udp.onDatagram((d: Datagram): void => {
       this.guard("datagram", () => this.onDatagram(d));
     });

@@ -7,7 +7,7 @@ import type { AtEngine, AtResult, Clock } from "../at/index.js";
 import { parseDecimal, splitParams } from "../at/index.js";
 import type { Datagram, Done, Modem, Udp, UdpOpenOptions, UdpSocket } from "./capabilities.js";
 import type { RxMode } from "./capabilities.js";
-import { Generic3gpp } from "./generic-3gpp.js";
+import { Generic3gpp, type FamilySteps } from "./generic-3gpp.js";
 import { PduSms } from "./sms-pdu.js";
 import { SocketTable } from "./socket-table.js";
 import { fail, intAt, modemError, paramsOf, quoted, step, type Settings } from "./steps.js";
@@ -31,13 +31,13 @@ export function qirdLength(header: string, complete: boolean): number {
   return Math.max(0, parseDecimal(splitParams(header)[0] as string));
 }
 
-class Bg96Network extends Generic3gpp {
-  protected override activateData(cb: Done<void>): void {
-    const e = this.engine;
-    const ctx = this.s.contextId;
-    const t = this.s.dataTimeout;
+/** Where the BG96 differs from 27.007: its own context commands, ICCID and power-down commands. */
+const BG96_STEPS: FamilySteps = {
+  activateData: function (e: AtEngine, s: Settings, cb: Done<void>): void {
+    const ctx = s.contextId;
+    const t = s.dataTimeout;
     // §2.2.1 AT+QICSGP=<contextID>,<context_type 1 IPv4>,<APN>,<username>,<password>,<authentication 0 none>
-    step(e, "AT+QICSGP=" + ctx + ",1," + quoted(this.s.apn) + ',"","",0', null, cb, () => {
+    step(e, "AT+QICSGP=" + ctx + ",1," + quoted(s.apn) + ',"","",0', null, cb, () => {
       // §2.2.2 AT+QIACT? lists active contexts: +QIACT: <contextID>,<state>,<type>,<ip>
       step(e, "AT+QIACT?", { prefix: "+QIACT:", timeout: t }, cb, (r: AtResult) => {
         for (let i = 0; i < r.lines.length; i++) {
@@ -50,16 +50,10 @@ class Bg96Network extends Generic3gpp {
         });
       });
     });
-  }
-
-  protected override iccidCommand(): string {
-    return "AT+QCCID"; // BG96 AT Commands Manual: AT+QCCID → +QCCID: <iccid>
-  }
-
-  protected override powerDownCommand(): string {
-    return "AT+QPOWD=1"; // BG96 AT Commands Manual: AT+QPOWD=1 normal power down → POWERED DOWN
-  }
-}
+  },
+  iccidCommand: "AT+QCCID", // BG96 AT Commands Manual: AT+QCCID → +QCCID: <iccid>
+  powerDownCommand: "AT+QPOWD=1", // BG96 AT Commands Manual: AT+QPOWD=1 normal power down → POWERED DOWN
+};
 
 interface PendingOpen {
   id: number;
@@ -197,7 +191,7 @@ export class Bg96Udp implements Udp {
 
 /** A BG96 / BG95 driver on `engine`. */
 export function bg96(engine: AtEngine, clock: Clock, s: Settings): Modem {
-  const net = new Bg96Network(engine, clock, s);
+  const net = new Generic3gpp(engine, clock, s, BG96_STEPS);
   const udp = new Bg96Udp(engine, clock, s);
   net.onPowerCycle(() => udp.forgetAll());
   return { family: "bg96", network: net, power: net, sms: new PduSms(engine, clock, s), udp: udp };

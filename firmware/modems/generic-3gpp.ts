@@ -1,11 +1,23 @@
 /**
  * The 3GPP TS 27.007 base every family shares: setup, registration, signal, identity, the PDP
- * context, and power. Families subclass it and override only the steps that differ (TinyGSM's
- * *Impl split): `activateData`, `iccidCommand`, `powerDownCommand`.
+ * context, and power. A family hands in only the steps that differ (TinyGSM's *Impl split), as a
+ * FamilySteps record: `activateData`, `iccidCommand`, `powerDownCommand`. Composition, not
+ * subclassing: the ES5 emit of `class … extends` calls its helper before the constructor's function
+ * declaration, which Espruino (no hoisting) cannot run.
  */
 import type { AtEngine, AtResult, Clock } from "../at/index.js";
 import type { Done, Failure, Identity, Network, Power, Registration, RegistrationStat, Signal } from "./capabilities.js";
 import { fail, intAt, paramsOf, quoted, step, valueOf, type Settings } from "./steps.js";
+
+/** What a family does its own way; each absent member is the 27.007 way. */
+export interface FamilySteps {
+  /** Activates the packet data context after AT+CGDCONT. Default: 27.007 §10.1.10 AT+CGACT=1,<cid>. */
+  activateData?: (engine: AtEngine, s: Settings, cb: Done<void>) => void;
+  /** The command that prints the ICCID. Default AT+CCID (u-blox, SIMCom: not in 27.007). */
+  iccidCommand?: string;
+  /** The orderly power-down command. Default: none (power off through the board's hook only). */
+  powerDownCommand?: string;
+}
 
 const STATS: RegistrationStat[] = ["not-registered", "home", "searching", "denied", "unknown", "roaming"];
 
@@ -29,16 +41,18 @@ export function parseRegistration(p: string[], read: boolean): Registration {
 }
 
 export class Generic3gpp implements Network, Power {
-  protected engine: AtEngine;
-  protected clock: Clock;
-  protected s: Settings;
+  private engine: AtEngine;
+  private clock: Clock;
+  private s: Settings;
+  private family: FamilySteps;
   private regHandler: ((r: Registration) => void) | null = null;
   private powerCycle: (() => void)[] = [];
 
-  constructor(engine: AtEngine, clock: Clock, s: Settings) {
+  constructor(engine: AtEngine, clock: Clock, s: Settings, family: FamilySteps) {
     this.engine = engine;
     this.clock = clock;
     this.s = s;
+    this.family = family;
     // 27.007 §10.1.22: +CEREG: <stat>[,<tac>,<ci>,<AcT>] when AT+CEREG=2.
     engine.onUrc("+CEREG:", (lines: string[]): void => {
       const h = this.regHandler;
@@ -97,14 +111,12 @@ export class Generic3gpp implements Network, Power {
     // 27.007 §10.1.1 AT+CGDCONT=<cid>,<PDP_type>,<APN>
     const cmd = "AT+CGDCONT=" + this.s.contextId + ',"IP",' + quoted(this.s.apn);
     step(this.engine, cmd, null, cb, () => {
-      this.activateData(cb);
-    });
-  }
-
-  /** Activates the packet data context. Default: 27.007 §10.1.10 AT+CGACT=1,<cid>. */
-  protected activateData(cb: Done<void>): void {
-    step(this.engine, "AT+CGACT=1," + this.s.contextId, { timeout: this.s.dataTimeout }, cb, () => {
-      cb({ ok: true, value: undefined });
+      const own = this.family.activateData;
+      if (own !== undefined) return own(this.engine, this.s, cb);
+      // 27.007 §10.1.10 AT+CGACT=<state 1>,<cid>
+      step(this.engine, "AT+CGACT=1," + this.s.contextId, { timeout: this.s.dataTimeout }, cb, () => {
+        cb({ ok: true, value: undefined });
+      });
     });
   }
 
@@ -124,22 +136,12 @@ export class Generic3gpp implements Network, Power {
     // 27.007 §5.4 AT+CGSN (IMEI), §5.6 AT+CIMI (IMSI); the ICCID command is the family's.
     step(e, "AT+CGSN", null, cb, (a: AtResult) => {
       step(e, "AT+CIMI", null, cb, (b: AtResult) => {
-        const iccid = this.iccidCommand();
+        const iccid = this.family.iccidCommand !== undefined ? this.family.iccidCommand : "AT+CCID";
         step(e, iccid, null, cb, (c: AtResult) => {
           cb({ ok: true, value: { imei: lastValue(a), imsi: lastValue(b), iccid: lastValue(c) } });
         });
       });
     });
-  }
-
-  /** The command that prints the ICCID. Default AT+CCID (u-blox, SIMCom: not in 27.007). */
-  protected iccidCommand(): string {
-    return "AT+CCID";
-  }
-
-  /** The orderly power-down command; "" when the family has none. */
-  protected powerDownCommand(): string {
-    return "";
   }
 
   powerOn(cb: Done<void>): void {
@@ -152,7 +154,7 @@ export class Generic3gpp implements Network, Power {
 
   powerOff(cb: Done<void>): void {
     const hook = this.s.power.off;
-    const cmd = this.powerDownCommand();
+    const cmd = this.family.powerDownCommand !== undefined ? this.family.powerDownCommand : "";
     const afterCommand = (): void => {
       this.cycled();
       if (hook === undefined) return cb({ ok: true, value: undefined });

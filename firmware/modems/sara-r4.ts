@@ -10,7 +10,7 @@ import type { AtEngine, AtResult, Clock } from "../at/index.js";
 import { parseDecimal, splitParams } from "../at/index.js";
 import { bytesToHex, hexToBytes } from "../core/hex.js";
 import type { Datagram, Done, Modem, RxMode, Udp, UdpOpenOptions, UdpSocket } from "./capabilities.js";
-import { Generic3gpp } from "./generic-3gpp.js";
+import { Generic3gpp, type FamilySteps } from "./generic-3gpp.js";
 import { PduSms } from "./sms-pdu.js";
 import { SocketTable } from "./socket-table.js";
 import { fail, intAt, paramsOf, quoted, step, type Settings } from "./steps.js";
@@ -35,11 +35,8 @@ export function parseUsorf(p: string[]): Datagram | null {
   return { socket: intAt(p, 0), host: p[1] !== undefined ? p[1] : "", port: parseDecimal(p[2] as string), data: data };
 }
 
-class SaraNetwork extends Generic3gpp {
-  protected override powerDownCommand(): string {
-    return "AT+CPWROFF"; // manual "Module switch off" AT+CPWROFF
-  }
-}
+/** Where the SARA-R4/R5 differs from 27.007: its power-down command ("Module switch off" AT+CPWROFF). */
+const SARA_STEPS: FamilySteps = { powerDownCommand: "AT+CPWROFF" };
 
 export class SaraR4Udp implements Udp {
   /** +UUSORF only announces data: there is no push mode. */
@@ -123,7 +120,7 @@ export class SaraR4Udp implements Udp {
 
 /** A SARA-R410M / R5 driver on `engine`. */
 export function saraR4(engine: AtEngine, clock: Clock, s: Settings): Modem {
-  const net = new SaraNetwork(engine, clock, s);
+  const net = new Generic3gpp(engine, clock, s, SARA_STEPS);
   const udp = new SaraR4Udp(engine, clock, s);
   net.onPowerCycle(() => udp.forgetAll());
   return { family: "sara-r4", network: net, power: net, sms: new PduSms(engine, clock, s), udp: udp };

@@ -8,7 +8,7 @@
 import type { AtEngine, AtResult, Clock } from "../at/index.js";
 import { parseDecimal, splitParams } from "../at/index.js";
 import type { Datagram, Done, Modem, RxMode, Udp, UdpOpenOptions, UdpSocket } from "./capabilities.js";
-import { Generic3gpp } from "./generic-3gpp.js";
+import { Generic3gpp, type FamilySteps } from "./generic-3gpp.js";
 import { PduSms } from "./sms-pdu.js";
 import { SocketTable } from "./socket-table.js";
 import { DEFAULT_REMOTE_PORT, fail, intAt, paramsOf, quoted, step, type Settings } from "./steps.js";
@@ -33,12 +33,11 @@ export function caurcLength(header: string, complete: boolean): number {
   return p[0] === "recv" && p.length >= 3 ? Math.max(0, parseDecimal(p[2] as string)) : 0;
 }
 
-class Sim7080Network extends Generic3gpp {
-  protected override activateData(cb: Done<void>): void {
-    const e = this.engine;
-    const t = this.s.dataTimeout;
+/** Where the SIM7080G differs from 27.007: its own context commands and power-down command. */
+const SIM7080_STEPS: FamilySteps = {
+  activateData: function (e: AtEngine, s: Settings, cb: Done<void>): void {
     // manual AT+CNCFG=<pdpidx>,<ip_type 1 IPv4>,<APN>: the APN of PDP index 0.
-    step(e, "AT+CNCFG=0,1," + quoted(this.s.apn), null, cb, () => {
+    step(e, "AT+CNCFG=0,1," + quoted(s.apn), null, cb, () => {
       // manual AT+CNACT? → +CNACT: <pdpidx>,<statusx>,<address>: already active?
       step(e, "AT+CNACT?", { prefix: "+CNACT:" }, cb, (r: AtResult) => {
         for (let i = 0; i < r.lines.length; i++) {
@@ -46,17 +45,14 @@ class Sim7080Network extends Generic3gpp {
           if (intAt(p, 0) === 0 && intAt(p, 1) === 1) return cb({ ok: true, value: undefined });
         }
         // manual AT+CNACT=<pdpidx>,<action 1 active> → OK, then +APP PDP: 0,ACTIVE
-        step(e, "AT+CNACT=0,1", { timeout: t }, cb, () => {
+        step(e, "AT+CNACT=0,1", { timeout: s.dataTimeout }, cb, () => {
           cb({ ok: true, value: undefined });
         });
       });
     });
-  }
-
-  protected override powerDownCommand(): string {
-    return "AT+CPOWD=1"; // manual AT+CPOWD "Power off" normal power off → NORMAL POWER DOWN
-  }
-}
+  },
+  powerDownCommand: "AT+CPOWD=1", // manual AT+CPOWD "Power off" normal power off → NORMAL POWER DOWN
+};
 
 interface Remote {
   id: number;
@@ -194,7 +190,7 @@ export class Sim7080Udp implements Udp {
 
 /** A SIM7080G driver on `engine`. */
 export function sim7080(engine: AtEngine, clock: Clock, s: Settings): Modem {
-  const net = new Sim7080Network(engine, clock, s);
+  const net = new Generic3gpp(engine, clock, s, SIM7080_STEPS);
   const udp = new Sim7080Udp(engine, clock, s);
   net.onPowerCycle(() => udp.forgetAll());
   return { family: "sim7080", network: net, power: net, sms: new PduSms(engine, clock, s), udp: udp };

@@ -4,6 +4,8 @@ export interface CliIo {
   err(text: string): void;
   /** Lines of standard input, read lazily. */
   lines(): AsyncIterable<string>;
+  /** A terminal to draw progress on (standard error when it is one); absent: no terminal. */
+  tty?: NodeJS.WriteStream;
 }
 
 /** A usage error: printed with the command's help hint, exit code 2. */

@@ -27,6 +27,7 @@ export function processIo(): CliIo {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
     lines: () => createInterface({ input: process.stdin, crlfDelay: Infinity }),
+    ...(process.stderr.isTTY ? { tty: process.stderr } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import path from "node:path";
 import { ModemAgent, type ModemAgentStatus, type ModemTuning } from "../../firmware/agent/modem-agent.js";
 import { utf16Text } from "../../firmware/core/text.js";
 import type { ModemFamily } from "../../firmware/modems/capabilities.js";
+import { modemDriver } from "../../firmware/modems/index.js";
 import { NodeClock, NodeSerial } from "../hil/node-hal.js";
 import { startModem, type AttachInfo, type ModemHandle } from "../modem/index.js";
 import { packageRoot } from "../runtimes/line-process.js";
@@ -150,6 +151,7 @@ export class ModemDevice extends EventEmitter<{ handled: [Handled]; log: [string
     const init = await xs.request({
       op: "init",
       family: o.modem,
+      driver: modemDriver(o.modem),
       info,
       devicePort: o.devicePort ?? DEFAULT_DEVICE_PORT,
       apn: o.apn ?? DEFAULT_APN,
@@ -180,6 +182,7 @@ export class ModemDevice extends EventEmitter<{ handled: [Handled]; log: [string
       storage: new JsonFileStore(o.storage),
       text: utf16Text,
       family: o.modem,
+      driver: modemDriver(o.modem),
       info,
       devicePort: o.devicePort ?? DEFAULT_DEVICE_PORT,
       apn: o.apn ?? DEFAULT_APN,

@@ -6,20 +6,24 @@
  *   2. connect  Ctrl-C twice (`\x03`, clears a half-typed line), `echo(0)`, then a `print` of a marker
  *               the board must answer within `timeoutMs` (so a silent port fails before the upload);
  *   3. upload   the bundle's bytes, then the start line (below), to the Storage file `.bootcde`,
- *               `chunkSize` bytes per console line:
- *               `\x10require("Storage").write(".bootcde",<chunk>,<offset>,<size>)` — Espruino's
- *               Storage.write(name, data, offset, size): the first write (offset 0) allocates `size`
- *               bytes, the others fill them in. `\x10` (DLE) turns echo off for the line. Each chunk is
- *               a JSON string literal of the bytes as 8-bit chars, bytes outside printable ASCII escaped
- *               (`\u00XX`), so every line is plain ASCII and the file holds exactly the bundle's bytes;
+ *               `chunkSize` bytes per console line, each acknowledged before the next is sent:
+ *               `\x10print("[simcmd:"+"<nonce> w <end> "+require("Storage").write(".bootcde",<chunk>,<offset>,<size>)+"]")`
+ *               — Espruino's Storage.write(name, data, offset, size): the first write (offset 0)
+ *               allocates `size` bytes, the others fill them in; it returns true when written. The
+ *               board answers `[simcmd:<nonce> w <end> true]` (`<end>`: offset + chunk length), so
+ *               the host never outruns the board's input buffer and knows the bytes written so far.
+ *               `\x10` (DLE) turns echo off for the line. Each chunk is a JSON string literal of the
+ *               bytes as 8-bit chars, bytes outside printable ASCII escaped (`\u00XX`), so every line
+ *               is plain ASCII and the file holds exactly the bundle's bytes;
  *   4. verify   `E.CRC32(require("Storage").read(".bootcde"))` printed between markers, compared with
  *               the CRC-32 computed here (CRC-32/ISO-HDLC, host-tools/flash/crc32.ts) within `timeoutMs`;
  *   5. reboot   `load()`: the board restarts and runs `.bootcde` (or, with reboot off, `echo(1)`).
  *
  * The bundles only define a global (`simcmdAgent`, `simcmdModemAgent`); the start line after them is what
  * runs the agent at every boot. For the agent it is `simcmdAgent.start();` (its settings come from
- * `simcmd.json`, which `simcmd provision` writes); the modem agent needs the board's UART and modem
- * family, so it has none unless given (`--start 'simcmdModemAgent.start({serial: Serial2, family: "bg96"})'`).
+ * `simcmd.json`, which `simcmd provision` writes). The modem agent (one bundle per modem family,
+ * `modem-agent-<family>.js`) needs the board's UART: `modemStartLine` sets it up and starts the agent,
+ * e.g. `Serial2.setup(115200,{rx:D16,tx:D17});simcmdModemAgent.start({serial:Serial2});`.
  *
  * Any `Uncaught …` or `ERROR: …` the board prints after connecting stops the flash at the step under
  * way. Every wait is bounded and the port is always closed. Failures are FlashError with the step.
@@ -27,11 +31,52 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import type { ModemFamily } from "../../firmware/modems/capabilities.js";
 import { crc32 } from "./crc32.js";
 
-/** The Espruino bundles `simcmd flash` uploads (dist/firmware/espruino/<name>.js). */
+/**
+ * The Espruino bundles `simcmd flash` uploads: dist/firmware/espruino/agent.js, and the modem agent
+ * built for one family, dist/firmware/espruino/modem-agent-<family>.js.
+ */
 export const ESPRUINO_BUNDLES = ["agent", "modem-agent"] as const;
 export type EspruinoBundle = (typeof ESPRUINO_BUNDLES)[number];
+
+/** The modem's UART on the board, as the start line sets it up. */
+export interface ModemUart {
+  /** The Espruino Serial object, e.g. "Serial2". */
+  serial: string;
+  /** RX and TX pins, e.g. "D16" / "D17"; both or neither (neither: the port's default pins). */
+  rx?: string;
+  tx?: string;
+  /** Bits per second. Default 115200 (BG96, SIM7080G and SARA-R4 all start at 115200). */
+  baud?: number;
+  /** APN of the data context. Default: the agent's ("super"). */
+  apn?: string;
+}
+
+export const DEFAULT_UART_BAUD = 115200;
+
+const SERIAL_NAME = /^Serial[1-9]$/;
+const PIN_NAME = /^[A-Z]\d{1,2}$/;
+
+/**
+ * The start line of the modem agent: sets up the UART and starts the agent on it. Throws a TypeError
+ * for a name that is not an Espruino Serial (Serial1…Serial9) or pin (a capital and one or two digits,
+ * e.g. D16), for only one of rx/tx, or an APN that is not 1 to 100 printable ASCII characters without '"'
+ * (27.007 §10.1.1 quotes it).
+ */
+export function modemStartLine(u: ModemUart): string {
+  if (!SERIAL_NAME.test(u.serial)) throw new TypeError(`the UART must be an Espruino Serial, Serial1 to Serial9, got '${u.serial}'`);
+  if ((u.rx === undefined) !== (u.tx === undefined)) throw new TypeError("give both the RX and the TX pin, or neither (the UART's default pins)");
+  for (const pin of [u.rx, u.tx]) {
+    if (pin !== undefined && !PIN_NAME.test(pin)) throw new TypeError(`a pin is named like D16, got '${pin}'`);
+  }
+  if (u.apn !== undefined && !/^[\x21\x23-\x7e]{1,100}$/.test(u.apn)) throw new TypeError(`the APN must be 1 to 100 printable ASCII characters without '"', got ${JSON.stringify(u.apn)}`);
+  const baud = u.baud ?? DEFAULT_UART_BAUD;
+  const pins = u.rx !== undefined ? `,{rx:${u.rx},tx:${u.tx}}` : "";
+  const apn = u.apn !== undefined ? `,apn:${JSON.stringify(u.apn)}` : "";
+  return `${u.serial}.setup(${baud}${pins});simcmdModemAgent.start({serial:${u.serial}${apn}});`;
+}
 
 /** Defaults: Espruino's console baud rate, bytes of the bundle per console line, ms per reply. */
 export const DEFAULT_BAUD = 9600;
@@ -60,6 +105,8 @@ export interface EspruinoFlashOptions {
   root: string;
   /** Which bundle. Default "agent". */
   bundle?: EspruinoBundle;
+  /** The modem family of the modem-agent bundle (required for it, refused for the agent). */
+  modem?: ModemFamily;
   /** The board's serial port, e.g. /dev/ttyACM0. */
   port: string;
   /** Baud rate. Default 9600. */
@@ -70,17 +117,22 @@ export interface EspruinoFlashOptions {
   timeoutMs?: number;
   /** Run `load()` after a verified upload. Default true. */
   reboot?: boolean;
-  /** JavaScript run at boot after the bundle; null: none. Default DEFAULT_START[bundle]. */
+  /**
+   * JavaScript run at boot after the bundle; null: none. Default: the agent's `simcmdAgent.start();`;
+   * the modem agent has none (give `uart`, this, or null).
+   */
   start?: string | null;
+  /** The modem agent's UART: the start line is `modemStartLine(uart)`. Not with `start`. */
+  uart?: ModemUart;
 }
 
-/** One step of the plan: what is sent, and for connect/verify the reply awaited. */
+/** One step of the plan: what is sent, and the reply awaited. */
 export interface PlanStep {
   step: FlashStep;
   /** The console lines sent (none for open). */
   send: string[];
-  /** The reply awaited, if any: a marker line `[simcmd:<nonce> <what> …]`. */
-  expect?: "ready" | "crc";
+  /** The reply awaited, if any: a marker line `[simcmd:<nonce> <what> …]` (`ack`: one per upload line). */
+  expect?: "ready" | "ack" | "crc";
 }
 
 export interface EspruinoFlashPlan {
@@ -88,7 +140,7 @@ export interface EspruinoFlashPlan {
   port: string;
   baud: number;
   /** What is uploaded: the bundle's bytes, then `\n<start>\n` when there is a start line. */
-  bundle: { name: EspruinoBundle; file: string; bytes: number; crc32: number };
+  bundle: { name: EspruinoBundle; modem: ModemFamily | null; file: string; bytes: number; crc32: number };
   /** The start line run at boot after the bundle, or null. */
   start: string | null;
   storageFile: typeof BOOT_FILE;
@@ -105,6 +157,7 @@ export interface EspruinoFlashResult {
   target: "espruino";
   port: string;
   bundle: EspruinoBundle;
+  modem: ModemFamily | null;
   bytes: number;
   chunks: number;
   crc32: number;
@@ -116,13 +169,20 @@ export function byteStringLiteral(bytes: Uint8Array): string {
   return JSON.stringify(Buffer.from(bytes).toString("latin1")).replace(/[\u007f-\u00ff]/g, (c) => "\\u00" + c.charCodeAt(0).toString(16).padStart(2, "0"));
 }
 
-/** Builds the plan; reads the bundle (FlashError "bundle" when it has not been built). */
+/**
+ * Builds the plan; reads the bundle (FlashError "bundle" when it has not been built). Throws a
+ * TypeError for options that do not go together (a modem family for the agent, none for the modem
+ * agent, both `start` and `uart`, a bad UART — see modemStartLine).
+ */
 export function planEspruinoFlash(o: EspruinoFlashOptions): EspruinoFlashPlan {
   const name = o.bundle ?? "agent";
-  const rel = `dist/firmware/espruino/${name}.js`;
+  if (name === "modem-agent" && o.modem === undefined) throw new TypeError("the modem-agent bundle is built per modem family: name it (bg96, sim7080 or sara-r4)");
+  if (name !== "modem-agent" && (o.modem !== undefined || o.uart !== undefined)) throw new TypeError("a modem family and UART are for the modem-agent bundle");
+  if (o.uart !== undefined && o.start !== undefined) throw new TypeError("give the start line or the UART it sets up, not both");
+  const rel = `dist/firmware/espruino/${name === "modem-agent" ? `modem-agent-${o.modem}` : name}.js`;
   const file = path.join(o.root, rel);
   if (!fs.existsSync(file)) throw new FlashError("bundle", `${rel} is not built: run \`npm run build\` first`);
-  const start = o.start === undefined ? DEFAULT_START[name] : o.start;
+  const start = o.uart !== undefined ? modemStartLine(o.uart) : o.start === undefined ? DEFAULT_START[name] : o.start;
   const data = start === null ? fs.readFileSync(file) : Buffer.concat([fs.readFileSync(file), Buffer.from(`\n${start}\n`, "utf8")]);
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const crc = crc32(data);
@@ -132,7 +192,8 @@ export function planEspruinoFlash(o: EspruinoFlashOptions): EspruinoFlashPlan {
   const upload: string[] = [];
   for (let off = 0; off < data.length || off === 0; off += chunkSize) {
     const chunk = data.subarray(off, off + chunkSize);
-    upload.push(`\x10require("Storage").write(${JSON.stringify(BOOT_FILE)},${byteStringLiteral(chunk)},${off},${data.length})\n`);
+    const write = `require("Storage").write(${JSON.stringify(BOOT_FILE)},${byteStringLiteral(chunk)},${off},${data.length})`;
+    upload.push(`\x10print(${marker(`w ${off + chunk.length} `)}"+${write}+"]")\n`);
     if (data.length === 0) break;
   }
   const reboot = o.reboot ?? true;
@@ -140,7 +201,7 @@ export function planEspruinoFlash(o: EspruinoFlashOptions): EspruinoFlashPlan {
     target: "espruino",
     port: o.port,
     baud: o.baud ?? DEFAULT_BAUD,
-    bundle: { name, file, bytes: data.length, crc32: crc },
+    bundle: { name, modem: name === "modem-agent" ? (o.modem ?? null) : null, file, bytes: data.length, crc32: crc },
     start,
     storageFile: BOOT_FILE,
     chunkSize,
@@ -151,7 +212,7 @@ export function planEspruinoFlash(o: EspruinoFlashOptions): EspruinoFlashPlan {
     steps: [
       { step: "open", send: [] },
       { step: "connect", send: ["\x03", "\x03", "echo(0)\n", `\x10print(${marker("ready]")}")\n`], expect: "ready" },
-      { step: "upload", send: upload },
+      { step: "upload", send: upload, expect: "ack" },
       { step: "verify", send: [`\x10print(${marker("crc ")}"+E.CRC32(require("Storage").read(${JSON.stringify(BOOT_FILE)}))+"]")\n`], expect: "crc" },
       { step: "reboot", send: [reboot ? "\x10load()\n" : "\x10echo(1)\n"] },
     ],
@@ -169,7 +230,8 @@ export function describeEspruinoPlan(p: EspruinoFlashPlan): string {
     `  at boot, after the bundle: ${p.start === null ? "nothing (no start line: the bundle only defines its global)" : show(p.start)}`,
     `  1. open ${p.port} at ${p.baud} baud`,
     `  2. connect: send ${p.steps[1]!.send.map(show).join(", ")}; wait up to ${p.timeoutMs} ms for [simcmd:${p.nonce} ready]`,
-    `  3. upload: ${p.chunks} chunk${p.chunks === 1 ? "" : "s"} of up to ${p.chunkSize} bytes, one line each: ${show(`\x10require("Storage").write(${JSON.stringify(BOOT_FILE)},<chunk as a JSON string>,<offset>,${p.bundle.bytes})\n`)}`,
+    `  3. upload: ${p.chunks} chunk${p.chunks === 1 ? "" : "s"} of up to ${p.chunkSize} bytes, one line each, each answered before the next: ${show(`\x10print("[simcmd:"+"${p.nonce} w <end> "+require("Storage").write(${JSON.stringify(BOOT_FILE)},<chunk as a JSON string>,<offset>,${p.bundle.bytes})+"]")\n`)}`,
+    `     the board answers [simcmd:${p.nonce} w <end> true] (end: offset + chunk length) within ${p.timeoutMs} ms`,
     `     the first: ${show(first.length > 120 ? first.slice(0, 117) + "…" : first)}`,
     `  4. verify: send ${show(p.steps[3]!.send[0] ?? "")}; wait up to ${p.timeoutMs} ms for [simcmd:${p.nonce} crc N] with N = ${p.bundle.crc32} (${hex(p.bundle.crc32)})`,
     `  5. ${p.reboot ? "reboot: send \"\\u0010load()\\n\" (the board runs the new .bootcde)" : "no reboot: send \"\\u0010echo(1)\\n\""}`,
@@ -186,21 +248,31 @@ interface Port {
   isOpen: boolean;
 }
 
+/**
+ * How a flash is going: each step as it starts and ends, and during the upload the bytes the board has
+ * acknowledged so far (`done` of `total`).
+ */
+export type FlashProgress =
+  | { step: FlashStep; state: "start" | "done" }
+  | { step: "upload"; state: "progress"; done: number; total: number };
+
 /** Carries the plan out; resolves with what was flashed or rejects with a FlashError. */
-export async function flashEspruino(p: EspruinoFlashPlan): Promise<EspruinoFlashResult> {
+export async function flashEspruino(p: EspruinoFlashPlan, onProgress: (e: FlashProgress) => void = () => undefined): Promise<EspruinoFlashResult> {
   const { SerialPort } = await import("serialport");
+  onProgress({ step: "open", state: "start" });
   const port = new SerialPort({ path: p.port, baudRate: p.baud, autoOpen: false });
   await new Promise<void>((resolve, reject) =>
     port.open((e) => (e ? reject(new FlashError("open", `cannot open ${p.port}: ${e.message}`)) : resolve())),
   );
+  onProgress({ step: "open", state: "done" });
   try {
-    return await talk(port as unknown as Port, p);
+    return await talk(port as unknown as Port, p, onProgress);
   } finally {
     if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   }
 }
 
-async function talk(port: Port, p: EspruinoFlashPlan): Promise<EspruinoFlashResult> {
+async function talk(port: Port, p: EspruinoFlashPlan, onProgress: (e: FlashProgress) => void): Promise<EspruinoFlashResult> {
   let received = "";
   let from = 0; // where errors are looked for: after the connect reply
   let wake: () => void = () => undefined;
@@ -237,30 +309,36 @@ async function talk(port: Port, p: EspruinoFlashPlan): Promise<EspruinoFlashResu
     });
 
   const [, connect, upload, verify, reboot] = p.steps as [PlanStep, PlanStep, PlanStep, PlanStep, PlanStep];
+  onProgress({ step: "connect", state: "start" });
   await send("connect", connect.send);
   const ready = await await_("connect", new RegExp(`\\[simcmd:${p.nonce} ready\\]`), false);
   from = ready.index + ready[0].length;
-  await send("upload", upload.send);
-  if (boardError() !== undefined) throw new FlashError("upload", `upload: the board reported: ${boardError()!.trim()}`);
-  await send("verify", verify.send);
-  let m: RegExpExecArray;
-  try {
-    m = await await_("verify", new RegExp(`\\[simcmd:${p.nonce} crc ([^\\]]*)\\]`), true);
-  } catch (e) {
-    // An error printed before the CRC reply (or without one) was printed while the chunks were written.
-    const rest = received.slice(from);
-    const crcAt = rest.indexOf(`[simcmd:${p.nonce} crc`);
-    if (e instanceof FlashError && /the board reported/.test(e.message) && (crcAt < 0 || rest.search(/Uncaught |ERROR: /) < crcAt)) {
-      throw new FlashError("upload", e.message.replace(/^verify:/, "upload:"));
-    }
-    throw e;
+  onProgress({ step: "connect", state: "done" });
+  // Each line is acknowledged with the end of the bytes written: the next goes once the board has taken it.
+  onProgress({ step: "upload", state: "start" });
+  const total = p.bundle.bytes;
+  for (const line of upload.send) {
+    await send("upload", [line]);
+    const ack = await await_("upload", new RegExp(`\\[simcmd:${p.nonce} w (\\d+) ([^\\]]*)\\]`), true);
+    received = received.slice(ack.index + ack[0].length);
+    from = 0;
+    const end = Number(ack[1]);
+    if (ack[2] !== "true") throw new FlashError("upload", `upload: the board could not write bytes up to ${end} of ${total} to ${BOOT_FILE} (Storage.write answered ${ack[2]})`);
+    onProgress({ step: "upload", state: "progress", done: end, total });
   }
+  onProgress({ step: "upload", state: "done" });
+  onProgress({ step: "verify", state: "start" });
+  await send("verify", verify.send);
+  const m = await await_("verify", new RegExp(`\\[simcmd:${p.nonce} crc ([^\\]]*)\\]`), true);
   const text = (m[1] ?? "").trim();
   const actual = /^-?\d+$/.test(text) ? Number(text) >>> 0 : undefined;
   if (actual === undefined) throw new FlashError("verify", `verify: the board answered '${text}' instead of a CRC-32 (expected ${p.bundle.crc32} = ${hex(p.bundle.crc32)})`);
   if (actual !== p.bundle.crc32) {
     throw new FlashError("verify", `verify: CRC-32 mismatch for ${BOOT_FILE}: expected ${p.bundle.crc32} (${hex(p.bundle.crc32)}), the board has ${actual} (${hex(actual)})`);
   }
+  onProgress({ step: "verify", state: "done" });
+  onProgress({ step: "reboot", state: "start" });
   await send("reboot", reboot.send);
-  return { target: "espruino", port: p.port, bundle: p.bundle.name, bytes: p.bundle.bytes, chunks: p.chunks, crc32: p.bundle.crc32, rebooted: p.reboot };
+  onProgress({ step: "reboot", state: "done" });
+  return { target: "espruino", port: p.port, bundle: p.bundle.name, modem: p.bundle.modem, bytes: p.bundle.bytes, chunks: p.chunks, crc32: p.bundle.crc32, rebooted: p.reboot };
 }

@@ -4,11 +4,45 @@
  * (IIFE) that defines a single global. `generatedCode: "es5"` keeps rollup's own glue ES5
  * (no const, arrows or shorthand), which test/conformance/espruino-es5.test.ts checks.
  *
+ * The Espruino bundles are minified by terser (`espruinoMinify`): on a board every parameter and
+ * local name of a loaded function is a variable in RAM, and shorter names need fewer of them (the
+ * function bodies themselves stay in flash when the bundle runs from Storage — docs/agent.md).
+ * The modem agent is built once per modem family, each bundle with that family's driver alone.
+ *
  * Used by scripts/build.js (rollup's JS API), or directly:
  *   npx rollup -c manifests/espruino/rollup.config.js      (after the tsc step)
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+/** The modem families with an Espruino bundle each (dist/firmware/espruino/modem-agent-<family>.js). */
+export const MODEM_FAMILIES = ["bg96", "sim7080", "sara-r4"];
+
+/**
+ * terser's settings for Espruino. ES5 in and out. Function declarations stay where they are
+ * (`hoist_funs: false`, terser's default, named here because it matters): Espruino does not hoist,
+ * so a declaration moved after a use breaks the bundle — test/conformance/es5-check.ts checks the
+ * order in every function body of the output.
+ */
+export const TERSER_OPTIONS = {
+  ecma: 5,
+  compress: { passes: 2, hoist_funs: false },
+  mangle: true,
+  format: { comments: false },
+};
+
+/** A rollup output plugin: each chunk through terser with TERSER_OPTIONS. */
+export function espruinoMinify() {
+  return {
+    name: "simcmd-espruino-minify",
+    async renderChunk(code) {
+      const { minify } = await import("terser");
+      const r = await minify(code, TERSER_OPTIONS);
+      if (r.code === undefined) throw new Error("terser returned no code");
+      return { code: r.code, map: null };
+    },
+  };
+}
 
 /** Package root (two levels above this file). */
 const defaultRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -24,9 +58,13 @@ const common = {
   sourcemap: false,
 };
 
+/** Output options of the Espruino bundles: the common ones, minified. */
+const espruino = { ...common, plugins: [espruinoMinify()] };
+
 /**
  * @param {string} [root] package root; default: the one this file lives in.
- * @returns {Array<{name: string, input: import("rollup").InputOptions, output: import("rollup").OutputOptions}>}
+ * @returns {Array<{name: string, family?: string, input: import("rollup").InputOptions, output: import("rollup").OutputOptions}>}
+ *   `family`: the modem family of a per-family bundle (`simcmd build --modem` builds only its own).
  */
 export function firmwareBundles(root = defaultRoot) {
   const built = path.join(root, "build/firmware/ports");
@@ -36,20 +74,22 @@ export function firmwareBundles(root = defaultRoot) {
       // Espruino: `var simcmdPdu = {decode, encode, encodeSubmit, text}`.
       name: "espruino",
       input: { input: path.join(built, "espruino/pdu-entry.js"), treeshake: true },
-      output: { ...common, file: path.join(dist, "espruino/pdu.js"), name: "simcmdPdu", exports: "named" },
+      output: { ...espruino, file: path.join(dist, "espruino/pdu.js"), name: "simcmdPdu", exports: "named" },
     },
     {
       // Espruino: `var simcmdAgent = {start}` (firmware/ports/espruino/agent-entry.ts).
       name: "espruino",
       input: { input: path.join(built, "espruino/agent-entry.js"), treeshake: true },
-      output: { ...common, file: path.join(dist, "espruino/agent.js"), name: "simcmdAgent", exports: "named" },
+      output: { ...espruino, file: path.join(dist, "espruino/agent.js"), name: "simcmdAgent", exports: "named" },
     },
-    {
-      // Espruino with a cellular modem: `var simcmdModemAgent = {start}` (firmware/ports/espruino/modem-agent-entry.ts).
+    // Espruino with a cellular modem, one bundle per family: `var simcmdModemAgent = {start}`
+    // (firmware/ports/espruino/modem-agent-<family>-entry.ts).
+    ...MODEM_FAMILIES.map((family) => ({
       name: "espruino",
-      input: { input: path.join(built, "espruino/modem-agent-entry.js"), treeshake: true, context: "this" },
-      output: { ...common, file: path.join(dist, "espruino/modem-agent.js"), name: "simcmdModemAgent", exports: "named" },
-    },
+      family,
+      input: { input: path.join(built, `espruino/modem-agent-${family}-entry.js`), treeshake: true },
+      output: { ...espruino, file: path.join(dist, `espruino/modem-agent-${family}.js`), name: "simcmdModemAgent", exports: "named" },
+    })),
     {
       // xsnap: `var handleCommand = function (ArrayBuffer) → ArrayBuffer`.
       name: "xs",

@@ -2,8 +2,17 @@
  * Static checks that a script runs on Espruino (DESIGN.md §8): it must parse as ECMAScript 5
  * (so no let/const, arrows, classes, template literals, destructuring, spread, default
  * parameters, generators, async, `?.`, `??` — Espruino has some of these, but the bundle is
- * meant to be plain ES5), reference no global Espruino lacks, and call no top-level function
- * before its declaration (Espruino runs a script while it parses it).
+ * meant to be plain ES5), reference no global Espruino lacks, and use no function before its
+ * declaration in any body — the script's or a function's. Espruino runs code while it parses it
+ * and does not hoist function declarations, at top level or inside functions (checked on
+ * Espruino 2v29: `function t() { var r = typeof g; function g() {} return r; }` returns
+ * "undefined"). TypeScript's ES5 emit of `class B extends A` is the classic case: it calls
+ * `__extends(B, _super)` before `function B`.
+ *
+ * The order check is static: it looks at the statements of each body that run when the body runs,
+ * including immediately invoked function expressions, but not into other nested functions (which
+ * may run later), so a nested function called before a later declaration it uses is not caught.
+ * Real Espruino remains the judge (docs/agent.md).
  */
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
@@ -41,24 +50,19 @@ export interface Problem {
 
 type Node = acorn.Node & Record<string, unknown>;
 
-function topLevelBodies(program: acorn.Program): acorn.Node[][] {
-  const bodies: acorn.Node[][] = [program.body as acorn.Node[]];
-  // Immediately invoked function expressions at top level (rollup's IIFE wrapper) run at once too.
-  walk.recursive(program as acorn.Node, null, {
-    Function() {},
-    CallExpression(node, st, c) {
-      const call = node as unknown as acorn.CallExpression;
-      const callee = call.callee as Node;
-      if (callee.type === "FunctionExpression") {
-        bodies.push((callee as unknown as acorn.FunctionExpression).body.body as acorn.Node[]);
-      }
-      for (const a of call.arguments) c(a as acorn.AnyNode, st);
+/** The statement lists that run in order: the script's, and the body of every function. */
+function bodies(program: acorn.Program): acorn.Node[][] {
+  const out: acorn.Node[][] = [program.body as acorn.Node[]];
+  walk.simple(program as acorn.Node, {
+    Function(node) {
+      const body = (node as unknown as acorn.Function).body;
+      if (body.type === "BlockStatement") out.push(body.body as acorn.Node[]);
     },
   });
-  return bodies;
+  return out;
 }
 
-/** Calls, run while the body runs, of functions declared later in the same body. */
+/** Uses, while the body runs, of functions declared later in the same body. */
 function checkDeclarationOrder(body: acorn.Node[], problems: Problem[]): void {
   const declaredAt = new Map<string, number>();
   body.forEach((stmt, i) => {
@@ -69,17 +73,48 @@ function checkDeclarationOrder(body: acorn.Node[], problems: Problem[]): void {
   });
   body.forEach((stmt, i) => {
     if (stmt.type === "FunctionDeclaration") return;
-    walk.recursive(stmt, null, {
-      Function() {}, // bodies of nested functions run later
-      Identifier(node) {
+    walk.recursive(stmt, new Set<string>(), {
+      Function() {}, // bodies of nested functions run later…
+      CallExpression(node, shadowed, c) {
+        const call = node as unknown as acorn.CallExpression;
+        const callee = call.callee as Node;
+        // …except an immediately invoked one, which runs now (its own names hide the outer ones).
+        if (callee.type === "FunctionExpression") c((callee as unknown as acorn.FunctionExpression).body, union(shadowed, namesDeclaredIn(callee as unknown as acorn.FunctionExpression)));
+        else c(call.callee, shadowed);
+        for (const a of call.arguments) c(a as acorn.AnyNode, shadowed);
+      },
+      Identifier(node, shadowed) {
         const name = (node as unknown as acorn.Identifier).name;
         const at = declaredAt.get(name);
-        if (at !== undefined && at > i) {
+        if (at !== undefined && at > i && !shadowed.has(name)) {
           problems.push({ message: `function ${name} is used before its declaration`, offset: node.start });
         }
       },
     });
   });
+}
+
+function union(a: Set<string>, b: Set<string>): Set<string> {
+  const out = new Set(a);
+  for (const x of b) out.add(x);
+  return out;
+}
+
+/** The names a function declares for its own body: parameters, `var`s and function declarations. */
+function namesDeclaredIn(f: acorn.Function): Set<string> {
+  const names = new Set<string>();
+  for (const p of f.params) if (p.type === "Identifier") names.add(p.name);
+  walk.recursive(f.body as acorn.Node, null, {
+    Function(node) {
+      const d = node as unknown as acorn.Function;
+      if (d.type === "FunctionDeclaration" && d.id) names.add(d.id.name);
+    },
+    VariableDeclarator(node) {
+      const id = (node as unknown as acorn.VariableDeclarator).id;
+      if (id.type === "Identifier") names.add(id.name);
+    },
+  });
+  return names;
 }
 
 /** Returns every problem found; an empty array means the script passed. */
@@ -108,7 +143,7 @@ export function checkEspruinoScript(code: string): Problem[] {
       }
     },
   });
-  for (const body of topLevelBodies(program)) checkDeclarationOrder(body, problems);
+  for (const body of bodies(program)) checkDeclarationOrder(body, problems);
   return problems;
 }
 

@@ -3,13 +3,14 @@
  * global API works when loaded as a plain script (Node vm without Map, Set, Symbol, …).
  */
 import fs from "node:fs";
+import ts from "typescript";
 import { checkEspruinoScript, formatProblems } from "./es5-check.js";
 import { builtFile, fromUtf8Bytes, loadEspruinoBundle, toUtf8Bytes } from "./espruino-vm.js";
 import { encodeSubmit } from "../../firmware/core/pdu/index.js";
 import { utf16Text } from "../../firmware/core/text.js";
 
 describe("espruino bundle: static checks", () => {
-  test.each(["pdu.js", "agent.js"])("dist/firmware/espruino/%s is ES5 and avoids what Espruino lacks", (file) => {
+  test.each(["pdu.js", "agent.js", "modem-agent-bg96.js", "modem-agent-sim7080.js", "modem-agent-sara-r4.js"])("dist/firmware/espruino/%s is ES5 and avoids what Espruino lacks", (file) => {
     const code = fs.readFileSync(builtFile(`dist/firmware/espruino/${file}`), "utf8");
     expect(formatProblems(code, checkEspruinoScript(code))).toEqual([]);
   });
@@ -31,6 +32,23 @@ describe("espruino bundle: static checks", () => {
     expect(checkEspruinoScript("var f = (x) => x;")[0]?.message).toMatch(/^not ECMAScript 5/);
     // Property names and non-global members are fine.
     expect(checkEspruinoScript("var o = { Map: 1 }; o.Map = o.Set; var n = o.from;")).toEqual([]);
+  });
+
+  test("the checker rejects TypeScript's ES5 emit of class inheritance (__extends before the constructor's declaration)", () => {
+    const source = "class A { a() { return 1; } }\nexport class B extends A { b() { return 2; } }\n";
+    const es5 = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.None } }).outputText;
+    // Inside a bundle's wrapper, as rollup's IIFE output has it.
+    const messages = checkEspruinoScript(`var bundle = (function (exports) {\n${es5}\nreturn exports;\n})({});`).map((p) => p.message);
+    expect(messages).toContain("function B is used before its declaration");
+  });
+
+  test("the checker looks into every function body and into immediately invoked functions, minding shadowing", () => {
+    const inFunction = "function t() { var r = typeof g; function g() {} return r; }";
+    expect(checkEspruinoScript(inFunction).map((p) => p.message)).toEqual(["function g is used before its declaration"]);
+    const inIife = "(function () { var x = (function () { return later(); })(); function later() { return 1; } })();";
+    expect(checkEspruinoScript(inIife).map((p) => p.message)).toEqual(["function later is used before its declaration"]);
+    const shadowed = "(function () { var x = (function (later) { return later(); })(function () {}); function later() {} })();";
+    expect(checkEspruinoScript(shadowed)).toEqual([]);
   });
 
   test("the checker rejects top-level calls before the function's declaration", () => {

@@ -12,6 +12,9 @@
  *   Every name read is recorded in `storageReads`.
  * - `E.CRC32(data)` (CRC-32 of the 8-bit string, via node:zlib — independent of the host's code);
  * - `print`, `console.log`, `echo(on)`, `getTime()`, and `require("dgram")` recording bound ports;
+ * - `Serial1`…`Serial3` recording `setup(baud, options)` in `serialSetups` and what is written to them in
+ *   `serialWrites`, and the pins `D0`…`D39` (objects that print as their names), as on an ESP32;
+ * - `setTimeout` / `clearTimeout` (cleared when the console closes);
  * - `load()`: after the current line, counts a reboot and runs `.bootcde` in a fresh context (its bytes
  *   decoded as UTF-8: Node strings are UTF-16 where Espruino's are 8-bit).
  *
@@ -35,6 +38,10 @@ export class EspruinoConsole {
   readonly storageReads: string[] = [];
   /** Ports bound through require("dgram"). */
   readonly dgramBinds: number[] = [];
+  /** Serial ports set up: `Serial2.setup(115200, {rx: D16, tx: D17})` → {port: "Serial2", baud: 115200, options: "{rx:D16,tx:D17}"}. */
+  readonly serialSetups: { port: string; baud: unknown; options: string }[] = [];
+  /** What was written to each serial port (8-bit strings). */
+  readonly serialWrites = new Map<string, string>();
   /** Every byte received, as an 8-bit string. */
   received = "";
   /** Everything the console printed. */
@@ -52,6 +59,8 @@ export class EspruinoConsole {
   private rebootWaiters: (() => void)[] = [];
   private lineWaiters: { line: string; resolve: () => void }[] = [];
   private receiveWaiters: { text: string; resolve: () => void }[] = [];
+  private serialWaiters: { port: string; text: string; resolve: () => void }[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   private constructor(
     private readonly pty: PtyPair,
@@ -96,7 +105,15 @@ export class EspruinoConsole {
     return vm.runInContext(code, this.context);
   }
 
+  /** Resolves once `text` has been written to the serial port `port` (e.g. "Serial2"). */
+  serialWritten(port: string, text: string): Promise<void> {
+    if ((this.serialWrites.get(port) ?? "").includes(text)) return Promise.resolve();
+    return new Promise((resolve) => this.serialWaiters.push({ port, text, resolve }));
+  }
+
   close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     return this.pty.close();
   }
 
@@ -147,6 +164,20 @@ export class EspruinoConsole {
       load: () => void setImmediate(() => this.boot()),
       E: { CRC32: (data: unknown) => zlib.crc32(Buffer.from(String(data), "latin1")) },
       require: (name: string) => (name === "Storage" ? this.storage() : name === "dgram" ? this.dgram() : undefined),
+      setTimeout: (cb: () => void, ms: number) => {
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          cb();
+        }, ms);
+        this.timers.add(t);
+        return t;
+      },
+      clearTimeout: (t: NodeJS.Timeout) => {
+        clearTimeout(t);
+        this.timers.delete(t);
+      },
+      ...this.serialPorts(),
+      ...pins(),
     });
     vm.runInContext(BANNED_GLOBALS.map((g) => `delete globalThis.${g};`).join("\n"), context);
     return context;
@@ -218,6 +249,26 @@ export class EspruinoConsole {
     };
   }
 
+  private serialPorts(): Record<string, object> {
+    const ports: Record<string, object> = {};
+    for (const name of ["Serial1", "Serial2", "Serial3"]) {
+      ports[name] = {
+        setup: (baud: unknown, options?: Record<string, unknown>) => {
+          const o = options === undefined ? "" : "{" + Object.entries(options).map(([k, v]) => `${k}:${String(v)}`).join(",") + "}";
+          this.serialSetups.push({ port: name, baud, options: o });
+        },
+        on: () => undefined,
+        write: (data: unknown) => {
+          this.serialWrites.set(name, (this.serialWrites.get(name) ?? "") + String(data));
+          const done = this.serialWaiters.filter((w) => w.port === name && (this.serialWrites.get(name) ?? "").includes(w.text));
+          this.serialWaiters = this.serialWaiters.filter((w) => !done.includes(w));
+          for (const w of done) w.resolve();
+        },
+      };
+    }
+    return ports;
+  }
+
   private dgram() {
     const binds = this.dgramBinds;
     return {
@@ -229,6 +280,13 @@ export class EspruinoConsole {
       }),
     };
   }
+}
+
+/** The ESP32's pins D0…D39, each printing as its name. */
+function pins(): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (let i = 0; i < 40; i++) out[`D${i}`] = { toString: () => `D${i}` };
+  return out;
 }
 
 /** How Espruino's console reports an uncaught exception. */

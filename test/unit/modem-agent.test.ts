@@ -7,6 +7,7 @@ import { describe, expect, test } from "@jest/globals";
 import { ModemAgent, type ModemAgentState } from "../../firmware/agent/modem-agent.js";
 import { utf16Text } from "../../firmware/core/text.js";
 import { MemoryStore } from "../../firmware/hal/storage.js";
+import { bg96 } from "../../firmware/modems/index.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { FakeSerial } from "../helpers/fake-serial.js";
 
@@ -21,6 +22,7 @@ function build(retryMax?: number) {
     storage: new MemoryStore(),
     text: utf16Text,
     family: "bg96",
+    driver: bg96,
     info: { version: "0.1.0", runtime: "node", modem: "bg96" },
     ...(retryMax === undefined ? {} : { retryMax }),
     onLog: (m) => logs.push(m),

@@ -25,7 +25,7 @@ import { bytesToHex, hexToBytes } from "../../core/hex.js";
 import { utf16Text } from "../../core/text.js";
 import type { Clock } from "../../hal/clock.js";
 import type { SerialPort } from "../../hal/serial.js";
-import { MODEM_FAMILIES, type ModemFamily } from "../../modems/index.js";
+import { MODEM_FAMILIES, modemDriver, type ModemFamily } from "../../modems/index.js";
 import { host, hostStore, reply, request } from "./host.js";
 
 let receiver: ((bytes: number[]) => void) | null = null;
@@ -87,6 +87,7 @@ function init(req: { [key: string]: unknown }): object {
     storage: hostStore,
     text: utf16Text,
     family: family,
+    driver: modemDriver(family),
     info: req["info"] as DeviceInfo,
     devicePort: num(req["devicePort"]),
     moHost: typeof mo["host"] === "string" ? (mo["host"] as string) : undefined,

@@ -1,15 +1,18 @@
 /**
- * The device agent behind a cellular modem on Espruino (dist/firmware/espruino/modem-agent.js):
- * loaded as a plain script it defines the global `simcmdModemAgent` with `start(settings)`. HAL:
- * an Espruino Serial port for the modem (UART), `setTimeout`/`clearTimeout`/`getTime` for time,
- * `Storage` for the record of executed ids. Text is UTF-8 byte strings (utf8Text).
+ * The device agent behind a cellular modem on Espruino, shared by the per-family bundles
+ * (dist/firmware/espruino/modem-agent-<family>.js, entries modem-agent-<family>-entry.ts): each
+ * carries one family's driver and, loaded as a plain script, defines the global `simcmdModemAgent`
+ * with `start(settings)`. HAL: an Espruino Serial port for the modem (UART),
+ * `setTimeout`/`clearTimeout`/`getTime` for time, `Storage` for the record of executed ids. Text is
+ * UTF-8 byte strings (utf8Text).
  *
  *   Serial2.setup(115200, { rx: D16, tx: D17 });
- *   var agent = simcmdModemAgent.start({ serial: Serial2, family: "bg96", apn: "super" });
+ *   var agent = simcmdModemAgent.start({ serial: Serial2, apn: "super" });
  *   agent.status(); agent.stop();
  */
 import { ModemAgent, type ModemAgentStatus } from "../../agent/modem-agent.js";
 import type { ModemFamily } from "../../modems/capabilities.js";
+import type { ModemDriver } from "../../modems/index.js";
 import type { Clock } from "../../hal/clock.js";
 import type { SerialPort } from "../../hal/serial.js";
 import { utf8Text } from "../../core/text.js";
@@ -28,8 +31,8 @@ declare function clearTimeout(id: number): void;
 export interface ModemAgentSettings {
   /** The UART the modem is on, already set up (e.g. Serial2.setup(115200, {rx, tx})). Required. */
   serial: EspruinoSerial;
-  /** "bg96", "sim7080" or "sara-r4". Required. */
-  family: ModemFamily;
+  /** The bundle's family ("bg96", "sim7080" or "sara-r4"); when given, it must be the bundle's. */
+  family?: ModemFamily;
   /** UDP port for IP Commands. Default 6969. */
   devicePort?: number;
   /** Where IP replies go. Default 100.64.0.1:<devicePort>. */
@@ -80,14 +83,27 @@ function espruinoClock(): Clock {
 }
 
 
-export function start(s: ModemAgentSettings): { stop: () => void; status: () => ModemAgentStatus } {
+export interface StartedModemAgent {
+  stop: () => void;
+  status: () => ModemAgentStatus;
+}
+
+/**
+ * Starts the agent on `s.serial` with `driver`, the driver of `family` (the bundle's). Throws a
+ * TypeError when `s.family` names another family: this bundle cannot drive it.
+ */
+export function startWith(family: ModemFamily, driver: ModemDriver, s: ModemAgentSettings): StartedModemAgent {
+  if (s.family !== undefined && s.family !== family) {
+    throw new TypeError("this bundle drives " + family + " modems, not " + String(s.family) + ": flash modem-agent-" + String(s.family) + ".js");
+  }
   const agent = new ModemAgent({
     serial: serialOf(s.serial),
     clock: espruinoClock(),
     storage: storageOf(require("Storage")),
     text: utf8Text,
-    family: s.family,
-    info: { version: s.version !== undefined ? s.version : "0.1.0", runtime: "espruino", modem: s.family },
+    family: family,
+    driver: driver,
+    info: { version: s.version !== undefined ? s.version : "0.1.0", runtime: "espruino", modem: family },
     devicePort: s.devicePort,
     moHost: s.moHost,
     moPort: s.moPort,
