@@ -7,7 +7,7 @@
  * of Moddable's Preference.
  */
 import { byteHex, hexToBytes } from "../core/hex.js";
-import { textToUtf8, utf8ToText, type TextCodec } from "../core/text.js";
+import { textToUtf8, type TextCodec } from "../core/text.js";
 import type { KeyValueStore } from "../hal/storage.js";
 
 /** Entries kept. Default 16. */
@@ -25,22 +25,12 @@ function toHex(bytes: number[]): string {
   return s;
 }
 
-interface Entry {
-  id: string;
-  remembered: Remembered;
-}
-
-function parseEntry(v: string | undefined, text: TextCodec): Entry | null {
-  if (v === undefined) return null;
-  const a = v.indexOf(":");
-  const b = a < 0 ? -1 : v.indexOf(":", a + 1);
-  if (a < 0 || b < 0) return null;
-  const env = v.substring(a + 1, b);
+/** The reply an entry `<id hex>:<t|c>:<reply hex>` holds (its id already matched), or null when damaged. */
+function rememberedOf(v: string, idHexLength: number): Remembered | null {
+  const b = v.indexOf(":", idHexLength + 1);
+  if (b < 0) return null;
   try {
-    return {
-      id: utf8ToText(hexToBytes(v.substring(0, a)), text),
-      remembered: { envelope: env === "c" ? "cbor" : "text", reply: hexToBytes(v.substring(b + 1)) },
-    };
+    return { envelope: v.substring(idHexLength + 1, b) === "c" ? "cbor" : "text", reply: hexToBytes(v.substring(b + 1)) };
   } catch (_e) {
     return null; // a damaged entry is forgotten, not fatal
   }
@@ -50,8 +40,12 @@ export class DedupeRecord {
   store: KeyValueStore;
   max: number;
   text: TextCodec;
-  /** In-memory copy of the ring; lookups scan every slot. */
-  entries: (Entry | null)[];
+  /**
+   * The ring as stored, one string per slot ("" when empty): a device keeps these few strings in RAM
+   * rather than objects and number arrays (on Espruino every array element is a variable of its own).
+   * Lookups compare the id's hex with each entry's prefix.
+   */
+  entries: string[];
   next: number;
 
   constructor(store: KeyValueStore, max: number, text: TextCodec) {
@@ -59,7 +53,10 @@ export class DedupeRecord {
     this.max = max > 0 ? max : DEFAULT_MAX_IDS;
     this.text = text;
     this.entries = [];
-    for (let i = 0; i < this.max; i++) this.entries.push(parseEntry(store.get("id" + i), text));
+    for (let i = 0; i < this.max; i++) {
+      const v = store.get("id" + i);
+      this.entries.push(v !== undefined && v.indexOf(":") > 0 ? v : "");
+    }
     const n = store.get("idn");
     const parsed = n === undefined ? 0 : parseInt(n, 10);
     this.next = parsed >= 0 && parsed < this.max ? parsed : 0;
@@ -67,9 +64,10 @@ export class DedupeRecord {
 
   /** The reply already sent for `id`, or null. */
   find(id: string): Remembered | null {
+    const key = toHex(textToUtf8(id, this.text)) + ":";
     for (let i = 0; i < this.entries.length; i++) {
-      const e = this.entries[i];
-      if (e !== null && e !== undefined && e.id === id) return e.remembered;
+      const e = this.entries[i] as string;
+      if (e.length > key.length && e.substring(0, key.length) === key) return rememberedOf(e, key.length - 1);
     }
     return null;
   }
@@ -77,8 +75,9 @@ export class DedupeRecord {
   /** Records `id` and its reply, replacing the oldest entry when full. */
   remember(id: string, remembered: Remembered): void {
     const slot = this.next;
-    this.entries[slot] = { id: id, remembered: remembered };
-    this.store.set("id" + slot, toHex(textToUtf8(id, this.text)) + ":" + (remembered.envelope === "cbor" ? "c" : "t") + ":" + toHex(remembered.reply));
+    const v = toHex(textToUtf8(id, this.text)) + ":" + (remembered.envelope === "cbor" ? "c" : "t") + ":" + toHex(remembered.reply);
+    this.entries[slot] = v;
+    this.store.set("id" + slot, v);
     this.next = (slot + 1) % this.max;
     this.store.set("idn", "" + this.next);
   }

@@ -79,22 +79,14 @@ export function unpackToCodePoints(octets: number[], start: number, count: numbe
   return out;
 }
 
-interface Reverse {
-  [cp: number]: number;
-}
-
-const reverseCache: { [key: string]: Reverse } = {};
-
-function reverseOf(key: string, table: number[]): Reverse {
-  const cached = reverseCache[key];
-  if (cached !== undefined) return cached;
-  const r: Reverse = {};
-  for (let i = 0; i < 128; i++) {
-    const cp = table[i] as number;
-    if (i !== ESC && cp >= 0 && r[cp] === undefined) r[cp] = i;
-  }
-  reverseCache[key] = r;
-  return r;
+/**
+ * The septet of `cp` in `table`, or -1. A linear search (Array indexOf, native on every runtime) rather
+ * than a reverse map: a device would keep each map (one entry per character) in RAM for good. The
+ * escape septet 0x1B is -1 in every table, so it never matches; a code point in two cells gets the
+ * first (the table's own character before a duplicate).
+ */
+function septetOf(table: number[], cp: number): number {
+  return table.indexOf(cp);
 }
 
 /**
@@ -102,18 +94,18 @@ function reverseOf(key: string, table: number[]): Reverse {
  * Characters of the locking table are preferred over escaped ones.
  */
 export function codePointsToSeptets(cps: number[], locking: number, single: number): number[] | null {
-  const base = reverseOf("L" + locking, lockingOrDefault(locking));
-  const ext = reverseOf("S" + single, singleOrDefault(single));
+  const base = lockingOrDefault(locking);
+  const ext = singleOrDefault(single);
   const out: number[] = [];
   for (let i = 0; i < cps.length; i++) {
     const cp = cps[i] as number;
-    const b = base[cp];
-    if (b !== undefined) {
+    const b = septetOf(base, cp);
+    if (b >= 0) {
       out.push(b);
       continue;
     }
-    const e = ext[cp];
-    if (e === undefined) return null;
+    const e = septetOf(ext, cp);
+    if (e < 0) return null;
     out.push(ESC, e);
   }
   return out;
@@ -121,8 +113,6 @@ export function codePointsToSeptets(cps: number[], locking: number, single: numb
 
 /** Septets needed for one code point (1, 2 when escaped, 0 when unmappable). */
 export function septetCost(cp: number, locking: number, single: number): number {
-  const base = reverseOf("L" + locking, lockingOrDefault(locking));
-  if (base[cp] !== undefined) return 1;
-  const ext = reverseOf("S" + single, singleOrDefault(single));
-  return ext[cp] !== undefined ? 2 : 0;
+  if (septetOf(lockingOrDefault(locking), cp) >= 0) return 1;
+  return septetOf(singleOrDefault(single), cp) >= 0 ? 2 : 0;
 }

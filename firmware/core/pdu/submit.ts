@@ -2,13 +2,14 @@
  * SMS-SUBMIT from text or data: alphabet choice, national language shift tables and segmentation
  * into concatenated parts (3GPP TS 23.040 §9.2.3.24.1, TS 23.038 §6.2.1.2.4).
  */
-import { malformed, PduError, toErrorInfo, type PduErrorInfo } from "../errors.js";
+import { malformed, toErrorInfo, type PduErrorInfo } from "../errors.js";
 import { codePointsToSeptets, septetCost } from "../gsm7.js";
 import { lockingShiftTable, NATIONAL_LANGUAGES, singleShiftTable } from "../gsm7-tables.js";
 import { hexToBytes, bytesToHex } from "../hex.js";
 import type { TextCodec } from "../text.js";
+import { writeSmsc } from "./address.js";
 import { makeDcs } from "./dcs.js";
-import { encodePdu, type PduInput } from "./encode.js";
+import { submitTpdu, type PduInput } from "./encode-submit.js";
 import type { Alphabet, Udh, ValidityPeriod } from "./types.js";
 import { MAX_OCTETS, MAX_SEPTETS } from "./user-data.js";
 import { relativeFromMinutes } from "./validity.js";
@@ -200,9 +201,8 @@ function encodePart(o: SubmitOptions, p: Plan, udh: Udh, cps: number[], data: nu
   }
   if (p.alphabet === "8bit") input.data_hex = bytesToHex(data, start, end);
   else input.text = text.fromCodePoints(cps.slice(start, end));
-  const r = encodePdu(input, { smsc: o.includeSmsc !== false, text: text });
-  if (!r.ok) throw new PduError(r.error.kind, r.error.code, r.error.message, r.error.offset);
-  return r.hex;
+  const tpdu = submitTpdu(input, text);
+  return bytesToHex(o.includeSmsc !== false ? writeSmsc(input.smsc === undefined ? null : input.smsc, undefined).concat(tpdu) : tpdu);
 }
 
 /** Encodes SMS-SUBMIT PDUs (one per part) as uppercase hex; never throws. */
