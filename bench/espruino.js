@@ -9,7 +9,9 @@
 //    cloud, then after ESPRUINO_COMMANDS (default 1,000) mixed IP and SMS commands (goal: at most 2 points
 //    less free than after the bring-up), and the agent's own count of what it handled and of errors;
 //  - the peer: the same interpreter with nothing loaded.
-// Bounded: every wait has a deadline, the whole run ESPRUINO_MINUTES (default 30).
+// Bounded: every wait has a deadline, the whole run ESPRUINO_MINUTES (default 30). ESPRUINO_MODEM picks the
+// family (default bg96); ESPRUINO_AGENT_JS / ESPRUINO_MODEM_JS measure other builds of the two bundles (e.g.
+// those of an earlier commit) in place of dist/firmware/espruino/.
 //
 // The interpreter reads devices only while its standard input stays open, so it runs with a pipe there; the
 // bundle reaches Storage through the Linux build's `fs` module, not the console (long console lines race the
@@ -20,6 +22,7 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { URLSearchParams } from "node:url";
 import { startCloud } from "../dist/host-tools/cloud/index.js";
 import { twilioClient } from "../dist/host-tools/cloud/twilio-client.js";
 import { startModem } from "../dist/host-tools/modem/index.js";
@@ -157,7 +160,7 @@ async function agentFigures(bin, deadline) {
   const port = await freePort();
   const e = new Espruino(bin, deadline);
   try {
-    const bundle = fs.readFileSync(path.join(root, "dist/firmware/espruino/agent.js"), "utf8");
+    const bundle = fs.readFileSync(process.env.ESPRUINO_AGENT_JS ?? path.join(root, "dist/firmware/espruino/agent.js"), "utf8");
     await e.boot(`${bundle}\nsimcmdAgent.start({devicePort:${port},mo:{host:"127.0.0.1",port:${mo.address().port}}});print("[simcmd:"+"started]");\n`);
     await e.waitFor(/\[simcmd:started\]/, 20000, "agent.js start");
     const started = await memory(e, "memory after start()");
@@ -233,11 +236,11 @@ async function modemFigures(bin, family, commands, deadline) {
       ? client.supersim.v1.ipCommands.create({ sim: "espruino-bench", payload: c.payload, devicePort: 6969 })
       : client.supersim.v1.smsCommands.create({ sim: "espruino-bench", payload: c.payload });
   try {
-    const bundle = fs.readFileSync(path.join(root, `dist/firmware/espruino/modem-agent-${family}.js`), "utf8");
+    const bundle = fs.readFileSync(process.env.ESPRUINO_MODEM_JS ?? path.join(root, `dist/firmware/espruino/modem-agent-${family}.js`), "utf8");
     // The start line simcmd flash writes, but for the Linux build's UART on a pty (a path, not pins).
     const start =
       `Serial1.setup(115200,{path:${JSON.stringify(modem.port)}});` +
-      `var agent=simcmdModemAgent.start({serial:Serial1,onState:function(s){print("[simcmd:"+"state "+s+"]");}});` +
+      `var agent=simcmdModemAgent.start({serial:Serial1,family:${JSON.stringify(family)},onState:function(s){print("[simcmd:"+"state "+s+"]");}});` +
       `print("[simcmd:"+"started]");`;
     await e.boot(`${bundle}\n${start}\n`);
     await e.waitFor(/\[simcmd:started\]/, 20000, `modem-agent-${family}.js start`);
@@ -283,7 +286,7 @@ export async function espruinoBench(bin) {
   console.log(`  agent.js after start()        ${figure(a.started)}   goal ≥ 60%: ${verdict(pct(a.started) >= 60)}; uses ${peer.free - a.started.free} variables`);
   console.log(`                                IP Command over UDP: "a1 ping" → ${JSON.stringify(a.ping)}`);
   const m = await modemFigures(bin, family, commands, deadline);
-  const name = `modem-agent-${family}.js`;
+  const name = process.env.ESPRUINO_MODEM_JS !== undefined ? path.basename(process.env.ESPRUINO_MODEM_JS) : `modem-agent-${family}.js`;
   console.log(`  ${name.padEnd(22)} after start()   ${figure(m.started)}`);
   console.log(`  ${"".padEnd(22)} after bring-up  ${figure(m.ready)}   goal ≥ 40%: ${verdict(pct(m.ready) >= 40)}; uses ${peer.free - m.ready.free} variables`);
   console.log(`  ${"".padEnd(22)} end to end      IP Command "b1 ping" → ${JSON.stringify(m.ipPing)}; SMS Command "b2 ping" → ${JSON.stringify(m.smsPing)}`);

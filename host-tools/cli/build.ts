@@ -9,7 +9,7 @@ import path from "node:path";
 import { packageRoot } from "../runtimes/line-process.js";
 import type { CliIo } from "./io.js";
 
-const HELP = `Usage: simcmd build [--target espruino|lua|xs|node|moddable|all]... [--board esp32/<board>]
+const HELP = `Usage: simcmd build [--target espruino|lua|xs|node|moddable|all]... [--board esp32/<board>] [--modem F]
 
 Builds the firmware into dist/firmware/<target>/ and prints each bundle's size; a <bundle>.sizes.json
 beside each JavaScript bundle lists the bytes every module contributes.
@@ -17,6 +17,8 @@ beside each JavaScript bundle lists the bytes every module contributes.
                all builds the Moddable bundle and manifest; --target moddable also runs the Moddable
                SDK's mcconfig, and fails with what to install when it is missing.
   --board B    mcconfig platform for --target moddable (default esp32)
+  --modem F    espruino: of the modem agent bundles (one per family, dist/firmware/espruino/
+               modem-agent-<F>.js) build only F's: bg96, sim7080 or sara-r4
 `;
 
 export async function runBuild(args: string[], io: CliIo): Promise<number> {

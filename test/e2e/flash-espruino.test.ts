@@ -121,6 +121,18 @@ test("an error printed by the board stops the flash at that step", async () => {
   });
 });
 
+test("a chunk the board does not write (Storage.write answers false): exit 1 at upload, nothing more sent", async () => {
+  await withConsole({}, async (board) => {
+    board.evaluate("var req = require; require = function (n) { var s = req(n); if (n === 'Storage') { var w = s.write; s.write = function (f, d, o, z) { return o >= 1024 ? false : w(f, d, o, z); }; } return s; };");
+    const r = await cli(["flash", "--target", "espruino", "--port", board.path, "--json"]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out.trim().split("\n").at(-1)!)).toMatchObject({ ok: false, step: "upload", error: `upload: the board could not write bytes up to 1536 of ${uploaded.length} to .bootcde (Storage.write answered false)` });
+    expect(board.bootWrites).toEqual([0, 512]); // the writes the stub let through; the third was refused and nothing followed it
+    expect(board.lines.filter((l) => l.includes("Storage\").write(")).length).toBe(3);
+    expect(board.lines).not.toContain("load()");
+  });
+});
+
 test("a console that never answers: exit 1, no answer within the timeout", async () => {
   await withConsole({ silent: true }, async (board) => {
     const r = await cli(["flash", "--target", "espruino", "--port", board.path, "--timeout", "300"]);
