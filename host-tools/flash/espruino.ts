@@ -113,7 +113,7 @@ export interface EspruinoFlashOptions {
   baud?: number;
   /** Bytes of the bundle per console line. Default 512. */
   chunkSize?: number;
-  /** How long to wait for each reply of the board (connect, verify), in milliseconds. Default 5000. */
+  /** How long to wait for each reply of the board (connect, each upload acknowledgement, verify), in milliseconds. Default 5000. */
   timeoutMs?: number;
   /** Run `load()` after a verified upload. Default true. */
   reboot?: boolean;
@@ -164,9 +164,24 @@ export interface EspruinoFlashResult {
   rebooted: boolean;
 }
 
-/** A JSON string literal of bytes taken as 8-bit chars, pure ASCII (the rest as \u00XX). */
+const ESCAPES: Record<number, string> = { 0x22: '\\"', 0x5c: "\\\\", 0x0a: "\\n", 0x0d: "\\r", 0x09: "\\t" };
+
+/**
+ * A JavaScript string literal of bytes taken as 8-bit chars, in plain ASCII: printable ASCII as is, `"`,
+ * `\` and the usual control characters by their escapes, every other byte as `\xHH`. Never `\uXXXX`:
+ * Espruino builds with Unicode support (ESPR_UNICODE_SUPPORT) turn `"\u00b1"` into the two UTF-8 octets
+ * of U+00B1 (checked on a Linux build of 2v29, which writes them both to Storage), where `"\xb1"` is the
+ * one octet on every build.
+ */
 export function byteStringLiteral(bytes: Uint8Array): string {
-  return JSON.stringify(Buffer.from(bytes).toString("latin1")).replace(/[\u007f-\u00ff]/g, (c) => "\\u00" + c.charCodeAt(0).toString(16).padStart(2, "0"));
+  let out = '"';
+  for (const b of bytes) {
+    const e = ESCAPES[b];
+    if (e !== undefined) out += e;
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += "\\x" + b.toString(16).padStart(2, "0");
+  }
+  return out + '"';
 }
 
 /**

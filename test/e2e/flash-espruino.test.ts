@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import vm from "node:vm";
-import { FlashError, modemStartLine, planEspruinoFlash } from "../../host-tools/flash/espruino.js";
+import { byteStringLiteral, FlashError, modemStartLine, planEspruinoFlash } from "../../host-tools/flash/espruino.js";
 import { run } from "../../host-tools/cli/main.js";
 import { crc32 } from "../../host-tools/flash/crc32.js";
 import { builtFile, ROOT } from "../conformance/espruino-vm.js";
@@ -180,6 +180,16 @@ test("--dry-run prints the plan (steps, chunk count, CRC, default timeout) and o
   for (const l of upload) vm.runInNewContext(l.slice(1), { require: () => ({ write }), print: (s: string) => acks.push(s) });
   expect(Buffer.compare(file, modemAgent)).toBe(0);
   expect(acks.at(-1)).toBe(`[simcmd:${plan.nonce} w ${modemAgent.length} true]`);
+});
+
+test("chunks are ASCII string literals whose bytes are exact on every Espruino build: \\xHH, never \\uXXXX", () => {
+  // A build with Unicode support reads "\u00b1" as the two UTF-8 octets of U+00B1; "\xb1" is one octet on all.
+  expect(byteStringLiteral(Uint8Array.from([0x61, 0xb1, 0x22, 0x5c, 0x0a, 0x0d, 0x09, 0x01, 0x7f, 0xff]))).toBe('"a\\xb1\\"\\\\\\n\\r\\t\\x01\\x7f\\xff"');
+  const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+  const literal = byteStringLiteral(all);
+  expect(literal).not.toContain("\\u");
+  expect(/^[\x20-\x7e]*$/.test(literal)).toBe(true);
+  expect(Buffer.compare(Buffer.from(vm.runInNewContext(literal) as string, "latin1"), Buffer.from(all))).toBe(0);
 });
 
 test("a bundle that is not built: FlashError at step bundle telling to run npm run build", () => {
