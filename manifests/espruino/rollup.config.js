@@ -106,8 +106,7 @@ export function firmwareBundles(root = defaultRoot) {
       // xsnap: the device agent behind a modem (AT engine + driver), `var handleCommand = …`
       // (firmware/ports/xs-host/modem-agent-entry.ts).
       name: "xs",
-      // `context`: TypeScript's ES5 `__extends` helper reads top-level `this` (`this && this.__extends`).
-      input: { input: path.join(built, "xs-host/modem-agent-entry.js"), treeshake: true, context: "this" },
+      input: { input: path.join(built, "xs-host/modem-agent-entry.js"), treeshake: true },
       output: { ...common, file: path.join(dist, "xs/modem-agent.js"), name: "handleCommand", exports: "default" },
     },
     {
