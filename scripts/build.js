@@ -12,6 +12,10 @@
  *               dist/firmware/xs/*.js (manifests/espruino/rollup.config.js); with --modem F, of the
  *               per-family Espruino modem bundles only F's
  *   lua       tstl -p manifests/lua/tsconfig.lua.json → dist/firmware/lua/pdu.lua (Lua 5.3)
+ *   moddable  the same tsc + rollup → dist/firmware/moddable/main.js (Wi-Fi UDP agent) and
+ *             dist/firmware/moddable/modem/main.js (behind a modem), each beside its manifest. Named
+ *             with --target moddable: then mcconfig -m -p <board> in that directory (the modem one
+ *             with --modem F, which sets the config's modem); --dry-run prints that plan instead.
  * Prints each bundle's size. Exits 1 with the failing step's compiler output when a step fails,
  * 2 on bad arguments.
  */
@@ -29,7 +33,7 @@ const TARGETS = ["espruino", "lua", "xs", "node", "moddable"];
 
 function usage(message) {
   if (message) process.stderr.write(`build: ${message}\n`);
-  process.stderr.write("usage: node scripts/build.js [--target espruino|lua|xs|node|moddable|all]... [--board esp32/<board>] [--modem bg96|sim7080|sara-r4]\n");
+  process.stderr.write("usage: node scripts/build.js [--target espruino|lua|xs|node|moddable|all]... [--board esp32/<board>|lin] [--modem bg96|sim7080|sara-r4] [--dry-run]\n");
   process.exit(message ? 2 : 0);
 }
 
@@ -37,9 +41,12 @@ function usage(message) {
 let moddableNamed = false;
 /** mcconfig platform. Default esp32 (Moddable's generic ESP32 board). */
 let board = "esp32";
-/** --modem: the modem family (Espruino: build only this family's modem bundle). */
+/** --modem: the modem family (Espruino: build only this family's modem bundle; Moddable: build the
+ * modem firmware with this family in its config). */
 let modem;
 const MODEMS = ["bg96", "sim7080", "sara-r4"];
+/** --dry-run: print the mcconfig plan instead of running it. */
+let dryRun = false;
 
 function parseTargets(argv) {
   const chosen = new Set();
@@ -57,6 +64,10 @@ function parseTargets(argv) {
     else if (arg === "--modem") {
       modem = argv[++i];
       if (!MODEMS.includes(modem)) usage(`--modem must be ${MODEMS.join(", ")}`);
+      continue;
+    }
+    else if (arg === "--dry-run") {
+      dryRun = true;
       continue;
     }
     else usage(`unknown argument ${arg}`);
@@ -157,24 +168,35 @@ function writeModuleSizes(file, modules, minified) {
   fs.writeFileSync(file.replace(/\.js$/, ".sizes.json"), JSON.stringify({ bundle: path.relative(root, file), total, minified, modulesTotal, modules: rows }, null, 2) + "\n");
 }
 
-/** Puts the manifest beside the Moddable bundle; with --target moddable, runs mcconfig there. */
+/**
+ * Puts each manifest beside its Moddable bundle; with --target moddable, runs mcconfig in the
+ * Wi-Fi agent's directory, or with --modem in the modem firmware's (the family as a config
+ * override, `modem=F`).
+ */
 async function finishModdable(files) {
   const dir = path.join(root, "dist/firmware/moddable");
   fs.copyFileSync(path.join(root, "manifests/moddable/manifest.json"), path.join(dir, "manifest.json"));
+  fs.copyFileSync(path.join(root, "manifests/moddable/modem/manifest.json"), path.join(dir, "modem/manifest.json"));
   if (!moddableNamed) return files;
+  const cwd = modem === undefined ? dir : path.join(dir, "modem");
+  const args = ["-m", "-p", board, ...(modem === undefined ? [] : [`modem=${modem}`])];
+  const plan = `cd ${path.relative(root, cwd)} && mcconfig ${args.join(" ")}`;
+  if (dryRun) {
+    console.log(`moddable: mcconfig plan (not run): ${plan}`);
+    return files;
+  }
   const found = (process.env.PATH ?? "").split(path.delimiter).some((p) => p !== "" && fs.existsSync(path.join(p, "mcconfig")));
   if (!found || process.env.MODDABLE === undefined) {
     throw new StepError(
-      "moddable: dist/firmware/moddable/ has main.js and manifest.json, but the Moddable SDK is missing " +
+      `moddable: ${path.relative(root, cwd)}/ has main.js and manifest.json, but the Moddable SDK is missing ` +
         `(${!found ? "mcconfig is not on PATH" : "MODDABLE is not set"}). Install it (https://github.com/Moddable-OpenSource/moddable, ` +
-        "documentation/Moddable SDK - Getting Started.md), then run: " +
-        `cd dist/firmware/moddable && mcconfig -m -p ${board}`,
+        `documentation/Moddable SDK - Getting Started.md), then run: ${plan}`,
     );
   }
   await new Promise((resolve, reject) => {
-    const child = spawn("mcconfig", ["-m", "-p", board], { cwd: dir, stdio: "inherit" });
+    const child = spawn("mcconfig", args, { cwd, stdio: "inherit" });
     child.on("error", (e) => reject(new StepError(`moddable: cannot start mcconfig: ${e.message}`)));
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new StepError(`moddable: mcconfig -m -p ${board} failed (exit ${code})`))));
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new StepError(`moddable: mcconfig ${args.join(" ")} failed (exit ${code})`))));
   });
   return files;
 }

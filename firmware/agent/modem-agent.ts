@@ -4,7 +4,8 @@
  * the modem up (init, registration, PDP context with the APN, a UDP listener on the device port,
  * SMS in PDU mode with +CMTI), answers each IP Command datagram with a datagram to the MO address
  * (100.64.0.1:<device port>) and each SMS Command with an SMS to its originator (2936 / 000).
- * A failed bring-up is retried with exponential backoff; losing registration starts it again.
+ * A failed bring-up is retried with exponential backoff (resetting the modem first when it answered
+ * but a later step failed); losing registration starts it again.
  * Device code: ES5-safe, callbacks only, never throws out of a callback.
  */
 import { AtEngine } from "../at/index.js";
@@ -13,7 +14,7 @@ import type { TextCodec } from "../core/text.js";
 import type { Clock } from "../hal/clock.js";
 import type { SerialPort } from "../hal/serial.js";
 import type { KeyValueStore } from "../hal/storage.js";
-import type { Datagram, Modem, ModemError, ModemFamily, Outcome, SmsMessage, UdpSocket } from "../modems/capabilities.js";
+import type { Datagram, Modem, ModemError, ModemFamily, Outcome, PowerHooks, SmsMessage, UdpSocket } from "../modems/capabilities.js";
 import type { ModemDriver } from "../modems/index.js";
 import { settings } from "../modems/steps.js";
 import { Agent, type AgentReply, type AgentRequest, type Transport } from "./agent.js";
@@ -58,6 +59,12 @@ export interface ModemAgentOptions {
   /** Per-command AT timeout, ms. Default the engine's (5000). */
   atTimeout?: number;
   tuning?: ModemTuning;
+  /**
+   * Board hooks for the modem's power key (PWRKEY / PWR_ON pulse). With an `on` hook, a bring-up
+   * whose first `AT` gets no answer pulses the key and waits for the modem to boot: a modem that
+   * already answers is never pulsed (on most modules a second pulse switches it off).
+   */
+  power?: PowerHooks;
   retryMin?: number;
   retryMax?: number;
   /** Errors and state changes, one line each. Default: dropped. */
@@ -100,6 +107,8 @@ export class ModemAgent {
   attempts = 0;
   delay: number;
   retryTimer = 0;
+  /** The last bring-up failed after the modem answered: the next one resets the modem first. */
+  resetFirst = false;
   handledIp = 0;
   handledSms = 0;
   errors = 0;
@@ -129,15 +138,23 @@ export class ModemAgent {
       dataTimeout: t.dataTimeout,
       smsTimeout: t.smsTimeout,
       bootTimeout: t.bootTimeout,
+      power: o.power,
       onError: (e: ModemError): void => {
         this.error("modem: " + explain(e));
       },
     }));
+    // Each command is answered on a fresh turn of the event loop, not inside the serial → AT engine →
+    // driver calls that delivered it: that chain plus the PDU codec outgrows the 384-slot stack a
+    // Moddable build gets by default (measured: 411 slots on the Linux build, SMS path).
     this.modem.udp.onDatagram((d: Datagram): void => {
-      this.guard("datagram", () => this.onDatagram(d));
+      o.clock.setTimeout((): void => {
+        this.guard("datagram", () => this.onDatagram(d));
+      }, 0);
     });
     this.modem.sms.onMessage((m: SmsMessage): void => {
-      this.guard("SMS", () => this.onSms(m));
+      o.clock.setTimeout((): void => {
+        this.guard("SMS", () => this.onSms(m));
+      }, 0);
     });
     this.modem.network.onRegistration((r): void => {
       if (!r.registered && this.state === "ready") {
@@ -214,6 +231,9 @@ export class ModemAgent {
     const next = (o: Outcome<unknown>): void => {
       if (o.ok) this.step(i + 1);
       else {
+        // The modem answers but keeps something that failed (often a socket or context from before
+        // the board restarted, which it still holds): start the next attempt from a clean modem.
+        if (i > 0) this.resetFirst = true;
         this.error("bring-up step " + STEPS[i] + " failed (attempt " + this.attempts + "): " + explain(o.error));
         this.retry(this.delay);
         const max = this.o.retryMax !== undefined ? this.o.retryMax : DEFAULT_RETRY_MAX;
@@ -221,11 +241,32 @@ export class ModemAgent {
       }
     };
     const m = this.modem;
-    if (i === 0) m.network.init(next);
+    if (i === 0) this.init(next);
     else if (i === 1) m.network.register(next);
     else if (i === 2) m.network.attach(next);
     else if (i === 3) this.openListener(next);
     else m.sms.start(next);
+  }
+
+  /**
+   * network.init, after a modem reset (the board's reset hook, else AT+CFUN=1,1) when the last
+   * attempt failed after init; when the modem does not answer and there is a power-on hook: power it
+   * on (which ends in init).
+   */
+  init(next: (o: Outcome<unknown>) => void): void {
+    const p = this.o.power;
+    if (this.resetFirst) {
+      this.resetFirst = false;
+      this.socket = null; // the reset closes the modem's sockets
+      this.log("resetting the modem before bringing it up again");
+      this.modem.power.reset(next);
+      return;
+    }
+    this.modem.network.init((o: Outcome<void>): void => {
+      if (o.ok || o.error.kind !== "timeout" || p === undefined || p.on === undefined) return next(o);
+      this.log("the modem does not answer: pulsing its power key");
+      this.modem.power.powerOn(next);
+    });
   }
 
   retry(ms: number): void {

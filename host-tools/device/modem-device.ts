@@ -148,15 +148,15 @@ export class ModemDevice extends EventEmitter<{ handled: [Handled]; log: [string
       onEvent: (e) => this.#event(e),
       ...(o.storage === undefined ? {} : { storage: o.storage }),
     });
+    // The settings as a Moddable manifest's config names them (firmware/ports/shared/modem-settings.ts).
     const init = await xs.request({
       op: "init",
-      family: o.modem,
-      driver: modemDriver(o.modem),
-      info,
+      modem: o.modem,
+      version: info.version,
       devicePort: o.devicePort ?? DEFAULT_DEVICE_PORT,
       apn: o.apn ?? DEFAULT_APN,
       ...(o.maxIds === undefined ? {} : { maxIds: o.maxIds }),
-      ...(o.tuning === undefined ? {} : { tuning: o.tuning }),
+      ...(o.tuning ?? {}),
     }).catch(async (e: unknown) => {
       await xs.close();
       throw e;

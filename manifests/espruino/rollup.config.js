@@ -122,6 +122,19 @@ export function firmwareBundles(root = defaultRoot) {
       },
       output: { ...common, format: "es", file: path.join(dist, "moddable/main.js") },
     },
+    {
+      // Moddable behind a cellular modem: main.js beside manifests/moddable/modem/manifest.json
+      // (firmware/ports/moddable/modem-main.ts); all three drivers, the family is the config's.
+      name: "moddable",
+      input: {
+        input: path.join(built, "moddable/modem-main.js"),
+        treeshake: { moduleSideEffects: "no-external" },
+        // `context`: TypeScript's ES5 `__extends` helper reads top-level `this`.
+        context: "this",
+        external: ["embedded:io/serial", "embedded:io/digital", "timer", "preference", "modules", "mc/config"],
+      },
+      output: { ...common, format: "es", file: path.join(dist, "moddable/modem/main.js") },
+    },
   ];
 }
 

@@ -1,13 +1,14 @@
 /**
- * The HAL on Moddable (ECMA-419 IO, Moddable's Timer and Preference): adapters from the Moddable
- * APIs to firmware/hal's interfaces. Types come from Moddable's own typings (@moddable/typings).
+ * The HAL on Moddable (Moddable's Timer and Preference, ECMA-419 digital IO): adapters from the
+ * Moddable APIs to firmware/hal's interfaces. Types come from Moddable's own typings
+ * (@moddable/typings). The modem's UART is uart.ts.
  */
-import Serial from "embedded:io/serial";
+import type Digital from "embedded:io/digital";
 import Timer from "timer";
 import Preference from "preference";
 import type { Clock } from "../../hal/clock.js";
-import type { SerialPort } from "../../hal/serial.js";
 import type { KeyValueStore } from "../../hal/storage.js";
+import type { PowerHooks } from "../../modems/capabilities.js";
 
 /** Preference domain for everything simcmd stores (keys ≤ 15 characters, values ≤ 4000 bytes). */
 export const PREFERENCE_DOMAIN = "simcmd";
@@ -51,30 +52,22 @@ export function timerClock(): Clock {
   };
 }
 
-/** The modem UART (ECMA-419 `embedded:io/serial`, buffer format). Defaults: 115200 baud. */
-export function uartSerial(options: { port: number; receive: number; transmit: number; baud?: number }): SerialPort {
-  let onData: ((bytes: number[]) => void) | null = null;
-  const serial = new Serial({
-    port: options.port,
-    receive: options.receive,
-    transmit: options.transmit,
-    baud: options.baud !== undefined ? options.baud : 115200,
-    format: "buffer",
-    onReadable(count: number) {
-      const buf = this.read(count);
-      if (buf === undefined || onData === null) return;
-      const bytes = new Uint8Array(buf);
-      const out: number[] = [];
-      for (let i = 0; i < bytes.length; i++) out.push(bytes[i] as number);
-      onData(out);
-    },
-  });
+/**
+ * The modem's power key on a GPIO (ECMA-419 `embedded:io/digital`, passed in: Linux builds have
+ * none): `on` drives the pin to `level` for `ms` milliseconds, then back. Boards usually drive
+ * PWRKEY (BG96, SIM7080G) or PWR_ON (SARA-R4) through a transistor, so `level` 1 pulls the key low.
+ */
+export function powerKey(DigitalClass: typeof Digital, pin: number, level: 0 | 1, ms: number, clock: Clock): PowerHooks {
+  const io = new DigitalClass({ pin: pin, mode: DigitalClass.Output });
+  const idle: 0 | 1 = level === 1 ? 0 : 1;
+  io.write(idle);
   return {
-    write(bytes: number[]): void {
-      serial.write(Uint8Array.from(bytes));
-    },
-    setOnData(cb: (bytes: number[]) => void): void {
-      onData = cb;
+    on: function (done: () => void): void {
+      io.write(level);
+      clock.setTimeout(function (): void {
+        io.write(idle);
+        done();
+      }, ms);
     },
   };
 }

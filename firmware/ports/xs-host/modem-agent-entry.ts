@@ -6,9 +6,11 @@
  * Never throws: an uncaught exception would end the worker.
  *
  * Requests from the host (handleCommand, JSON):
- *   {op: "init", family, info: {version, runtime, modem}, devicePort?, apn?, mo?: {host?, port?},
- *    maxIds?, atTimeout?, tuning?: {pollInterval, registrationTimeout, …}}
- *                                         opens the serial port, starts the bring-up → {ok: true}
+ *   {op: "init", modem, devicePort?, moHost?, moPort?, apn?, version?, maxIds?, atTimeout?,
+ *    pollInterval?, registrationTimeout?, dataTimeout?, smsTimeout?, bootTimeout?, retryMin?, retryMax?}
+ *                                         the settings of a Moddable manifest's config, read by the
+ *                                         same code (../shared/modem-settings.ts); opens the serial
+ *                                         port, starts the bring-up → {ok: true}
  *   {op: "serial", hex}                   bytes the modem sent                     → {ok: true}
  *   {op: "timer", id}                     a timer set with timer.set fired         → {ok: true}
  *   {op: "status"}                        → {state, family, devicePort, attempts, handledIp, handledSms, errors, lastError}
@@ -19,13 +21,12 @@
  *   {op: "event", event: "log", message} · {op: "event", event: "handled", transport, executed} ·
  *   {op: "event", event: "state", state}
  */
-import { ModemAgent, type ModemTuning } from "../../agent/modem-agent.js";
-import type { DeviceInfo } from "../../agent/handlers/types.js";
+import type { ModemAgent } from "../../agent/modem-agent.js";
 import { bytesToHex, hexToBytes } from "../../core/hex.js";
 import { utf16Text } from "../../core/text.js";
 import type { Clock } from "../../hal/clock.js";
 import type { SerialPort } from "../../hal/serial.js";
-import { MODEM_FAMILIES, modemDriver, type ModemFamily } from "../../modems/index.js";
+import { readModemSettings, startModemAgent } from "../shared/modem-settings.js";
 import { host, hostStore, reply, request } from "./host.js";
 
 let receiver: ((bytes: number[]) => void) | null = null;
@@ -62,42 +63,13 @@ const clock: Clock = {
 
 let agent: ModemAgent | null = null;
 
-function num(v: unknown): number | undefined {
-  return typeof v === "number" && v > 0 ? v : undefined;
-}
-
 function init(req: { [key: string]: unknown }): object {
   if (agent !== null) return { error: { code: "already-initialised", message: "init was sent before" } };
-  const family = req["family"] as ModemFamily;
-  if (MODEM_FAMILIES.indexOf(family) < 0) return { error: { code: "invalid-request", message: "family must be bg96, sim7080 or sara-r4" } };
+  const settings = readModemSettings(req);
+  if (!settings.ok) return { error: { code: "invalid-request", message: settings.message } };
   const opened = host({ op: "serial.open" });
   if (opened["ok"] !== true) return { error: { code: "serial", message: String(opened["error"]) } };
-  const mo = (req["mo"] !== null && typeof req["mo"] === "object" ? req["mo"] : {}) as { [key: string]: unknown };
-  const t = (req["tuning"] !== null && typeof req["tuning"] === "object" ? req["tuning"] : {}) as { [key: string]: unknown };
-  const tuning: ModemTuning = {
-    pollInterval: num(t["pollInterval"]),
-    registrationTimeout: num(t["registrationTimeout"]),
-    dataTimeout: num(t["dataTimeout"]),
-    smsTimeout: num(t["smsTimeout"]),
-    bootTimeout: num(t["bootTimeout"]),
-  };
-  agent = new ModemAgent({
-    serial: serial,
-    clock: clock,
-    storage: hostStore,
-    text: utf16Text,
-    family: family,
-    driver: modemDriver(family),
-    info: req["info"] as DeviceInfo,
-    devicePort: num(req["devicePort"]),
-    moHost: typeof mo["host"] === "string" ? (mo["host"] as string) : undefined,
-    moPort: num(mo["port"]),
-    apn: typeof req["apn"] === "string" ? (req["apn"] as string) : undefined,
-    maxIds: num(req["maxIds"]),
-    atTimeout: num(req["atTimeout"]),
-    tuning: tuning,
-    retryMin: num(req["retryMin"]),
-    retryMax: num(req["retryMax"]),
+  const started = startModemAgent(settings.value, { serial: serial, clock: clock, storage: hostStore, text: utf16Text }, "xs", {
     onLog: function (message: string): void {
       host({ op: "event", event: "log", message: message });
     },
@@ -108,7 +80,8 @@ function init(req: { [key: string]: unknown }): object {
       host({ op: "event", event: "state", state: state });
     },
   });
-  agent.start();
+  if (!started.ok) return { error: { code: "invalid-request", message: started.message } };
+  agent = started.value;
   return { ok: true };
 }
 
