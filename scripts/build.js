@@ -181,8 +181,10 @@ async function finishModdable(files) {
   const cwd = modem === undefined ? dir : path.join(dir, "modem");
   const args = ["-m", "-p", board, ...(modem === undefined ? [] : [`modem=${modem}`])];
   const plan = `cd ${path.relative(root, cwd)} && mcconfig ${args.join(" ")}`;
+  // lin: `-m` is a release build of mc.so (no flashing); Moddable's simulator program runs it.
+  const run = board === "lin" ? `; then: mcsim $MODDABLE/build/bin/lin/mc/release/${modem === undefined ? "moddable" : "modem"}/mc.so` : "";
   if (dryRun) {
-    console.log(`moddable: mcconfig plan (not run): ${plan}`);
+    console.log(`moddable: mcconfig plan (not run): ${plan}${run}`);
     return files;
   }
   const found = (process.env.PATH ?? "").split(path.delimiter).some((p) => p !== "" && fs.existsSync(path.join(p, "mcconfig")));
@@ -198,6 +200,7 @@ async function finishModdable(files) {
     child.on("error", (e) => reject(new StepError(`moddable: cannot start mcconfig: ${e.message}`)));
     child.on("close", (code) => (code === 0 ? resolve() : reject(new StepError(`moddable: mcconfig ${args.join(" ")} failed (exit ${code})`))));
   });
+  if (run !== "") console.log(`moddable: built${run}`);
   return files;
 }
 

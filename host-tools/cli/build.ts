@@ -9,16 +9,20 @@ import path from "node:path";
 import { packageRoot } from "../runtimes/line-process.js";
 import type { CliIo } from "./io.js";
 
-const HELP = `Usage: simcmd build [--target espruino|lua|xs|node|moddable|all]... [--board esp32/<board>] [--modem F]
+const HELP = `Usage: simcmd build [--target espruino|lua|xs|node|moddable|all]... [--board esp32/<board>|lin]
+                    [--modem bg96|sim7080|sara-r4] [--dry-run]
 
 Builds the firmware into dist/firmware/<target>/ and prints each bundle's size; a <bundle>.sizes.json
 beside each JavaScript bundle lists the bytes every module contributes.
   --target T   espruino, lua, xs, node, moddable or all (default all; repeatable or comma-separated).
-               all builds the Moddable bundle and manifest; --target moddable also runs the Moddable
+               all builds the Moddable bundles and manifests; --target moddable also runs the Moddable
                SDK's mcconfig, and fails with what to install when it is missing.
-  --board B    mcconfig platform for --target moddable (default esp32)
-  --modem F    espruino: of the modem agent bundles (one per family, dist/firmware/espruino/
-               modem-agent-<F>.js) build only F's: bg96, sim7080 or sara-r4
+  --board B    mcconfig platform for --target moddable (default esp32; lin: the SDK's Linux build)
+  --modem F    bg96, sim7080 or sara-r4. espruino: of the modem agent bundles (one per family,
+               dist/firmware/espruino/modem-agent-<F>.js) build only F's. --target moddable: the modem
+               firmware (dist/firmware/moddable/modem/), this family in its config (mcconfig … modem=F);
+               without it, the agent on the board's own UDP stack
+  --dry-run    --target moddable: print the mcconfig plan instead of running it
 `;
 
 export async function runBuild(args: string[], io: CliIo): Promise<number> {

@@ -1,6 +1,6 @@
 /** `simcmd provision`: write a device's settings for the host, an Espruino board or a Moddable build. */
 import { parseArgs } from "node:util";
-import { describePlan, planProvision, runPlan, type DeviceSettings, type ProvisionTarget } from "../provision/plan.js";
+import { describePlan, planProvision, runPlan, type DeviceSettings, type ModdableUart, type ProvisionTarget } from "../provision/plan.js";
 import type { CliIo } from "./io.js";
 import { intFlag, UsageError } from "./io.js";
 import { packageRoot } from "../runtimes/line-process.js";
@@ -9,7 +9,7 @@ const HELP = `Usage: simcmd provision --target host|espruino|moddable --sim SID|
 
 Writes the device settings each target reads: a JSON file for \`simcmd device --config\` (host),
 simcmd.json in the board's Storage over its serial console (espruino), or a manifest whose config
-the firmware reads, then mcconfig (moddable).
+the firmware reads, then mcconfig (moddable; with --modem, the modem firmware on the board's UART).
 
 Options:
   --target T            host | espruino | moddable (required)
@@ -22,8 +22,15 @@ Options:
   --out PATH            host: the JSON file (default simcmd-device.json); moddable: the manifest's
                         directory (default simcmd-moddable)
   --port DEV            espruino: the board's serial port, e.g. /dev/ttyACM0 (required for espruino)
-  --baud N              espruino: baud rate (default 9600)
-  --board B             moddable: mcconfig platform (default esp32)
+  --baud N              espruino: the console's baud rate (default 9600); moddable: the modem UART's
+                        (default 115200)
+  --board B             moddable: mcconfig platform: esp32[/<board>] (build, flash, debug) or lin (a
+                        release build for mcsim) (default esp32)
+  --uart U              moddable with --modem: the modem's UART: its number on an ESP32 (default 2),
+                        a tty path on lin (default /dev/ttyUSB0)
+  --rx N / --tx N       moddable with --modem, ESP32: the UART's RX / TX pins (default 16 / 17)
+  --power-pin N         moddable with --modem, ESP32: the GPIO pulsing the modem's power key when it
+                        does not answer (default none)
   --dry-run             print the exact plan and change nothing
   -h, --help            this help
 `;
@@ -46,6 +53,10 @@ export async function runProvision(args: string[], io: CliIo): Promise<number> {
       port: { type: "string" },
       baud: { type: "string" },
       board: { type: "string" },
+      uart: { type: "string" },
+      rx: { type: "string" },
+      tx: { type: "string" },
+      "power-pin": { type: "string" },
       "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -66,14 +77,25 @@ export async function runProvision(args: string[], io: CliIo): Promise<number> {
   const modem = values.modem;
   if (modem !== undefined && modem !== "bg96" && modem !== "sim7080" && modem !== "sara-r4") throw new UsageError("--modem must be bg96, sim7080 or sara-r4");
   const settings: DeviceSettings = { sim: values.sim, devicePort, mo, transport, modem, apn: values.apn ?? "super" };
+  const uart: ModdableUart = {};
+  if (values.uart !== undefined) {
+    if (values.uart.startsWith("/")) uart.device = values.uart;
+    else uart.port = intFlag("uart", values.uart, 0, 2);
+  }
+  if (values.rx !== undefined) uart.rx = intFlag("rx", values.rx, 0, 63);
+  if (values.tx !== undefined) uart.tx = intFlag("tx", values.tx, 0, 63);
+  if (values["power-pin"] !== undefined) uart.powerPin = intFlag("power-pin", values["power-pin"], 0, 63);
+  const baud = intFlag("baud", values.baud, 300, 4000000);
+  if (target === "moddable" && baud !== undefined) uart.baud = baud;
   let plan;
   try {
     plan = planProvision(target as ProvisionTarget, settings, {
       root,
       ...(values.out === undefined ? {} : { out: values.out }),
       ...(values.port === undefined ? {} : { port: values.port }),
-      baud: intFlag("baud", values.baud, 300, 4000000) ?? 9600,
+      ...(baud === undefined ? {} : { baud }),
       ...(values.board === undefined ? {} : { board: values.board }),
+      ...(target === "moddable" && Object.keys(uart).length > 0 ? { uart } : {}),
     });
   } catch (e) {
     throw new UsageError((e as Error).message);

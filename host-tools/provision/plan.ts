@@ -6,8 +6,11 @@
  * - host: a JSON file for `simcmd device --config`.
  * - espruino: `simcmd.json` in the board's Storage (firmware/ports/espruino/agent-entry.ts reads it),
  *   written by one line sent to the board's JavaScript console over its serial port.
- * - moddable: a manifest that includes dist/firmware/moddable/manifest.json and sets `config`
- *   (read through mc/config by firmware/ports/moddable/main.ts), then `mcconfig -d -m -p <board>`.
+ * - moddable: a manifest that includes dist/firmware/moddable/manifest.json (the board's own UDP
+ *   stack) or, with a modem, dist/firmware/moddable/modem/manifest.json, and sets `config` (read
+ *   through mc/config by firmware/ports/moddable/main.ts or modem-main.ts), then mcconfig:
+ *   `mcconfig -d -m -p <board>` (build, flash, debug) for a board; for `lin`, a release build of
+ *   the app (`mcconfig -m -p lin -o <dir>`) that mcsim runs.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -37,6 +40,21 @@ export type Step =
 export interface Plan {
   target: ProvisionTarget;
   steps: Step[];
+  /** What to do after the plan, when it is not part of it (e.g. how to run the built app). */
+  next?: string;
+}
+
+/** The modem's UART on a Moddable board (any field absent: the manifest's default for the platform). */
+export interface ModdableUart {
+  /** ESP32: the UART number (0…2). */
+  port?: number;
+  /** Linux: the tty, e.g. /dev/ttyUSB0 or the virtual modem's /dev/pts/N. */
+  device?: string;
+  rx?: number;
+  tx?: number;
+  baud?: number;
+  /** The GPIO of the modem's power key; -1 none. */
+  powerPin?: number;
 }
 
 export interface PlanOptions {
@@ -48,6 +66,8 @@ export interface PlanOptions {
   baud?: number;
   /** moddable: mcconfig platform. Default esp32. */
   board?: string;
+  /** moddable with a modem: its UART and power key. */
+  uart?: ModdableUart;
   /** The package root, to find dist/firmware/moddable/manifest.json. */
   root: string;
 }
@@ -70,16 +90,31 @@ export function planProvision(target: ProvisionTarget, s: DeviceSettings, o: Pla
     return { target, steps: [{ kind: "serial-write", port: o.port, baud: o.baud ?? 9600, data }] };
   }
   const dir = path.resolve(o.out ?? "simcmd-moddable");
-  const manifest = {
-    include: [path.join(o.root, "dist/firmware/moddable/manifest.json")],
-    config: { sim: s.sim, devicePort: s.devicePort, moHost: s.mo.host, moPort: s.mo.port, transport: s.transport, modem: s.modem ?? "none", apn: s.apn },
-  };
+  const board = o.board ?? "esp32";
+  const lin = board === "lin" || board.startsWith("lin/");
+  const config: Record<string, string | number> = { sim: s.sim, devicePort: s.devicePort, moHost: s.mo.host, moPort: s.mo.port, transport: s.transport, modem: s.modem ?? "none", apn: s.apn };
+  if (s.modem === undefined && o.uart !== undefined) throw new Error("moddable: --uart, --rx, --tx and --power-pin are for the modem firmware: give --modem");
+  const u = o.uart ?? {};
+  if (lin && (u.port !== undefined || u.rx !== undefined || u.tx !== undefined || u.powerPin !== undefined)) {
+    throw new Error("moddable: on lin the modem's UART is a tty: --uart /dev/ttyUSB0 (no UART number, pins or power key)");
+  }
+  if (!lin && u.device !== undefined) throw new Error(`moddable: on ${board} --uart is a UART number (0, 1 or 2), not a path`);
+  if (u.port !== undefined) config["uartPort"] = u.port;
+  if (u.device !== undefined) config["uartDevice"] = u.device;
+  if (u.rx !== undefined) config["uartReceive"] = u.rx;
+  if (u.tx !== undefined) config["uartTransmit"] = u.tx;
+  if (u.baud !== undefined) config["uartBaud"] = u.baud;
+  if (u.powerPin !== undefined) config["powerPin"] = u.powerPin;
+  const firmware = s.modem === undefined ? "dist/firmware/moddable/manifest.json" : "dist/firmware/moddable/modem/manifest.json";
+  const manifest = { include: [path.join(o.root, firmware)], config };
+  const write: Step = { kind: "write-file", file: path.join(dir, "manifest.json"), content: JSON.stringify(manifest, null, 2) + "\n" };
+  if (!lin) return { target, steps: [write, { kind: "run", command: "mcconfig", args: ["-d", "-m", "-p", board], cwd: dir }] };
+  // lin: a release build only (the SDK's debug makefile for lin stops every running mcsim and starts
+  // its own); the build lands under <dir>/bin.
   return {
     target,
-    steps: [
-      { kind: "write-file", file: path.join(dir, "manifest.json"), content: JSON.stringify(manifest, null, 2) + "\n" },
-      { kind: "run", command: "mcconfig", args: ["-d", "-m", "-p", o.board ?? "esp32"], cwd: dir },
-    ],
+    steps: [write, { kind: "run", command: "mcconfig", args: ["-m", "-p", board, "-o", dir], cwd: dir }],
+    next: `run it: mcsim ${path.join(dir, "bin/lin/mc/release", path.basename(dir), "mc.so")} (no display: under Xvfb)`,
   };
 }
 
@@ -91,6 +126,7 @@ export function describePlan(plan: Plan): string {
     else if (st.kind === "serial-write") lines.push(`  ${i + 1}. send to ${st.port} at ${st.baud} baud: ${JSON.stringify(st.data)}`);
     else lines.push(`  ${i + 1}. in ${st.cwd}: ${st.command} ${st.args.join(" ")}`);
   });
+  if (plan.next !== undefined) lines.push(`  then ${plan.next}`);
   return lines.join("\n") + "\n";
 }
 

@@ -62,6 +62,20 @@ const common = {
 const espruino = { ...common, plugins: [espruinoMinify()] };
 
 /**
+ * A rollup plugin: Moddable's module names resolve to their xs-host stand-ins, served by the Node
+ * host's HAL (firmware/ports/xs-host/moddable-apis.ts), so the Moddable entry runs in xsnap.
+ */
+function moddableApis(built) {
+  const apis = path.join(built, "xs-host/moddable-apis.js");
+  const names = { "embedded:io/serial": "Serial", timer: "Timer", preference: "Preference", modules: "Modules", "mc/config": "config" };
+  return {
+    name: "moddable-apis",
+    resolveId: (id) => (Object.hasOwn(names, id) ? "\0moddable:" + id : null),
+    load: (id) => (id.startsWith("\0moddable:") ? `export { ${names[id.slice("\0moddable:".length)]} as default } from ${JSON.stringify(apis)};` : null),
+  };
+}
+
+/**
  * @param {string} [root] package root; default: the one this file lives in.
  * @returns {Array<{name: string, family?: string, input: import("rollup").InputOptions, output: import("rollup").OutputOptions}>}
  *   `family`: the modem family of a per-family bundle (`simcmd build --modem` builds only its own).
@@ -108,6 +122,13 @@ export function firmwareBundles(root = defaultRoot) {
       name: "xs",
       input: { input: path.join(built, "xs-host/modem-agent-entry.js"), treeshake: true },
       output: { ...common, file: path.join(dist, "xs/modem-agent.js"), name: "handleCommand", exports: "default" },
+    },
+    {
+      // xsnap: the Moddable modem firmware (firmware/ports/moddable/modem-main.ts) over stand-ins for
+      // Moddable's modules (firmware/ports/xs-host/moddable-modem-entry.ts), `var handleCommand = …`.
+      name: "xs",
+      input: { input: path.join(built, "xs-host/moddable-modem-entry.js"), treeshake: true, context: "this", plugins: [moddableApis(built)] },
+      output: { ...common, file: path.join(dist, "xs/moddable-modem.js"), name: "handleCommand", exports: "default" },
     },
     {
       // Moddable: one ES module (main.js) beside manifests/moddable/manifest.json; Moddable's own

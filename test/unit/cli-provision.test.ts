@@ -66,7 +66,31 @@ test("moddable: --dry-run prints the plan and changes nothing; without the SDK t
   }
 });
 
+test("moddable with a modem: the modem firmware's manifest, the UART and power key in config, the mcconfig plan per board", async () => {
+  const esp = await cli(["provision", "--target", "moddable", "--sim", "s2", "--modem", "sim7080", "--uart", "1", "--rx", "26", "--tx", "27", "--power-pin", "4", "--baud", "57600", "--out", path.join(dir, "esp"), "--dry-run"]);
+  expect(esp.code).toBe(0);
+  expect(esp.out).toContain(path.join("dist/firmware/moddable/modem/manifest.json"));
+  for (const line of ['"modem": "sim7080"', '"uartPort": 1', '"uartReceive": 26', '"uartTransmit": 27', '"uartBaud": 57600', '"powerPin": 4']) expect(esp.out).toContain(line);
+  expect(esp.out).toContain(`in ${path.join(dir, "esp")}: mcconfig -d -m -p esp32\n`);
+  const out = path.join(dir, "lin");
+  const lin = await cli(["provision", "--target", "moddable", "--sim", "s3", "--modem", "bg96", "--board", "lin", "--uart", "/dev/pts/7", "--out", out, "--dry-run"]);
+  expect(lin.code).toBe(0);
+  expect(lin.out).toContain('"uartDevice": "/dev/pts/7"');
+  expect(lin.out).toContain(`in ${out}: mcconfig -m -p lin -o ${out}\n`);
+  expect(lin.out).toContain(`then run it: mcsim ${path.join(out, "bin/lin/mc/release/lin/mc.so")}`);
+  expect(fs.existsSync(out)).toBe(false);
+  // The config the plan writes is what the firmware's settings reader accepts.
+  const { readModemSettings } = await import("../../firmware/ports/shared/modem-settings.js");
+  const config = JSON.parse(lin.out.slice(lin.out.indexOf("{"), lin.out.indexOf("\n  2.")).replace(/^ {7}/gm, "")).config;
+  expect(readModemSettings(config)).toMatchObject({ ok: true, value: { family: "bg96", devicePort: 6969, moHost: "100.64.0.1", moPort: 6969, apn: "super" } });
+});
+
 test.each([
+  [["provision", "--target", "moddable", "--sim", "x", "--uart", "2"], "give --modem"],
+  [["provision", "--target", "moddable", "--sim", "x", "--modem", "bg96", "--board", "lin", "--uart", "2"], "on lin the modem's UART is a tty"],
+  [["provision", "--target", "moddable", "--sim", "x", "--modem", "bg96", "--uart", "/dev/ttyUSB0"], "is a UART number"],
+  [["provision", "--target", "moddable", "--sim", "x", "--modem", "bg96", "--uart", "3"], "--uart must be an integer from 0 to 2"],
+  [["provision", "--target", "moddable", "--sim", "x", "--modem", "bg96", "--rx", "64"], "--rx must be an integer from 0 to 63"],
   [["provision", "--sim", "x"], "--target must be"],
   [["provision", "--target", "host"], "--sim is required"],
   [["provision", "--target", "espruino", "--sim", "x"], "--port"],
