@@ -34,7 +34,8 @@ export async function runBuild(args: string[], io: CliIo): Promise<number> {
     io.err(
       `simcmd build: this is the installed package, which ships the built firmware rather than its sources:\n` +
         `  ${dist}/{espruino,xs,lua,moddable}/\n` +
-        `(simcmd flash and provision use them as they are; for Moddable: cd ${dist}/moddable && mcconfig -m -p esp32).\n` +
+        `(simcmd flash and provision use them as they are; for Moddable: cd ${dist}/moddable && mcconfig -m -p esp32,\n` +
+        `or behind a modem: cd ${dist}/moddable/modem && mcconfig -m -p esp32 modem=bg96).\n` +
         `To change and rebuild the firmware, build from a checkout of simcmd: npm install && npx simcmd build.\n`,
     );
     return 1;

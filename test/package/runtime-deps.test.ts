@@ -78,6 +78,7 @@ describe("the packed file list", () => {
       "dist/firmware/espruino/modem-agent-bg96.js", "dist/firmware/espruino/modem-agent-sim7080.js", "dist/firmware/espruino/modem-agent-sara-r4.js",
       "dist/firmware/lua/pdu.lua", "dist/firmware/lua/agent.lua",
       "dist/firmware/moddable/main.js", "dist/firmware/moddable/manifest.json",
+      "dist/firmware/moddable/modem/main.js", "dist/firmware/moddable/modem/manifest.json", "dist/firmware/xs/moddable-modem.js",
       "dist/host-tools/dashboard/public/index.html", "dist/host-tools/dashboard/public/app.js",
       "deploy/simcmd-bridge.service",
     ];
@@ -130,7 +131,7 @@ describe("every module that ships", () => {
     expect(bundles.length).toBeGreaterThanOrEqual(7);
     // Espruino's require() gives the board's own modules; Moddable's imports are modules of the SDK that the
     // manifest includes (manifest_base, manifest_net, io, preference); XS under xsnap loads nothing.
-    const builtIn: Record<string, RegExp> = { espruino: /^require (Storage|dgram)$/, moddable: /^import (embedded:io\/socket\/udp|mc\/config|timer|preference)$/, xs: /^$/ };
+    const builtIn: Record<string, RegExp> = { espruino: /^require (Storage|dgram)$/, moddable: /^import (embedded:io\/socket\/udp|embedded:io\/serial|mc\/config|modules|timer|preference)$/, xs: /^$/ };
     const loads = bundles.flatMap((f) => {
       const platform = f.split("/")[2] as string;
       return importsOf(fs.readFileSync(path.join(root, f), "utf8"))
