@@ -111,11 +111,14 @@ function run(cmd, argv, cwd) {
   });
 }
 
+/** Ends a child it started: SIGTERM, then SIGKILL after 5 s. Waits for the exit, not for its pipes to close. */
 async function stop(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once("close", resolve));
+  const gone = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
   await gone;
+  clearTimeout(timer);
 }
 
 async function api(cloud, method, p, form) {
