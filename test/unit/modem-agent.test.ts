@@ -29,6 +29,7 @@ function agentOn(serial: FakeSerial, clock: FakeClock, logs: string[], power?: {
     storage: new MemoryStore(),
     text: utf16Text,
     family: "bg96",
+    driver: bg96,
     info: { version: "0.1.0", runtime: "node", modem: "bg96" },
     atTimeout: 500,
     tuning: { pollInterval: 100, bootTimeout: 1000 },
