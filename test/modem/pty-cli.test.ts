@@ -144,7 +144,10 @@ describe("dialect details", () => {
     const c2 = await AtClient.open(s.port);
     try {
       await c2.at("ATE0");
+      const active = c2.mark();
       await c2.at("AT+CNACT=0,1");
+      // The context's URC follows the OK: wait for it, or it lands in the next command's answer.
+      await c2.waitFor(/\+APP PDP: 0,ACTIVE\r\n/, active);
       expect((await c2.at('AT+CAOPEN=1,0,"UDP","100.64.0.1",6970')).lines).toEqual(["+CAOPEN: 1,0"]);
       const got = net.mo.next();
       expect((await c2.atData("AT+CASEND=1,2", /\r\n>$/, "hi")).final).toBe("OK");
