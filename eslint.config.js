@@ -16,6 +16,17 @@ export default tseslint.config(
     },
   },
   {
+    // Production code never depends on the mock: the bridge and the platform clients are what users run
+    // against the real platforms; the mock cloud (host-tools/cloud) uses host-tools/platform, not the reverse.
+    files: ["host-tools/bridge/**/*.ts", "host-tools/platform/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/cloud", "**/cloud/**"], message: "the bridge and host-tools/platform must not import the mock cloud (host-tools/cloud)" }] },
+      ],
+    },
+  },
+  {
     // The dashboard's page script runs in the browser, as is (no build step).
     files: ["host-tools/dashboard/public/**/*.js"],
     languageOptions: {

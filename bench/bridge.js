@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { URLSearchParams } from "node:url";
 import mqtt from "mqtt";
-import { twilioSignature } from "../dist/host-tools/cloud/signature.js";
+import { twilioSignature } from "../dist/host-tools/platform/signature.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);

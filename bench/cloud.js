@@ -13,7 +13,7 @@
 import autocannon from "autocannon";
 import Fastify from "fastify";
 import { startCloud } from "../dist/host-tools/cloud/index.js";
-import { twilioClient } from "../dist/host-tools/cloud/twilio-client.js";
+import { twilioClient } from "../dist/host-tools/platform/twilio-client.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 7));

@@ -14,8 +14,8 @@ export {
 } from "./pdu/index.js";
 export { run as runCli } from "./cli/main.js";
 export { startCloud, DEV_ACCOUNT_SID, DEV_AUTH_TOKEN, type CloudOptions, type CloudHandle } from "./cloud/index.js";
-export { twilioClient, type TwilioClientOptions } from "./cloud/twilio-client.js";
-export { validateSignature, validateKoreSignature, twilioSignature, koreSignature } from "./cloud/signature.js";
+export { twilioClient, type TwilioClientOptions } from "./platform/twilio-client.js";
+export { validateSignature, validateKoreSignature, twilioSignature, koreSignature } from "./platform/signature.js";
 export { startBridge, type BridgeOptions, type BridgeHandle } from "./bridge/index.js";
 export { startDev, type DevOptions, type DevHandle } from "./dev/index.js";
 export { startDashboard, type DashboardOptions, type DashboardHandle } from "./dashboard/index.js";

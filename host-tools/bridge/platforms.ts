@@ -1,11 +1,11 @@
 /**
  * Platform APIs for downlinks: Super SIM IpCommands / SmsCommands, Programmable Wireless Commands and
- * Messaging through the official `twilio` client (host-tools/cloud/twilio-client.ts: `baseUrl` absent = the
+ * Messaging through the official `twilio` client (host-tools/platform/twilio-client.ts: `baseUrl` absent = the
  * real platform), Huawei OceanConnect device commands over HTTP. Every call is bounded by a timeout.
  * Errors are PlatformError: `retryable` for 5xx, 429, timeouts and connection failures; 4xx is final.
  */
 import type twilio from "twilio";
-import { twilioClient } from "../cloud/twilio-client.js";
+import { twilioClient } from "../platform/twilio-client.js";
 import type { BridgeConfig } from "./config.js";
 import type { Platform } from "./uplink.js";
 

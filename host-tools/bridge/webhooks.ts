@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { FormError, parseUrlEncoded, type FormParams } from "../http/form-body.js";
 import { jsonDepthProblem } from "../http/json-depth.js";
 import { routeTable, serverOptions } from "../http/server.js";
-import { validateKoreSignature, validateSignature } from "../cloud/signature.js";
+import { validateKoreSignature, validateSignature } from "../platform/signature.js";
 import { boundQuery, callbackKey, HUAWEI_NA_PATH, huaweiToken } from "./callback-token.js";
 import type { Engine } from "./engine.js";
 import * as map from "./uplink.js";

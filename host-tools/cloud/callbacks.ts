@@ -20,7 +20,7 @@ import { randomUUID } from "node:crypto";
 import type { Database } from "better-sqlite3";
 import type { FastifyInstance } from "fastify";
 import type { EventBus } from "./events.js";
-import { koreSignature, twilioSignature } from "./signature.js";
+import { koreSignature, twilioSignature } from "../platform/signature.js";
 
 export interface CallbackRequest {
   url: string;

@@ -256,6 +256,5 @@ export async function startCloud(o: CloudOptions = {}): Promise<CloudHandle> {
 }
 
 export type { CloudContext } from "./context.js";
-export { validateSignature, validateKoreSignature, twilioSignature, koreSignature } from "./signature.js";
 export { TwilioError } from "./errors.js";
 export { FakeClock, REAL_TIMERS, type Timers } from "./timers.js";

@@ -10,7 +10,7 @@
  *
  * Every key but `iccid` is optional (network_access_profile defaults to "default", registration_code to "0000").
  */
-import { twilioClient } from "./twilio-client.js";
+import { twilioClient } from "../platform/twilio-client.js";
 
 export interface SeedFleet {
   unique_name?: string;

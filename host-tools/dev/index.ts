@@ -12,7 +12,7 @@ import path from "node:path";
 import { startBridge, type BridgeHandle } from "../bridge/index.js";
 import { startCloud, type CloudHandle } from "../cloud/index.js";
 import { startDashboard, type DashboardHandle } from "../dashboard/index.js";
-import { twilioClient } from "../cloud/twilio-client.js";
+import { twilioClient } from "../platform/twilio-client.js";
 import { SimulatedDevice } from "../device/device.js";
 
 export interface DevOptions {

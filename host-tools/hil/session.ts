@@ -5,7 +5,7 @@
 import { AtEngine } from "../../firmware/at/index.js";
 import { createModem, type Datagram, type Identity, type Modem, type ModemError, type ModemFamily, type SmsMessage, type StatusReport, type UdpSocket } from "../../firmware/modems/index.js";
 import type { CloudHandle } from "../cloud/index.js";
-import type { twilioClient } from "../cloud/twilio-client.js";
+import type { twilioClient } from "../platform/twilio-client.js";
 import { Inbox } from "./driver-calls.js";
 import { NodeClock, type NodeSerial } from "./node-hal.js";
 

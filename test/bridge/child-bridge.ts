@@ -5,7 +5,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { twilioSignature } from "../../host-tools/cloud/signature.js";
+import { twilioSignature } from "../../host-tools/platform/signature.js";
 
 const CHILD = fileURLToPath(new URL("./bridge-child.mjs", import.meta.url));
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "@jest/globals";
 import { startBridge, startBroker, type BridgeHandle } from "../../host-tools/bridge/index.js";
-import { twilioSignature } from "../../host-tools/cloud/signature.js";
+import { twilioSignature } from "../../host-tools/platform/signature.js";
 import { Recorder, tempDir } from "./helpers.js";
 import { MosquittoProcess } from "./mosquitto-process.js";
 

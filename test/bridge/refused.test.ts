@@ -8,7 +8,7 @@ import { afterAll, expect, test } from "@jest/globals";
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import { startBridge } from "../../host-tools/bridge/index.js";
-import { twilioSignature } from "../../host-tools/cloud/signature.js";
+import { twilioSignature } from "../../host-tools/platform/signature.js";
 import { postForm, Recorder, tempDir } from "./helpers.js";
 import { MosquittoProcess } from "./mosquitto-process.js";
 

@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, mergeSources, normalize, readConfigFile, startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
 import { run } from "../../host-tools/cli/main.js";
-import { twilioSignature } from "../../host-tools/cloud/signature.js";
+import { twilioSignature } from "../../host-tools/platform/signature.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { FakeApi, postForm, Recorder, tempDir } from "./helpers.js";
 

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { join } from "node:path";
 import { startBridge } from "../../host-tools/bridge/index.js";
-import { twilioSignature } from "../../host-tools/cloud/signature.js";
+import { twilioSignature } from "../../host-tools/platform/signature.js";
 import { postForm, Recorder, tempDir } from "./helpers.js";
 import { MosquittoProcess } from "./mosquitto-process.js";
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "@jest/globals";
 import { runCloud } from "../../host-tools/cli/cloud.js";
-import { twilioClient } from "../../host-tools/cloud/twilio-client.js";
+import { twilioClient } from "../../host-tools/platform/twilio-client.js";
 import { cli } from "../helpers/cli.js";
 
 describe("simcmd cloud", () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { startCloud, type CloudHandle } from "../../host-tools/cloud/index.js";
-import { twilioClient } from "../../host-tools/cloud/twilio-client.js";
+import { twilioClient } from "../../host-tools/platform/twilio-client.js";
 import { request } from "node:http";
 import { activeSim, admin, cloudAndClient, type Client } from "./harness.js";
 

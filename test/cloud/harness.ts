@@ -3,7 +3,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startCloud, type CloudHandle, type CloudOptions } from "../../host-tools/cloud/index.js";
-import { twilioClient } from "../../host-tools/cloud/twilio-client.js";
+import { twilioClient } from "../../host-tools/platform/twilio-client.js";
 
 export type Client = ReturnType<typeof twilioClient>;
 

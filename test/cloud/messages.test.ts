@@ -1,7 +1,7 @@
 /** 2010 Messages: send, status callbacks, trial-account rules, inbound SMS webhooks. */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
-import { validateSignature } from "../../host-tools/cloud/signature.js";
+import { validateSignature } from "../../host-tools/platform/signature.js";
 import { expectValid, responseValidator, schemaValidator } from "../helpers/openapi.js";
 import { admin, cloudAndClient, Hooks, type Client } from "./harness.js";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { decodePdu, encodeSubmit } from "../../host-tools/pdu/index.js";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
-import { validateKoreSignature, validateSignature } from "../../host-tools/cloud/signature.js";
+import { validateKoreSignature, validateSignature } from "../../host-tools/platform/signature.js";
 import { activeSim, admin, cloudAndClient, Hooks, Udp, type Client } from "./harness.js";
 
 let cloud: CloudHandle;

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
-import { validateSignature } from "../../host-tools/cloud/signature.js";
+import { validateSignature } from "../../host-tools/platform/signature.js";
 import { expectValid, responseValidator, schemaValidator } from "../helpers/openapi.js";
 import { admin, cloudAndClient, Hooks, type Client, type Hit } from "./harness.js";
 

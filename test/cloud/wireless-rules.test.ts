@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { startCloud, type CloudHandle } from "../../host-tools/cloud/index.js";
-import { twilioClient } from "../../host-tools/cloud/twilio-client.js";
+import { twilioClient } from "../../host-tools/platform/twilio-client.js";
 import { decodePdu, encodeSubmit, Reassembler, type Pdu } from "../../host-tools/pdu/index.js";
 import { admin, attachSmsSocket, cloudAndClient, DELIVER_REPORT, DELIVER_REPORT_ERROR, Hooks, wirelessSim, type Client, type Hit, type Udp } from "./harness.js";
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
-import { validateSignature } from "../../host-tools/cloud/signature.js";
+import { validateSignature } from "../../host-tools/platform/signature.js";
 import { decodePdu, encodeSubmit } from "../../host-tools/pdu/index.js";
 import { expectValid, responseValidator, schemaValidator } from "../helpers/openapi.js";
 import { attachSmsSocket, cloudAndClient, DELIVER_REPORT, Hooks, wirelessSim, type Client } from "./harness.js";

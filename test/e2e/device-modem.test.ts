@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { once } from "node:events";
 import type { ModemFamily } from "../../firmware/modems/capabilities.js";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
-import { validateSignature } from "../../host-tools/cloud/signature.js";
+import { validateSignature } from "../../host-tools/platform/signature.js";
 import type { Handled } from "../../host-tools/device/device.js";
 import { ModemDevice } from "../../host-tools/device/modem-device.js";
 import { activeSim, cloudAndClient, Hooks, type Client, type Hit } from "../cloud/harness.js";

@@ -1,6 +1,6 @@
 /** A registered, active Super SIM on a started mock cloud. */
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
-import { twilioClient } from "../../host-tools/cloud/twilio-client.js";
+import { twilioClient } from "../../host-tools/platform/twilio-client.js";
 
 export type Client = ReturnType<typeof twilioClient>;
 

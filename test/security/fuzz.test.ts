@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { join } from "node:path";
 import { startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
 import { startCloud, type CloudHandle } from "../../host-tools/cloud/index.js";
-import { twilioSignature } from "../../host-tools/cloud/signature.js";
+import { twilioSignature } from "../../host-tools/platform/signature.js";
 import { startDashboard, type DashboardHandle } from "../../host-tools/dashboard/index.js";
 import { Recorder, tempDir } from "../bridge/helpers.js";
 

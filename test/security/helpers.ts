@@ -2,7 +2,7 @@
 import { request } from "node:http";
 import { connect, createServer, type Socket } from "node:net";
 import { Aedes, type AedesOptions } from "aedes";
-import { twilioSignature } from "../../host-tools/cloud/signature.js";
+import { twilioSignature } from "../../host-tools/platform/signature.js";
 
 type AuthorizePublishHandler = NonNullable<AedesOptions["authorizePublish"]>;
 

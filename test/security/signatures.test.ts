@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { createHmac } from "node:crypto";
 import { startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
 import { boundQuery, callbackQuery } from "../../host-tools/bridge/callback-token.js";
-import { koreSignature, twilioSignature, validateKoreSignature, validateSignature } from "../../host-tools/cloud/signature.js";
+import { koreSignature, twilioSignature, validateKoreSignature, validateSignature } from "../../host-tools/platform/signature.js";
 import { postForm, Recorder, tempDir } from "../bridge/helpers.js";
 import { ipUplink } from "./helpers.js";
 

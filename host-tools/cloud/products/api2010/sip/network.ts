@@ -22,7 +22,7 @@ import { randomUUID } from "node:crypto";
 import { BlockList, isIPv4 } from "node:net";
 import type { CloudContext } from "../../../context.js";
 import { rfc2822Date } from "../../../dates.js";
-import { twilioSignature } from "../../../signature.js";
+import { twilioSignature } from "../../../../platform/signature.js";
 import { API_VERSION } from "../common.js";
 import { callMappings, credentialByUsername, ipAddressesOf, passwordMatches, updateCall, type CallDomain, type CallRow, type ListKind } from "./store.js";
 

@@ -1,9 +1,10 @@
 /**
- * Webhook signatures (reference/twilio-api.md §7 and §10).
+ * Webhook signatures of the platforms, made by the mock cloud (its callbacks) and checked by the bridge.
  *
  * - `X-Twilio-Signature`: base64 HMAC-SHA1, keyed with the auth token, over the full URL followed by each
  *   POST parameter name+value sorted by name (array values de-duplicated and sorted). GET: URL only.
- * - `kore-signature`: hex SHA-256 (a plain hash) of secret + METHOD + URL without query/fragment + raw body.
+ * - `kore-signature` (KORE's Super SIM and Wireless): hex SHA-256 (a plain hash) of secret + METHOD + URL
+ *   without query/fragment + raw body.
  *
  * `validateSignature` is what a receiver (the bridge, a test) uses; like twilio-node's validateRequest it
  * also accepts the URL with the default port added or removed.

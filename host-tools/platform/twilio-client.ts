@@ -1,11 +1,13 @@
 /**
- * `twilioClient({baseUrl, accountSid, authToken})`: the official `twilio` client (twilio-node) pointed at
- * the mock (reference/twilio-api.md §6c, option 1). Its RequestClient rewrites every request URL
+ * `twilioClient({baseUrl, accountSid, authToken})`: the official `twilio` client (twilio-node), used by the
+ * bridge for its downlinks and by the mock cloud's seeding, `simcmd dev` and HIL runs. Without `baseUrl`
+ * it talks to the real platform. With it, its RequestClient rewrites every request URL
  * `https://<product>.twilio.com/<path>` to `<baseUrl>/<product>/<path>` — `supersim`, `wireless`, `api`
  * (→ /api/2010-04-01/…), and any other product name the same way — including the `nextPage()` URLs.
  * URLs already under `baseUrl` (the mock's own paging links) pass unchanged. KORE hosts are mapped too:
  * supersim.api.korewireless.com → /supersim, programmable-wireless.api.korewireless.com → /wireless.
- * Without `baseUrl` the client talks to the real platform.
+ * So the same client code runs against Twilio, KORE or the mock cloud (host-tools/cloud), which serves every
+ * product under its own path prefix.
  */
 import twilio from "twilio";
 import type RequestClient from "twilio/lib/base/RequestClient.js";
@@ -14,7 +16,7 @@ import type * as ResponseModule from "twilio/lib/http/response.js";
 type TwilioResponse<T> = ResponseModule.default<T>;
 
 export interface TwilioClientOptions {
-  /** The mock's URL, e.g. `http://127.0.0.1:4010` (from startCloud). Absent → the real Twilio. */
+  /** Where the API is served, e.g. the mock cloud's `http://127.0.0.1:4010`. Absent → the real Twilio. */
   baseUrl?: string;
   accountSid: string;
   authToken: string;
@@ -42,7 +44,7 @@ export function rewriteTwilioUrl(uri: string, baseUrl: string): string {
   return `${base}/${t[1]}${rest}`;
 }
 
-class MockRequestClient extends twilio.RequestClient {
+class RewritingRequestClient extends twilio.RequestClient {
   constructor(private readonly baseUrl: string) {
     super({ keepAlive: true });
   }
@@ -51,9 +53,9 @@ class MockRequestClient extends twilio.RequestClient {
   }
 }
 
-/** The official client, redirected to the mock when `baseUrl` is given. */
+/** The official client, redirected to `baseUrl` when it is given. */
 export function twilioClient(o: TwilioClientOptions): twilio.Twilio {
   const opts: Record<string, unknown> = { ...(o.clientOptions ?? {}) };
-  if (o.baseUrl !== undefined) opts.httpClient = new MockRequestClient(o.baseUrl);
+  if (o.baseUrl !== undefined) opts.httpClient = new RewritingRequestClient(o.baseUrl);
   return twilio(o.accountSid, o.authToken, opts);
 }
