@@ -6,6 +6,7 @@
  */
 import { septetCost } from "../core/gsm7.js";
 import { textToUtf8, utf8ToText, type TextCodec } from "../core/text.js";
+import type { Clock } from "../hal/clock.js";
 import type { KeyValueStore } from "../hal/storage.js";
 import { DedupeRecord, DEFAULT_MAX_IDS } from "./dedupe.js";
 import { isCommand, runHandler } from "./handlers/index.js";
@@ -24,8 +25,8 @@ export const MAX_SMS_TEXT_PARTS = 2;
 
 export interface AgentOptions {
   storage: KeyValueStore;
-  /** Milliseconds, for uptime. */
-  clock: { now(): number };
+  /** The runtime's clock (milliseconds), for uptime: the agent only reads it. */
+  clock: Pick<Clock, "now">;
   /** The runtime's string representation (firmware/core/text.ts). */
   text: TextCodec;
   info: DeviceInfo;

@@ -1,7 +1,9 @@
 /**
- * Time for device code (DESIGN.md §2 `firmware/hal`): injected, so tests drive it with a fake
- * clock (test/helpers/fake-clock.ts) instead of sleeping. Ports map it onto the runtime's timers
- * (Moddable `Timer.set`/`Timer.clear`, Espruino and Node `setTimeout`, NodeMCU `tmr`).
+ * Time, injected wherever code waits: the one Clock interface of the project. Device code gets it from its
+ * port (Moddable `Timer.set`/`Timer.clear`, Espruino `setTimeout`, the XS host's timers); host code (the
+ * bridge, the mock cloud, the dashboard, the device hosts) gets host-tools/clock/node-clock.ts; tests give
+ * either the fake clock (test/helpers/fake-clock.ts) and move time instead of sleeping. The contract suite
+ * test/contract/clock.test.ts holds every implementation to the rules below.
  */
 export interface Clock {
   /** Milliseconds since an arbitrary, fixed origin; never decreases. */

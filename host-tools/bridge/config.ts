@@ -5,7 +5,7 @@
 import { hostname } from "node:os";
 import { accessSync, constants, readFileSync } from "node:fs";
 import YAML from "yaml";
-import type { BridgeClock } from "./clock.js";
+import type { Clock } from "../../firmware/hal/clock.js";
 import { OPTION_SPECS, envOf, flagOf, type OptionSpec } from "./options.js";
 
 export interface TwilioOptions {
@@ -62,8 +62,11 @@ export interface BridgeOptions {
   inflight?: number;
   requestTimeout?: number;
   outboxStuckAfter?: number;
-  /** Injected clock (tests): time for events, retries, expiry and no_communication. */
-  clock?: BridgeClock;
+  /**
+   * Injected clock (tests): the time of events, retries, expiry, no_communication, stuck rows and the MQTT
+   * reconnect backoff. Its `now()` is Unix time in ms. Default: host-tools/clock/node-clock.ts.
+   */
+  clock?: Clock;
   /** Log lines (default: none). */
   log?: (line: string) => void;
 }

@@ -7,21 +7,22 @@
  *   seen (it returns to normal when the condition clears); reset clears mask, acknowledgement and fault.
  * Payload `{device, state, condition, reason, since, at}`; published (through the outbox) only on change.
  */
-import { iso, type BridgeClock } from "./clock.js";
+import type { Clock } from "../../firmware/hal/clock.js";
+import { iso } from "../clock/node-clock.js";
 import type { DeviceRow, Store } from "./store.js";
 import { deviceTopic } from "./topics.js";
 
 export type Emit = (topic: string, payload: object, retain: boolean, kind: string) => void;
 
 export class DeviceStates {
-  private timer: unknown = null;
+  private timer: number | null = null;
   private stopped = false;
 
   constructor(
     private readonly store: Store,
     private readonly emit: Emit,
     private readonly prefix: string,
-    private readonly clock: BridgeClock,
+    private readonly clock: Clock,
     private readonly noCommMs: number,
   ) {}
 

@@ -6,7 +6,7 @@
  * ≤ 60 s, `retryMax` times); Messaging SMS sends get one retry after `messagingRetry` ms; 4xx is final.
  */
 import { callbackKey, callbackQuery, huaweiToken } from "./callback-token.js";
-import type { BridgeClock } from "./clock.js";
+import type { Clock } from "../../firmware/hal/clock.js";
 import { Rejection, sizeProblem, type DownRequest } from "./down-request.js";
 import type { Engine } from "./engine.js";
 import { platformProblem } from "./platform-health.js";
@@ -35,7 +35,7 @@ const ROUTE: Record<string, string> = {
 export class DownWorker {
   private readonly running = new Set<number>();
   private scheduled = false;
-  private timer: unknown = null;
+  private timer: number | null = null;
   private timerAt = Infinity;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -45,7 +45,7 @@ export class DownWorker {
   constructor(
     private readonly engine: Engine,
     private readonly platforms: Platforms,
-    private readonly clock: BridgeClock,
+    private readonly clock: Clock,
     private readonly publicUrl: () => string,
   ) {
     engine.onDownlinkStored = () => this.kick();

@@ -4,7 +4,8 @@
  * downlink requests from MQTT (stored before the PUBACK).
  */
 import type { Redis } from "ioredis";
-import { iso, type BridgeClock } from "./clock.js";
+import type { Clock } from "../../firmware/hal/clock.js";
+import { iso } from "../clock/node-clock.js";
 import type { BridgeConfig } from "./config.js";
 import { readUplink } from "./decode.js";
 import { DeviceStates } from "./device-state.js";
@@ -48,7 +49,7 @@ export class Engine {
     readonly cfg: BridgeConfig,
     readonly store: Store,
     readonly metrics: Metrics,
-    readonly clock: BridgeClock,
+    readonly clock: Clock,
     readonly outbox: Outbox,
     private readonly redis: Redis | null,
     private readonly log: (line: string) => void,

@@ -8,7 +8,7 @@
  * A broker that is away does not stop the start: webhooks go to the outbox, and the link keeps reconnecting.
  */
 import { Redis } from "ioredis";
-import { realClock } from "./clock.js";
+import { NodeClock } from "../clock/node-clock.js";
 import { normalize, type BridgeOptions } from "./config.js";
 import { startBroker, type EmbeddedBroker } from "./broker.js";
 import { huaweiCallbackUrl } from "./callback-token.js";
@@ -68,7 +68,8 @@ function health(ok: boolean, m: LinkState, outbox: number, instance: string): He
 
 export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHandle> {
   const cfg = normalize(options);
-  const clock = options.clock ?? realClock;
+  // unref: the webhook server and the broker link keep the process alive, not a pending retry
+  const clock = options.clock ?? new NodeClock({ unref: true });
   const log = options.log ?? (() => undefined);
   const store = new Store(cfg.data, cfg.durability);
   const metrics = new Metrics();
@@ -79,7 +80,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
   outbox.now = () => clock.now();
   metrics.gauge("simcmd_bridge_outbox_depth", "Outbox rows waiting for a PUBACK", () => outbox.depth());
   metrics.gauge("simcmd_bridge_mqtt_connected", "1 while connected to the broker", () => (link?.connected ? 1 : 0));
-  const startedAt = Date.now();
+  const startedAt = clock.now();
   const mqttState = (): LinkState => link?.state ?? { state: "down", since: startedAt, error: null };
   metrics.gauge("simcmd_bridge_mqtt_state_since_seconds", "When the broker connection last went up or down (Unix time, seconds)", () => mqttState().since / 1000);
   const redis = cfg.redis ? new Redis(cfg.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
@@ -123,6 +124,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       protocolVersion: broker ? 4 : cfg.mqttVersion,
       cfg,
       log,
+      clock,
       onMessage: (t, p, dup) => engine.onMqttMessage(t, p, dup),
       onConnect: () => outbox.reconnected(),
       onClose: (reason) => outbox.disconnected(reason),

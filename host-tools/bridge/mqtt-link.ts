@@ -14,6 +14,7 @@
  */
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient, type IConnackPacket, type IPublishPacket } from "mqtt";
+import type { Clock } from "../../firmware/hal/clock.js";
 import type { BridgeConfig } from "./config.js";
 
 /** First reconnect delay after a failed attempt or a lost connection, ms. */
@@ -62,6 +63,8 @@ export interface LinkOptions {
    */
   onClose?: (reasonCode: number | null) => void;
   log: (line: string) => void;
+  /** The bridge's clock: the reconnect backoff and the times of the link's state. */
+  clock: Clock;
 }
 
 export class MqttLink {
@@ -69,10 +72,10 @@ export class MqttLink {
   readonly presenceTopic: string;
   sharedInUse = false;
   private closed = false;
-  private current: LinkState = { state: "down", since: Date.now(), error: null };
+  private current: LinkState;
   /** Failed attempts in a row: the backoff's exponent. */
   private failures = 0;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private retryTimer: number | null = null;
   /** The error of the attempt under way; reported when its connection closes. */
   private attemptError: Error | null = null;
   private readonly firstOutcome: Promise<void>;
@@ -81,6 +84,7 @@ export class MqttLink {
   private disconnectReason: number | null = null;
 
   constructor(private readonly o: LinkOptions) {
+    this.current = { state: "down", since: o.clock.now(), error: null };
     const c = o.cfg;
     this.presenceTopic = `${c.prefix}/bridge/${c.instance}/state`;
     const opts: IClientOptions = {
@@ -170,7 +174,7 @@ export class MqttLink {
     });
     this.client.publish(this.presenceTopic, "online", { qos: 1, retain: true });
     this.failures = 0;
-    this.current = { state: "up", since: Date.now(), error: null };
+    this.current = { state: "up", since: this.o.clock.now(), error: null };
     this.o.log(`mqtt: connected (session ${connack.sessionPresent ? "resumed" : "new"}, downlinks on ${filter})`);
     this.o.onConnect();
   }
@@ -185,7 +189,7 @@ export class MqttLink {
       this.withdraw();
     }
     if (this.current.state === "up") {
-      this.current = { state: "down", since: Date.now(), error: null };
+      this.current = { state: "down", since: this.o.clock.now(), error: null };
       if (!this.closed) this.o.log("mqtt: connection lost, reconnecting");
     }
     if (this.attemptError !== null) this.current.error = describe(this.attemptError, this.o.url);
@@ -193,7 +197,7 @@ export class MqttLink {
     if (this.closed || this.retryTimer !== null) return;
     const base = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** Math.min(this.failures, 16));
     this.failures++;
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = this.o.clock.setTimeout(() => {
       this.retryTimer = null;
       if (this.closed) return;
       // Keep the session's in-flight packets: reconnect() would otherwise start over with empty stores.
@@ -226,10 +230,11 @@ export class MqttLink {
   async close(force = false): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.retryTimer !== null) this.o.clock.clearTimeout(this.retryTimer);
     this.retryTimer = null;
     if (!force && this.client.connected) {
       await new Promise<void>((r) => {
+        // a bound on waiting for the broker's PUBACK (real I/O): real time, whatever the injected clock does
         const t = setTimeout(r, 2000);
         this.client.publish(this.presenceTopic, "offline", { qos: 1, retain: true }, () => {
           clearTimeout(t);

@@ -10,7 +10,8 @@
  * makes it `normal` again. These failures are the platform's, not a device's: a downlink that fails for one of
  * them does not turn its device to `fault` (`platformProblem`).
  */
-import { iso, type BridgeClock } from "./clock.js";
+import type { Clock } from "../../firmware/hal/clock.js";
+import { iso } from "../clock/node-clock.js";
 import type { Emit } from "./device-state.js";
 import type { PlatformError } from "./platforms.js";
 import type { Platform } from "./uplink.js";
@@ -48,7 +49,7 @@ export class PlatformHealth {
     private readonly tx: (f: () => void) => void,
     private readonly prefix: string,
     private readonly instance: string,
-    private readonly clock: BridgeClock,
+    private readonly clock: Clock,
   ) {}
 
   /** The outcome of one API call to `platform`: null = it answered (2xx). */

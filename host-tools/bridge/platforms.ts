@@ -1,7 +1,9 @@
 /**
  * Platform APIs for downlinks: Super SIM IpCommands / SmsCommands, Programmable Wireless Commands and
  * Messaging through the official `twilio` client (host-tools/platform/twilio-client.ts: `baseUrl` absent = the
- * real platform), Huawei OceanConnect device commands over HTTP. Every call is bounded by a timeout.
+ * real platform), Huawei OceanConnect device commands over HTTP. Every call is bounded by a timeout
+ * (`platformTimeout`), in real time on Node's timers: it bounds a wait for a real HTTP answer, which an
+ * injected test clock does not make come sooner or later. The Huawei token's lifetime runs on the clock.
  * Errors are PlatformError: `retryable` for 5xx, 429, timeouts and connection failures; 4xx is final.
  */
 import type twilio from "twilio";

@@ -22,7 +22,7 @@ import type { Errors } from "./errors.js";
 import type { EventBus } from "./events.js";
 import type { Network } from "./network/index.js";
 import type { Product } from "./host-routing.js";
-import type { Timers } from "./timers.js";
+import type { Clock } from "../../firmware/hal/clock.js";
 
 export interface CloudContext {
   /** The SQLite database (better-sqlite3, synchronous). Each product creates its own tables (CREATE TABLE IF NOT EXISTS). */
@@ -36,10 +36,10 @@ export interface CloudContext {
   /** The clock (injectable through startCloud({clock}) or {timers}); use it for every date_created/updated and expiry. */
   now(): Date;
   /**
-   * The clock in epoch ms and the timers to schedule on it: `{now, setTimeout, clearTimeout}`; real ones by
-   * default, a FakeClock (timers.ts) when startCloud({timers}) got one. The network schedules through it.
+   * The clock (Unix ms) everything the mock schedules runs on: host-tools/clock/node-clock.ts by default, the
+   * one startCloud({timers}) got (a test's fake clock). The network schedules through it.
    */
-  timers: Timers;
+  clock: Clock;
   /** The one account of this mock: `AC` + 32 hex. */
   accountSid: string;
   /** Its auth token (signs callbacks, checks Basic auth). */

@@ -22,7 +22,8 @@ import type { Conditions } from "./network/conditions.js";
 import { Network } from "./network/index.js";
 import { PRODUCTS } from "./products/index.js";
 import { newSid } from "./sids.js";
-import { REAL_TIMERS, timersWithClock, type Timers } from "./timers.js";
+import type { Clock } from "../../firmware/hal/clock.js";
+import { NodeClock } from "../clock/node-clock.js";
 
 /** The development account used when startCloud gets no credentials. */
 export const DEV_ACCOUNT_SID = "AC5eedf00d5eedf00d5eedf00d5eedf00d";
@@ -43,10 +44,10 @@ export interface CloudOptions {
   clock?: () => Date;
   /**
    * Time source and timers for everything the mock schedules itself (network latency, paging delay, eDRX
-   * windows, SMSC retries, Huawei ack/expiry): e.g. a `FakeClock` (timers.ts) that a test advances.
-   * Default: real timers, with `now()` from `clock` when that is given.
+   * windows, SMSC retries, Huawei ack/expiry, the retention purge): a test's fake clock that it advances.
+   * Default: host-tools/clock/node-clock.ts, with `now()` from `clock` when that is given.
    */
-  timers?: Timers;
+  timers?: Clock;
   /** Callback retry defaults (callbacks.ts), e.g. {timeoutMs: 500} in tests. */
   callbacks?: CallbackDefaults;
   /** Initial network conditions (network/conditions.ts). */
@@ -84,6 +85,9 @@ export interface CloudHandle {
   app: FastifyInstance;
   close(): Promise<void>;
 }
+
+/** Expired rows are purged this often (ms of the cloud's clock), besides before requests. */
+const PURGE_EVERY_MS = 60_000;
 
 /** Default of `maxRecords`. */
 export const MAX_RECORDS = 100_000;
@@ -132,14 +136,20 @@ function capTables(db: Database.Database, retained: readonly string[], max: numb
   }
 }
 
+/** The real clock with `now()` from `dates` when startCloud got only a date source. */
+function withDates(real: Clock, dates: (() => Date) | undefined): Clock {
+  if (dates === undefined) return real;
+  return { now: () => dates().getTime(), setTimeout: (cb, ms) => real.setTimeout(cb, ms), clearTimeout: (id) => real.clearTimeout(id) };
+}
+
 /** Builds the server without listening (for tests that use app.inject, and for startCloud). */
 export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: CloudContext; close(): void } {
   const accountSid = o.accountSid ?? DEV_ACCOUNT_SID;
   const authToken = o.authToken ?? DEV_AUTH_TOKEN;
   if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) throw new Error("accountSid must be AC followed by 32 hex digits");
   if (authToken === "") throw new Error("authToken must not be empty");
-  const timers: Timers = o.timers ?? (o.clock ? timersWithClock(o.clock) : REAL_TIMERS);
-  const now = o.clock ?? (o.timers ? () => new Date(timers.now()) : () => new Date());
+  const clock = o.timers ?? withDates(new NodeClock(), o.clock);
+  const now = o.clock ?? (o.timers ? () => new Date(clock.now()) : () => new Date());
   const maxRecords = o.maxRecords ?? MAX_RECORDS;
   if (!Number.isInteger(maxRecords) || maxRecords < 1) throw new Error("maxRecords must be a positive integer");
   const db = new Database(o.data ?? ":memory:");
@@ -157,7 +167,7 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
   });
   const routes = routeTable(app);
   const events = new EventBus(now);
-  const network = new Network(events, o.host ?? "127.0.0.1", o.network, timers);
+  const network = new Network(events, o.host ?? "127.0.0.1", o.network, clock);
   const callbacks = new Callbacks(db, events, authToken, now, o.callbacks);
   const retained: [string, string][] = [["mock_callbacks", "created_ms"]];
   let lastPurge = 0;
@@ -186,7 +196,7 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
     db,
     groupCommit,
     now,
-    timers,
+    clock,
     accountSid,
     authToken,
     publicUrl: (req, product) => baseUrl(req, product ?? productOf(req.url) ?? "supersim"),
@@ -215,13 +225,19 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
   registerNetworkRoutes(app, network);
   for (const register of PRODUCTS) register(app, ctx);
   capTables(db, retained.map(([t]) => t), maxRecords);
-  const timer = setInterval(purge, 60_000);
-  timer.unref();
+  let purgeTimer = 0;
+  const purgeEvery = (): void => {
+    purgeTimer = clock.setTimeout(() => {
+      purge();
+      purgeEvery();
+    }, PURGE_EVERY_MS);
+  };
+  purgeEvery();
   return {
     app,
     ctx,
     close: () => {
-      clearInterval(timer);
+      clock.clearTimeout(purgeTimer);
       commitGroup();
       callbacks.close();
       network.close();
@@ -257,4 +273,3 @@ export async function startCloud(o: CloudOptions = {}): Promise<CloudHandle> {
 
 export type { CloudContext } from "./context.js";
 export { TwilioError } from "./errors.js";
-export { FakeClock, REAL_TIMERS, type Timers } from "./timers.js";

@@ -8,6 +8,8 @@
  * `type` and an `at`; answers are read up to MAX_ANSWER_BYTES.
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
+import type { Clock } from "../../firmware/hal/clock.js";
+import { NodeClock } from "../clock/node-clock.js";
 import type { MockEvent } from "../cloud/events.js";
 import { HttpError } from "./down.js";
 
@@ -22,7 +24,9 @@ export interface CloudOptions {
 const MAX_EVENT_BYTES = 64 * 1024;
 /** A JSON answer at most. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
+/** A JSON call's bound: real time (it bounds a wait for a real HTTP answer), whatever the dashboard's clock. */
 const CALL_TIMEOUT_MS = 5000;
+/** The feed is opened again this long (on the dashboard's clock) after it was lost. */
 const RECONNECT_MS = 1000;
 
 export interface CloudAnswer {
@@ -34,7 +38,7 @@ export class CloudLink {
   private readonly auth: string;
   private abort: AbortController | null = null;
   private closed = false;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: number | null = null;
   /** Dedupe of the replay after a reconnect: the newest event time applied, and the events applied at it. */
   private lastT = -Infinity;
   private readonly atLast = new Set<string>();
@@ -46,6 +50,7 @@ export class CloudLink {
     readonly o: CloudOptions,
     private readonly onEvent: (e: MockEvent) => void,
     private readonly onLink: (up: boolean) => void = () => undefined,
+    private readonly clock: Clock = new NodeClock({ unref: true }),
   ) {
     this.auth = "Basic " + Buffer.from(`${o.accountSid}:${o.authToken}`).toString("base64");
   }
@@ -74,7 +79,7 @@ export class CloudLink {
       /* lost, refused or aborted: opened again below unless closed */
     }
     this.setLink(false);
-    if (!this.closed) this.timer = setTimeout(() => void this.connect(), RECONNECT_MS);
+    if (!this.closed) this.timer = this.clock.setTimeout(() => void this.connect(), RECONNECT_MS);
   }
 
   private setLink(up: boolean): void {
@@ -135,7 +140,7 @@ export class CloudLink {
 
   close(): void {
     this.closed = true;
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.abort?.abort();
   }
 }

@@ -10,6 +10,8 @@
  */
 import { randomBytes } from "node:crypto";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { Clock } from "../../firmware/hal/clock.js";
+import { iso, NodeClock } from "../clock/node-clock.js";
 import { CloudLink, type CloudOptions } from "./cloud-link.js";
 import { HttpError } from "./down.js";
 import { classify, DeviceTable, EventFeed, parsePayload, type DeviceInfo } from "./feed.js";
@@ -53,6 +55,11 @@ export interface DashboardOptions {
    * network controls and the platform view. Its credentials stay on the server. Default none.
    */
   cloud?: CloudOptions;
+  /**
+   * The time of events and journeys, the streams' heartbeat and the cloud feed's reconnect (Unix ms).
+   * Default: host-tools/clock/node-clock.ts. Bounds on waiting for the broker stay in real time.
+   */
+  clock?: Clock;
 }
 
 export interface DashboardHandle {
@@ -84,9 +91,10 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
   const feed = new EventFeed(o.history ?? 200, o.maxClients ?? 50);
   const devices = new DeviceTable(o.devices ?? []);
   const publishTimeoutMs = o.publishTimeoutMs ?? 5000;
+  const clock = o.clock ?? new NodeClock({ unref: true });
   // Seeded from the clock, so that a restarted dashboard does not reuse an id the bridge has seen
   // (the bridge answers a known id with the old result instead of sending again).
-  let idSeq = Date.now();
+  let idSeq = clock.now();
 
   let client: MqttClient | null = null;
   const connected = (): boolean => client?.connected === true;
@@ -94,6 +102,7 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
     const c = client;
     if (c === null || !c.connected) return Promise.reject(new HttpError(503, "broker_unavailable", `not connected to the MQTT broker (${o.mqtt})`));
     return new Promise((resolve, reject) => {
+      // a bound on waiting for the PUBACK (real I/O): real time, whatever the dashboard's clock does
       const timer = setTimeout(
         () => reject(new HttpError(503, "broker_unavailable", `no PUBACK from the broker within ${publishTimeoutMs} ms; it may still deliver the request`)),
         publishTimeoutMs,
@@ -114,7 +123,7 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
       changed.clear();
     });
     changed.set(id, { device, final: final || changed.get(id)?.final === true });
-  });
+  }, clock);
   let cloud: { link: CloudLink; sims: SimNetwork } | null = null;
   if (o.cloud !== undefined) {
     let sims: SimNetwork | null = null;
@@ -125,13 +134,14 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
         sims?.onMockEvent(e);
       },
       (up) => feed.signal("cloud", { connected: up }),
+      clock,
     );
     sims = new SimNetwork(link, (what) => feed.signal("network", what));
     cloud = { link, sims };
   }
   // The dashboard's own commands start their journey when it starts publishing them (before the broker has them).
   const publishAndRecord = async (topic: string, body: string): Promise<void> => {
-    const t = Date.now();
+    const t = clock.now();
     await publish(topic, body);
     const req = JSON.parse(body) as Record<string, unknown>;
     journeys.published(topic.slice(prefix.length + "/devices/".length, -"/down".length), String(req["id"]), req, t);
@@ -141,10 +151,16 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
     feed, devices, prefix, mqttConnected: connected, publish: publishAndRecord, nextId: () => `dash-${++idSeq}`, listenHost: host,
     allowedHosts: o.allowedHosts ?? [], requestTimeoutMs: o.requestTimeoutMs ?? 10_000, cloud: { journeys, cloud },
   });
-  const heartbeat = setInterval(() => feed.heartbeat(), HEARTBEAT_MS);
-  heartbeat.unref();
+  let heartbeat = 0;
+  const beat = (): void => {
+    heartbeat = clock.setTimeout(() => {
+      feed.heartbeat();
+      beat();
+    }, HEARTBEAT_MS);
+  };
+  beat();
   const close = async (): Promise<void> => {
-    clearInterval(heartbeat);
+    clock.clearTimeout(heartbeat);
     cloud?.link.close();
     feed.closeAll(); // open event streams would keep the HTTP server from closing
     await app.close();
@@ -171,7 +187,7 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
   c.on("message", (topic, payload, packet) => {
     const k = classify(topic, prefix);
     if (k === null) return;
-    const ev = { topic, device: k.device, kind: k.kind, payload: parsePayload(payload), retained: packet.retain, at: new Date().toISOString() };
+    const ev = { topic, device: k.device, kind: k.kind, payload: parsePayload(payload), retained: packet.retain, at: iso(clock.now()) };
     devices.observe(ev);
     feed.push(ev);
     journeys.onMqtt(ev);
@@ -180,6 +196,7 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
   // the broker is slow or down: the page works without it and says so. Subscribed again on every CONNACK: a
   // clean session starts with none; retained messages come with each subscription.
   await new Promise<void>((resolve) => {
+    // a bound on waiting for the broker (real I/O): real time
     const timer = setTimeout(done, o.readyTimeoutMs ?? 5000);
     function done(): void {
       clearTimeout(timer);

@@ -7,7 +7,9 @@
  *
  * Everything is kept in bounded maps (the oldest entry goes first); the journey is built when asked for.
  */
+import type { Clock } from "../../firmware/hal/clock.js";
 import { FINAL } from "../bridge/engine.js";
+import { NodeClock } from "../clock/node-clock.js";
 import type { MockEvent } from "../cloud/events.js";
 import { BoundedMap } from "./bounded-map.js";
 import type { DashEvent } from "./feed.js";
@@ -108,7 +110,11 @@ export class JourneyStore {
   private readonly moById = new BoundedMap<string, Kept[]>(MAX_COMMANDS * 2);
 
   /** Called with the ids whose journey changed (and whether it just finished). */
-  constructor(private readonly changed: (id: string, device: string, final: boolean) => void = () => undefined) {}
+  constructor(
+    private readonly changed: (id: string, device: string, final: boolean) => void = () => undefined,
+    /** The time of an event without a usable `at` (the dashboard's clock). */
+    private readonly clock: Pick<Clock, "now"> = new NodeClock(),
+  ) {}
 
   private command(id: string, device: string): CommandRecord {
     let c = this.commands.get(id);
@@ -137,7 +143,7 @@ export class JourneyStore {
   onMqtt(ev: DashEvent): void {
     if (ev.device === null || !isObj(ev.payload)) return;
     const p = ev.payload;
-    const seen = timeOf(ev.at, Date.now());
+    const seen = timeOf(ev.at, this.clock.now());
     if (ev.kind === "down") {
       if (typeof p.id !== "string" || ev.retained) return;
       const c = this.command(p.id, ev.device);
@@ -171,7 +177,7 @@ export class JourneyStore {
 
   /** An event from the mock cloud's feed. */
   onMock(e: MockEvent): void {
-    const t = timeOf(e.at, Date.now());
+    const t = timeOf(e.at, this.clock.now());
     const kept: Kept = { e, t };
     for (const f of REF_FIELDS) {
       const ref = e[f];

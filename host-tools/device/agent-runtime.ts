@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createAgentService, type AgentService } from "../../firmware/ports/shared/agent-service.js";
+import { NodeClock } from "../clock/node-clock.js";
 import type { KeyValueStore } from "../../firmware/hal/storage.js";
 import { utf16Text } from "../../firmware/core/text.js";
 import { LuaRuntime } from "../runtimes/lua.js";
@@ -108,7 +109,7 @@ class NodeAgent implements AgentRuntime {
 export async function startAgent(runtime: AgentRuntimeName, info: DeviceInfo, storage: string | undefined, maxIds?: number): Promise<AgentRuntime> {
   const init = { op: "init", info, ...(maxIds === undefined ? {} : { maxIds }) };
   if (runtime === "node") {
-    const service = createAgentService(new JsonFileStore(storage), Date.now, utf16Text);
+    const service = createAgentService(new JsonFileStore(storage), new NodeClock(), utf16Text);
     check(service.run(init), "init");
     return new NodeAgent(service);
   }

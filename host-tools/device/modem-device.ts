@@ -16,7 +16,8 @@ import { ModemAgent, type ModemAgentStatus, type ModemTuning } from "../../firmw
 import { utf16Text } from "../../firmware/core/text.js";
 import type { ModemFamily } from "../../firmware/modems/capabilities.js";
 import { modemDriver } from "../../firmware/modems/index.js";
-import { NodeClock, NodeSerial } from "../hil/node-hal.js";
+import { NodeClock } from "../clock/node-clock.js";
+import { NodeSerial } from "../hil/node-hal.js";
 import { startModem, type AttachInfo, type ModemHandle } from "../modem/index.js";
 import { packageRoot } from "../runtimes/line-process.js";
 import { XsRuntime } from "../runtimes/xs.js";

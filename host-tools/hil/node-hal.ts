@@ -1,10 +1,9 @@
 /**
  * The firmware HAL on Node for `simcmd hil` and the contract suites: a SerialPort
  * (firmware/hal/serial.ts) over the `serialport` package on a real tty (a virtual modem's
- * /dev/pts/N, or hardware), and a Clock (firmware/hal/clock.ts) over setTimeout.
+ * /dev/pts/N, or hardware). Its Clock is host-tools/clock/node-clock.ts.
  */
 import { SerialPort as NodeSerialPort } from "serialport";
-import type { Clock } from "../../firmware/hal/clock.js";
 import type { SerialPort } from "../../firmware/hal/serial.js";
 
 /** Baud rate when none is given: 115200, what BG96, SIM7080G and SARA-R4 use out of the box. */
@@ -95,35 +94,5 @@ export class NodeSerial implements SerialPort {
       this.kept -= first.text.length;
       this.dropped += first.text.length;
     }
-  }
-}
-
-/** Real time: ids are positive integers (firmware/hal/clock.ts). */
-export class NodeClock implements Clock {
-  private next = 1;
-  private timers = new Map<number, NodeJS.Timeout>();
-  now(): number {
-    return Date.now();
-  }
-  setTimeout(cb: () => void, ms: number): number {
-    const id = this.next++;
-    this.timers.set(
-      id,
-      setTimeout(() => {
-        this.timers.delete(id);
-        cb();
-      }, ms),
-    );
-    return id;
-  }
-  clearTimeout(id: number): void {
-    const t = this.timers.get(id);
-    if (t !== undefined) clearTimeout(t);
-    this.timers.delete(id);
-  }
-  /** Cancels every pending timer (end of a run), so nothing keeps the process alive. */
-  clearAll(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
   }
 }

@@ -7,7 +7,8 @@ import { createModem, type Datagram, type Identity, type Modem, type ModemError,
 import type { CloudHandle } from "../cloud/index.js";
 import type { twilioClient } from "../platform/twilio-client.js";
 import { Inbox } from "./driver-calls.js";
-import { NodeClock, type NodeSerial } from "./node-hal.js";
+import { NodeClock } from "../clock/node-clock.js";
+import type { NodeSerial } from "./node-hal.js";
 
 /** The official twilio client, as `twilioClient` returns it. */
 export type CloudClient = ReturnType<typeof twilioClient>;

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "@jest/globals";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
-import { FakeClock } from "../../host-tools/cloud/timers.js";
+import { FakeClock } from "../helpers/fake-clock.js";
 import { encodeSubmit } from "../../host-tools/pdu/index.js";
 import { activeSim, admin, cloudAndClient, Udp, type Client } from "./harness.js";
 

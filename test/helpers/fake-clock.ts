@@ -1,4 +1,14 @@
-/** A Clock (firmware/hal/clock.ts) that moves only when a test calls `advance`. */
+/**
+ * The fake Clock (firmware/hal/clock.ts) every test uses: time moves only when the test calls `advance` or
+ * `set`. Timers fall due in order of their due time (ties: the order they were set), each seeing `now()`
+ * equal to its due time; a timer set while advancing runs in the same advance when it falls due within it.
+ * Nothing runs inside `setTimeout`, whatever `ms` is: like a real clock, callbacks never run synchronously.
+ *
+ *   const clock = new FakeClock(Date.parse("2025-01-01T00:00:00Z"));
+ *   const cloud = await startCloud({ timers: clock });   // or startBridge({clock}), an AtEngine({clock}) …
+ *   clock.advance(799);   // nothing due yet
+ *   clock.advance(1);     // the timer set for 800 ms runs now
+ */
 import type { Clock } from "../../firmware/hal/clock.js";
 
 interface Timer {
@@ -8,9 +18,14 @@ interface Timer {
 }
 
 export class FakeClock implements Clock {
-  private t = 0;
+  private t: number;
   private nextId = 1;
-  private timers: Timer[] = [];
+  private readonly timers = new Map<number, Timer>();
+
+  /** `start`: the first `now()` (Unix ms for host parts that write dates; 0 by default). */
+  constructor(start = 0) {
+    this.t = start;
+  }
 
   now(): number {
     return this.t;
@@ -18,30 +33,40 @@ export class FakeClock implements Clock {
 
   setTimeout(cb: () => void, ms: number): number {
     const id = this.nextId++;
-    this.timers.push({ id, at: this.t + Math.max(0, ms), cb });
+    this.timers.set(id, { id, at: this.t + Math.max(0, ms), cb });
     return id;
   }
 
   clearTimeout(id: number): void {
-    this.timers = this.timers.filter((x) => x.id !== id);
+    this.timers.delete(id);
   }
 
-  /** Moves time forward by `ms`, firing due timers in time order (ties: creation order). */
-  advance(ms: number): void {
+  /** Moves time forward by `ms` (≥ 0), running every timer that falls due, in order. Returns how many ran. */
+  advance(ms: number): number {
+    if (!(ms >= 0)) throw new RangeError(`FakeClock.advance: ms must be ≥ 0, got ${ms}`);
     const end = this.t + ms;
+    let ran = 0;
     for (;;) {
       let next: Timer | undefined;
-      for (const x of this.timers) if (x.at <= end && (next === undefined || x.at < next.at || (x.at === next.at && x.id < next.id))) next = x;
+      for (const x of this.timers.values()) if (x.at <= end && (next === undefined || x.at < next.at || (x.at === next.at && x.id < next.id))) next = x;
       if (next === undefined) break;
-      this.t = next.at;
-      this.clearTimeout(next.id);
+      this.timers.delete(next.id);
+      this.t = Math.max(this.t, next.at);
+      ran++;
       next.cb();
     }
     this.t = end;
+    return ran;
+  }
+
+  /** Moves time forward to `ms` (a clock never goes back: an earlier time is a RangeError). */
+  set(ms: number): number {
+    if (ms < this.t) throw new RangeError(`FakeClock.set: ${ms} is before now (${this.t}); time never goes back`);
+    return this.advance(ms - this.t);
   }
 
   /** Timers still waiting. */
   pending(): number {
-    return this.timers.length;
+    return this.timers.size;
   }
 }

@@ -14,7 +14,7 @@ function nowMs(): number {
   return Math.floor(os.clock() * 1000);
 }
 
-const service = createAgentService(new MemoryStore(), nowMs, utf8Text);
+const service = createAgentService(new MemoryStore(), { now: nowMs }, utf8Text);
 
 serveLines(function (request: unknown): unknown {
   if (typeof request !== "object" || request === null) return { error: { code: "invalid-request", message: "a request is a JSON object" } };

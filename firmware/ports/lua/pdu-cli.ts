@@ -17,5 +17,5 @@ function luaClockMs(): number {
 }
 
 serveLines(function (request: unknown): unknown {
-  return runRequest(request, utf8Text, JSON_NULL, luaClockMs);
+  return runRequest(request, utf8Text, JSON_NULL, { now: luaClockMs });
 });

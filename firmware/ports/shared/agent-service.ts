@@ -4,6 +4,7 @@
  * Device code: portable, never throws.
  */
 import { Agent } from "../../agent/agent.js";
+import type { Clock } from "../../hal/clock.js";
 import type { KeyValueStore } from "../../hal/storage.js";
 import { bytesToHex, hexToBytes } from "../../core/hex.js";
 import { decodePdu, encodeSubmit, Reassembler, type Abandoned } from "../../core/pdu/index.js";
@@ -16,7 +17,8 @@ export interface AgentService {
   run(req: { [key: string]: unknown }): object;
 }
 
-export function createAgentService(storage: KeyValueStore, now: () => number, text: TextCodec): AgentService {
+/** `clock`: the runtime's clock (firmware/hal/clock.ts); the service only reads the time. */
+export function createAgentService(storage: KeyValueStore, clock: Pick<Clock, "now">, text: TextCodec): AgentService {
   let agent: Agent | null = null;
   const reassembler = new Reassembler({});
   let ref = 0;
@@ -27,8 +29,8 @@ export function createAgentService(storage: KeyValueStore, now: () => number, te
     const pdu = d.pdu;
     if (pdu.type !== "deliver" || pdu.originator === undefined) return { report: DELIVER_REPORT_ACK, replies: [], executed: false };
     const abandoned: Abandoned[] = [];
-    const whole = reassembler.add(pdu, now(), abandoned);
-    reassembler.expire(now());
+    const whole = reassembler.add(pdu, clock.now(), abandoned);
+    reassembler.expire(clock.now());
     if (whole === null) return { report: DELIVER_REPORT_ACK, replies: [], executed: false };
     const answer = whole.text !== undefined
       ? a.handle({ transport: "sms", text: whole.text })
@@ -47,13 +49,13 @@ export function createAgentService(storage: KeyValueStore, now: () => number, te
    */
   function bench(a: Agent, payload: number[], ms: unknown): object {
     const budget = typeof ms === "number" && ms > 0 && ms <= 10000 ? ms : 1000;
-    const start = now();
+    const start = clock.now();
     let handled = 0;
     let elapsed = 0;
     while (elapsed < budget && handled < 1000000) {
       for (let i = 0; i < 100; i++) a.handle({ transport: "ip", bytes: payload });
       handled += 100;
-      elapsed = now() - start;
+      elapsed = clock.now() - start;
     }
     return { handled: handled, ms: elapsed };
   }
@@ -63,7 +65,7 @@ export function createAgentService(storage: KeyValueStore, now: () => number, te
     if (op === "init") {
       const info = req["info"] as { version: string; runtime: string; modem: string };
       const maxIds = typeof req["maxIds"] === "number" ? (req["maxIds"] as number) : undefined;
-      agent = new Agent({ storage: storage, clock: { now: now }, text: text, info: info, maxIds: maxIds });
+      agent = new Agent({ storage: storage, clock: clock, text: text, info: info, maxIds: maxIds });
       return { ok: true };
     }
     if (agent === null) return { error: { code: "not-initialised", message: "send {op: \"init\"} first" } };

@@ -13,6 +13,7 @@
 import { decodePdu, encodePdu, encodeSubmit } from "../../core/pdu/index.js";
 import type { Pdu, PduInput } from "../../core/pdu/index.js";
 import type { TextCodec } from "../../core/text.js";
+import type { Clock } from "../../hal/clock.js";
 
 export interface PortError {
   error: { code: string; message: string };
@@ -139,8 +140,8 @@ function runItem(op: string, item: unknown, text: TextCodec, nullValue: unknown)
   return portText(item, text);
 }
 
-/** Milliseconds from some fixed point: the runtime's clock, injected by each port. */
-export type Clock = () => number;
+/** The runtime's clock (firmware/hal/clock.ts), injected by each port; the bench only reads the time. */
+export type BenchClock = Pick<Clock, "now">;
 
 /** Decodes at most this many PDUs in one bench request, whatever `ms` says. */
 export const BENCH_MAX_DECODES = 3000000;
@@ -150,7 +151,7 @@ export const BENCH_MAX_DECODES = 3000000;
  * milliseconds (default 1000, at most 10000) or BENCH_MAX_DECODES decodes, timed by the
  * runtime's own clock; answers `{ decoded, ms }`.
  */
-function bench(items: unknown[], ms: unknown, text: TextCodec, clock: Clock): object {
+function bench(items: unknown[], ms: unknown, text: TextCodec, clock: BenchClock): object {
   const budget = typeof ms === "number" && ms > 0 && ms <= 10000 ? ms : 1000;
   const hexes: string[] = [];
   for (let i = 0; i < items.length; i++) {
@@ -159,19 +160,19 @@ function bench(items: unknown[], ms: unknown, text: TextCodec, clock: Clock): ob
     hexes.push(h);
   }
   if (hexes.length === 0) return fail("invalid-input", "bench needs at least one item");
-  const start = clock();
+  const start = clock.now();
   let decoded = 0;
   let elapsed = 0;
   while (elapsed < budget && decoded < BENCH_MAX_DECODES) {
     for (let i = 0; i < hexes.length; i++) decodePdu(hexes[i] as string, { smsc: true, direction: "auto", text: text });
     decoded += hexes.length;
-    elapsed = clock() - start;
+    elapsed = clock.now() - start;
   }
   return { decoded: decoded, ms: elapsed };
 }
 
 /** Runs one batch request (see the file comment). Never throws. */
-export function runRequest(req: unknown, text: TextCodec, nullValue: unknown, clock: Clock): unknown {
+export function runRequest(req: unknown, text: TextCodec, nullValue: unknown, clock: BenchClock): unknown {
   if (!isObject(req)) {
     return fail("invalid-request", "a request is a JSON object");
   }

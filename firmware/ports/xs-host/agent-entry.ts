@@ -16,7 +16,7 @@ import { utf16Text } from "../../core/text.js";
 import { createAgentService } from "../shared/agent-service.js";
 import { hostStore, reply, request } from "./host.js";
 
-const service = createAgentService(hostStore, Date.now, utf16Text);
+const service = createAgentService(hostStore, { now: Date.now }, utf16Text);
 
 export default function handleCommand(message: ArrayBuffer): ArrayBuffer {
   try {

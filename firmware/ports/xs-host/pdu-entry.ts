@@ -25,7 +25,7 @@ export default function handleCommand(message: ArrayBuffer): ArrayBuffer {
     return reply({ error: { code: "invalid-request", message: "the request is not JSON" } });
   }
   try {
-    return reply(runRequest(req, utf16Text, null, Date.now));
+    return reply(runRequest(req, utf16Text, null, { now: Date.now }));
   } catch (e) {
     return reply({ error: { code: "internal", message: String(e) } });
   }

@@ -19,8 +19,8 @@
  * - Detach parks the SIM's sockets (`mo`, `smsc`): the device keeps its addresses, what it sends meanwhile is
  *   dropped (reason "detached"); `reattach` attaches again with the last mapping. `powerOff` detaches and
  *   refuses attaches until `powerOn`, which attaches again as a booting device would.
- * Time: everything scheduled goes through the cloud's `Timers` (a FakeClock in tests); only next-tick work
- * (`later(0, …)`) uses setImmediate.
+ * Time: everything scheduled goes through the cloud's Clock (a fake one in tests); only next-turn work
+ * (`later(0, …)`) uses setImmediate, which orders work rather than waiting.
  * Events (docs/mock-network.md "Events"): sim.attached, sim.detached, sim.power, sim.powered,
  * sim.conditions, sim.msisdn, network.changed, ip.sent, ip.lost, ip.failed, ip.received, sms.deliver.sent,
  * sms.delivered, sms.failed, sms.submit.received, sms.status_report.sent, sms.lost — traffic with its bytes
@@ -32,7 +32,8 @@ import { ConditionTable, DEFAULT_POWER, mtFate, type Conditions, type Power, typ
 import { hexField, powerJson } from "./event-fields.js";
 import { PhoneNumbers } from "./numbers.js";
 import { Smsc, type MoSmsHandler, type SmsHandlers, type SmsMessage } from "./smsc.js";
-import { REAL_TIMERS, type TimerHandle, type Timers } from "../timers.js";
+import type { Clock } from "../../../firmware/hal/clock.js";
+import { NodeClock } from "../../clock/node-clock.js";
 
 export { smsFits, smsTextLength, MAX_BINARY_SMS_BYTES } from "./smsc.js";
 export type { MoSms, MoSmsHandler, SmsHandlers, SmsMessage } from "./smsc.js";
@@ -120,8 +121,8 @@ export class Network {
     readonly events: EventBus,
     readonly udpHost = "127.0.0.1",
     conditions: Partial<Conditions> = {},
-    /** The clock and timers of the cloud (CloudContext.timers). */
-    readonly timers: Timers = REAL_TIMERS,
+    /** The cloud's clock (CloudContext.clock). */
+    readonly clock: Clock = new NodeClock(),
   ) {
     this.cond = new ConditionTable(conditions);
     this.numbers = new PhoneNumbers(events);
@@ -164,7 +165,7 @@ export class Network {
   }
 
   powerOf(sid: string): Power {
-    return this.power.get(sid) ?? { ...DEFAULT_POWER, since: this.timers.now() };
+    return this.power.get(sid) ?? { ...DEFAULT_POWER, since: this.clock.now() };
   }
 
   state(sid: string): Record<string, unknown> {
@@ -208,7 +209,7 @@ export class Network {
   // ---- timing helpers ----
   /** Current time on the network's clock, epoch ms. */
   now(): number {
-    return this.timers.now();
+    return this.clock.now();
   }
 
   /** Runs `fn` after `ms` of the cloud's clock (≤ 0 → next tick, setImmediate); cancelled on close. */
@@ -220,8 +221,8 @@ export class Network {
       if (!this.closed) fn();
     };
     if (ms > 0) {
-      const h: TimerHandle = this.timers.setTimeout(run, ms);
-      cancel = () => this.timers.clearTimeout(h);
+      const h = this.clock.setTimeout(run, ms);
+      cancel = () => this.clock.clearTimeout(h);
     } else {
       const h = setImmediate(run);
       cancel = () => clearImmediate(h);
@@ -338,7 +339,7 @@ export class Network {
 
   setPower(sid: string, p: Partial<Omit<Power, "since">>): Power {
     const cur = this.powerOf(sid);
-    const next: Power = { ...cur, ...p, since: this.timers.now() };
+    const next: Power = { ...cur, ...p, since: this.clock.now() };
     this.power.set(sid, next);
     this.events.emit("sim.power", { sim_sid: sid, ...powerJson(next) });
     this.smscOf(sid).kick();
@@ -375,7 +376,7 @@ export class Network {
       this.later(0, fail);
       return;
     }
-    const fate = mtFate(this.powerOf(simSid), "ip", this.timers.now());
+    const fate = mtFate(this.powerOf(simSid), "ip", this.clock.now());
     this.later(fate.delayMs + this.latencyOf(simSid), () => {
       const a = this.attachments.get(simSid);
       if (!a) return fail();
