@@ -9,6 +9,7 @@ import { iso } from "../clock/node-clock.js";
 import type { BridgeConfig } from "./config.js";
 import { readUplink } from "./decode.js";
 import { DeviceStates } from "./device-state.js";
+import { movesForward, type DownEventStatus } from "./downlink-status.js";
 import { Rejection, parseRequest, peekId } from "./down-request.js";
 import { GroupCommit } from "./group-commit.js";
 import { PlatformHealth } from "./platform-health.js";
@@ -17,11 +18,6 @@ import type { Outbox } from "./outbox.js";
 import type { DownlinkRow, Store } from "./store.js";
 import { deviceTopic, parseDeviceLevel, topicProblem } from "./topics.js";
 import type { BridgeEvent, StatusEvent, UpEvent } from "./uplink.js";
-
-export const RANK: Record<string, number> = {
-  accepted: 0, retry: 0, queued: 1, sent: 2, delivered: 3, succeeded: 4, failed: 4, expired: 4, rejected: 4,
-};
-export const FINAL = new Set(["succeeded", "failed", "expired", "rejected"]);
 
 /** A webhook event for the batch; `claimedElsewhere`: another instance publishes it (Redis said so). */
 interface Ingest {
@@ -33,8 +29,6 @@ interface Ingest {
 interface Acked {
   acked: number[];
 }
-
-export type DownStatus = "queued" | "sent" | "delivered" | "succeeded" | "failed" | "expired" | "rejected";
 
 export class Engine {
   readonly states: DeviceStates;
@@ -105,7 +99,7 @@ export class Engine {
   }
 
   /** Publishes `down/<status>` for a request (row may be null: a platform event the bridge did not send); returns the payload. */
-  downEvent(device: string, id: string | null, ref: string | null, status: DownStatus, extra: Record<string, unknown> = {}): string {
+  downEvent(device: string, id: string | null, ref: string | null, status: DownEventStatus, extra: Record<string, unknown> = {}): string {
     return this.emit(deviceTopic(this.cfg.prefix, device, `down/${status}`), { id, platform_ref: ref, status, at: iso(this.clock.now()), ...extra }, false, `down/${status}`);
   }
 
@@ -113,8 +107,8 @@ export class Engine {
    * Moves a stored downlink to `status` if that is forward; publishes the event. Returns false if it was not
    * forward. A failure is the device's fault unless `deviceFault` is false (the platform's problem).
    */
-  advance(row: DownlinkRow, status: DownStatus, extra: Record<string, unknown> = {}, ref: string | null = row.platform_ref, deviceFault = true): boolean {
-    if (FINAL.has(row.status) || (RANK[status] ?? 0) <= (RANK[row.status] ?? 0)) return false;
+  advance(row: DownlinkRow, status: DownEventStatus, extra: Record<string, unknown> = {}, ref: string | null = row.platform_ref, deviceFault = true): boolean {
+    if (!movesForward(row.status, status)) return false;
     const event = this.downEvent(row.device, row.id, ref, status, extra);
     this.store.updateDownlink(row.rowid, { status, platform_ref: ref, next_ms: null, last_event: event }, this.clock.now());
     if (status === "failed" && deviceFault) {
@@ -132,7 +126,7 @@ export class Engine {
    */
   private repeated(row: DownlinkRow): void {
     if (row.last_event === null) return;
-    const last = JSON.parse(row.last_event) as { status: DownStatus };
+    const last = JSON.parse(row.last_event) as { status: DownEventStatus };
     this.emit(deviceTopic(this.cfg.prefix, row.device, `down/${last.status}`), { ...last, repeat: true }, false, `down/${last.status}`);
   }
 

@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { WAITING, type DownlinkStatus } from "./downlink-status.js";
 
 /** Device rows kept in memory at most (the cache is emptied when full). */
 const DEVICE_CACHE_MAX = 100_000;
@@ -22,7 +23,7 @@ export interface DownlinkRow {
   id: string;
   device: string;
   request: string;
-  status: string;
+  status: DownlinkStatus;
   platform: string | null;
   transport: string | null;
   platform_ref: string | null;
@@ -123,7 +124,7 @@ export class Store {
       downById: d.prepare("SELECT * FROM downlinks WHERE device = ? AND id = ?"),
       downByRow: d.prepare("SELECT * FROM downlinks WHERE rowid = ?"),
       downByRef: d.prepare("SELECT * FROM downlinks WHERE platform_ref = ? ORDER BY rowid DESC LIMIT 1"),
-      due: d.prepare("SELECT * FROM downlinks WHERE status IN ('accepted','retry') AND COALESCE(next_ms, 0) <= ? ORDER BY rowid LIMIT ?"),
+      due: d.prepare(`SELECT * FROM downlinks WHERE status IN (${WAITING.map((s) => `'${s}'`).join(",")}) AND COALESCE(next_ms, 0) <= ? ORDER BY rowid LIMIT ?`),
       nextDue: d.prepare("SELECT MIN(next_ms) AS t FROM downlinks WHERE status = 'retry'"),
       device: d.prepare("SELECT * FROM devices WHERE device = ?"),
       devices: d.prepare("SELECT * FROM devices"),
@@ -228,7 +229,7 @@ export class Store {
   }
 
   /** Inserts a downlink; null when (device, id) exists already. */
-  addDownlink(id: string, device: string, request: string, status: string, now: number, expires: number | null): DownlinkRow | null {
+  addDownlink(id: string, device: string, request: string, status: DownlinkStatus, now: number, expires: number | null): DownlinkRow | null {
     const r = this.st.addDown.run(id, device, request, status, now, now, expires);
     return r.changes === 0 ? null : (this.st.downByRow.get(r.lastInsertRowid) as DownlinkRow);
   }

@@ -1,7 +1,9 @@
 /**
- * Webhook parameters → normalised events (pure). Status normalisation follows bridge-anchors §8.1:
- * queued, sent, delivered, succeeded, failed, expired. The dedupe key is platform + resource SID + status.
+ * Webhook parameters → normalised events (pure). Each platform's statuses map onto the bridge's
+ * (downlink-status.ts): queued, sent, delivered, succeeded, failed, expired. The dedupe key is platform +
+ * resource SID + status.
  */
+import type { PlatformStatus } from "./downlink-status.js";
 import { deviceLevel, TopicError } from "./topics.js";
 
 export type Platform = "twilio-supersim" | "twilio-wireless" | "twilio-messaging" | "huawei";
@@ -28,7 +30,7 @@ export interface StatusEvent {
   device: string | null;
   platform: Platform;
   platform_ref: string;
-  status: "queued" | "sent" | "delivered" | "succeeded" | "failed" | "expired";
+  status: PlatformStatus;
   raw_status: string;
   /** The bridge's downlink row (from the callback URL's `dl` parameter). */
   dl: number | null;

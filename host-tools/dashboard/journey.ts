@@ -8,7 +8,7 @@
  * Everything is kept in bounded maps (the oldest entry goes first); the journey is built when asked for.
  */
 import type { Clock } from "../../firmware/hal/clock.js";
-import { FINAL } from "../bridge/engine.js";
+import { isFinal } from "../bridge/downlink-status.js";
 import { NodeClock } from "../clock/node-clock.js";
 import type { MockEvent } from "../cloud/events.js";
 import { BoundedMap } from "./bounded-map.js";
@@ -161,7 +161,7 @@ export class JourneyStore {
       this.link(c, p.platform_ref);
       this.link(c, p.reply_ref);
       const status = ev.kind.slice(5);
-      const nowFinal = FINAL.has(status) && c.final === null;
+      const nowFinal = isFinal(status) && c.final === null;
       if (nowFinal) c.final = { status, t };
       this.changed(c.id, c.device, nowFinal);
       return;
