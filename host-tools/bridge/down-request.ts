@@ -1,21 +1,28 @@
 /**
- * Validation of a downlink request (DESIGN.md §5): `{id?, command? | payload?, payload_type?, transport?,
- * device_port?, expires_at?, from?}`. Strict: unknown fields and wrong types are rejected with a reason (the
- * silent-ignore of TTS #1771 is the counter-example). Size checks that depend on the device's platform are
- * in sizeProblem(), applied once the device is resolved.
+ * Validation of a downlink request (`{prefix}/devices/{device}/down`): `{id?, command? | payload?,
+ * payload_type?, transport?, device_port?, expires_at?, from?}`. Strict: unknown fields and wrong types are
+ * rejected with a reason, never ignored. What depends on the device's platform (transport, payload type,
+ * size, From) is checked once the device is resolved (routing.ts planSend).
  */
 import { isUtf8 } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { jsonDepthProblem } from "../http/json-depth.js";
-import { encodeSubmit } from "../pdu/index.js";
 import { MESSAGING_FROM } from "./config.js";
+import type { Transport } from "./routing.js";
+
+/** A Huawei device command. */
+export interface HuaweiCommand {
+  serviceId: string;
+  method: string;
+  paras: Record<string, unknown>;
+}
 
 export interface DownRequest {
   id: string;
-  command?: string | { serviceId: string; method: string; paras: Record<string, unknown> };
+  command?: string | HuaweiCommand;
   payload?: string;
   payload_type?: "text" | "binary";
-  transport?: "ip" | "sms" | "nbiot";
+  transport?: Transport;
   device_port?: number;
   expires_at?: string | number;
   /** Messaging: the number (or Messaging Service SID) to send from, instead of the configured one. */
@@ -114,22 +121,4 @@ export function parseRequest(raw: Buffer, maxBytes: number): { req: DownRequest;
   }
   if (req.id === "") req.id = newId();
   return { req, expires };
-}
-
-function fitsOneSms(text: string): boolean {
-  try {
-    return encodeSubmit({ to: "000", text, includeSmsc: false, maxParts: 1 }).length === 1;
-  } catch {
-    return false;
-  }
-}
-
-/** Why `payload` cannot go over `transport` on `platform` (null when it fits). */
-export function sizeProblem(platform: string, transport: string, payload: string, type: "text" | "binary"): string | null {
-  const bytes = type === "binary" ? Buffer.from(payload, "base64").length : Buffer.byteLength(payload, "utf8");
-  if (transport === "ip") return bytes > 1300 ? `payload is ${bytes} bytes; an IP Command carries at most 1300` : null;
-  if (platform === "twilio-messaging") return [...payload].length > 1600 ? "a Messaging SMS body is at most 1600 characters" : null;
-  if (platform === "huawei") return bytes > 1024 ? `command is ${bytes} bytes; at most 1024 for NB-IoT` : null;
-  if (type === "binary") return bytes > 140 ? `payload is ${bytes} bytes; a binary SMS carries at most 140` : null;
-  return fitsOneSms(payload) ? null : "payload does not fit one SMS (160 GSM 7-bit characters or 70 UCS2 characters, id included)";
 }

@@ -1,36 +1,22 @@
 /**
  * The downlink worker: takes stored requests (`accepted`, or `retry` once due), resolves the device's platform,
- * checks transport and size, calls the platform and publishes `down/queued` — or `rejected` / `failed` /
- * `expired` with a reason. Requests run independently (up to `CONCURRENCY` at once), so a bad one never
+ * plans the send by the routing policy (routing.ts: transport, payload, size, From), calls the platform and
+ * publishes `down/queued` — or `rejected` / `failed` / `expired` with a reason. Requests run independently (up to `CONCURRENCY` at once), so a bad one never
  * holds up the ones behind it. 5xx / timeouts are retried with exponential backoff (`retryBase`, ×2, ±20%,
  * ≤ 60 s, `retryMax` times); Messaging SMS sends get one retry after `messagingRetry` ms; 4xx is final.
  */
 import { callbackKey, callbackQuery, huaweiToken } from "./callback-token.js";
 import type { Clock } from "../../firmware/hal/clock.js";
-import { Rejection, sizeProblem, type DownRequest } from "./down-request.js";
+import { Rejection, type DownRequest } from "./down-request.js";
 import type { Engine } from "./engine.js";
 import { platformProblem } from "./platform-health.js";
 import { PlatformError, type Platforms, type Target } from "./platforms.js";
+import { addressOf, callbackPath, isUnknownDevice, planSend } from "./routing.js";
 import type { DownlinkRow } from "./store.js";
 import { waitBounded } from "./wait-bounded.js";
 
 const CONCURRENCY = 32;
 const DEFAULT_DEVICE_PORT = 6969;
-
-const TRANSPORTS: Record<string, string[]> = {
-  "twilio-supersim": ["ip", "sms"],
-  "twilio-wireless": ["sms"],
-  "twilio-messaging": ["sms"],
-  huawei: ["nbiot"],
-};
-
-const ROUTE: Record<string, string> = {
-  "twilio-supersim:ip": "twilio/ip-commands",
-  "twilio-supersim:sms": "twilio/sms-commands",
-  "twilio-wireless:sms": "twilio/commands",
-  "twilio-messaging:sms": "twilio/messages",
-  "huawei:nbiot": "huawei/cmd",
-};
 
 export class DownWorker {
   private readonly running = new Set<number>();
@@ -96,7 +82,10 @@ export class DownWorker {
 
   private async target(device: string): Promise<Target | null> {
     const d = this.engine.store.device(device);
-    if (d?.platform) return { platform: d.platform as Target["platform"], sim_sid: d.sim_sid, address: d.platform === "twilio-messaging" ? "+" + device : d.platform === "huawei" ? device : (d.sim_sid ?? device) };
+    if (d?.platform) {
+      const platform = d.platform as Target["platform"];
+      return { platform, sim_sid: d.sim_sid, address: addressOf(platform, device, d.sim_sid) };
+    }
     const t = await this.platforms.resolve(device);
     if (t && t.platform !== "huawei") this.engine.store.touchDevice(device, t.platform, t.sim_sid);
     return t;
@@ -117,40 +106,13 @@ export class DownWorker {
     try {
       target = await this.target(row.device);
       if (!target) throw new Rejection("unknown_device", `no SIM or device named ${row.device} on the configured platforms`);
-      const transport = req.transport ?? (TRANSPORTS[target.platform]?.[0] as string);
-      if (!(TRANSPORTS[target.platform] ?? []).includes(transport))
-        throw new Rejection("wrong_transport", `${row.device} is a ${target.platform} device: transport ${(TRANSPORTS[target.platform] ?? []).join(" or ")}, not ${transport}`);
-      const type = req.payload_type ?? "text";
-      if (type === "binary" && (target.platform === "twilio-messaging" || (target.platform === "twilio-supersim" && transport === "sms")))
-        throw new Rejection("wrong_transport", `binary payloads cannot go by ${target.platform} ${transport}`);
-      let huawei: { serviceId: string; method: string; paras: Record<string, unknown> } | undefined;
-      let payload = req.payload ?? "";
-      if (req.command !== undefined) {
-        if (typeof req.command === "object") {
-          if (target.platform !== "huawei") throw new Rejection("bad_request", "an object command is for Huawei devices only");
-          huawei = req.command;
-          payload = JSON.stringify(req.command);
-        } else {
-          payload = `${row.id} ${req.command}`;
-          const [method, ...args] = req.command.trim().split(/\s+/);
-          huawei = { serviceId: e.cfg.huawei.serviceId, method: method as string, paras: { id: row.id, args: args.join(" ") } };
-        }
-      } else if (target.platform === "huawei") {
-        huawei = { serviceId: e.cfg.huawei.serviceId, method: "raw", paras: { id: row.id, payload, payload_type: type } };
-      }
-      const tooBig = sizeProblem(target.platform, transport, payload, type);
-      if (tooBig) throw new Rejection("oversized", tooBig);
-      let from: string | undefined;
-      if (target.platform === "twilio-messaging") {
-        // one Twilio number per phone: the request's own, else the device's, else the bridge's
-        from = req.from ?? e.cfg.messagingDeviceFrom[row.device] ?? e.cfg.messagingFrom;
-        if (from === undefined) throw new Rejection("no_from", `no From number for ${row.device}: give from in the request, or configure messagingDeviceFrom or messagingFrom`);
-      } else if (req.from !== undefined) throw new Rejection("bad_request", `from is for Messaging downlinks (phone numbers); ${row.device} is a ${target.platform} device`);
-      let callbackUrl = `${this.publicUrl()}/webhooks/${ROUTE[`${target.platform}:${transport}`] as string}?${callbackQuery(this.key, row.rowid, row.id)}`;
+      const plan = planSend(req, row.id, row.device, target.platform, e.cfg);
+      const transport = plan.transport;
+      let callbackUrl = `${this.publicUrl()}${callbackPath(target.platform, transport)}?${callbackQuery(this.key, row.rowid, row.id)}`;
       if (target.platform === "huawei" && this.hwToken !== "") callbackUrl += `&k=${this.hwToken}`;
       const ref = await this.platforms.send({
-        target, transport: transport as "ip" | "sms" | "nbiot", payload, payloadType: type, devicePort: req.device_port ?? DEFAULT_DEVICE_PORT,
-        callbackUrl, expiresInS: row.expires_ms === null ? null : (row.expires_ms - this.clock.now()) / 1000, ...(huawei ? { huawei } : {}), ...(from !== undefined ? { from } : {}),
+        ...plan, target, devicePort: req.device_port ?? DEFAULT_DEVICE_PORT, callbackUrl,
+        expiresInS: row.expires_ms === null ? null : (row.expires_ms - this.clock.now()) / 1000,
       });
       tx(() => {
         const cur = e.store.downlinkByRow(row.rowid) as DownlinkRow;
@@ -180,7 +142,7 @@ export class DownWorker {
     e.metrics.inc("simcmd_bridge_platform_errors_total", { platform, class: err.retryable ? "retryable" : "final" });
     // refused credentials, an unreachable or failing platform: its state says so, the device is not at fault
     const deviceFault = platformProblem(err) === null;
-    if (platform === "huawei" && err.code === "100418") {
+    if (isUnknownDevice(platform, err)) {
       e.metrics.inc("simcmd_bridge_rejects_total", { reason: "unknown_device" });
       e.advance(cur, "rejected", { error: { code: "unknown_device", message: err.message } });
       return;

@@ -9,6 +9,8 @@
 import type twilio from "twilio";
 import { twilioClient } from "../platform/twilio-client.js";
 import type { BridgeConfig } from "./config.js";
+import type { HuaweiCommand } from "./down-request.js";
+import { addressOf, isPhoneDevice, type Transport } from "./routing.js";
 import type { Platform } from "./uplink.js";
 
 export interface Target {
@@ -20,13 +22,13 @@ export interface Target {
 
 export interface SendRequest {
   target: Target;
-  transport: "ip" | "sms" | "nbiot";
+  transport: Transport;
   payload: string;
   payloadType: "text" | "binary";
   devicePort: number;
   callbackUrl: string;
   /** Huawei: {serviceId, method, paras}. */
-  huawei?: { serviceId: string; method: string; paras: Record<string, unknown> };
+  huawei?: HuaweiCommand;
   /** Seconds left until expires_at (Huawei expireTime, Messaging ValidityPeriod). */
   expiresInS: number | null;
   /** Messaging: From number or Messaging Service SID (MG…). */
@@ -108,7 +110,7 @@ export class Platforms {
 
   /** Which platform serves `device` (a SIM unique name or SID, a phone number, a Huawei deviceId); null = unknown. */
   async resolve(device: string): Promise<Target | null> {
-    if (/^\d{6,15}$/.test(device)) return { platform: "twilio-messaging", address: "+" + device, sim_sid: null };
+    if (isPhoneDevice(device)) return { platform: "twilio-messaging", address: addressOf("twilio-messaging", device, null), sim_sid: null };
     const t = this.cfg.twilio;
     if (t.accountSid !== "" && t.authToken !== "") {
       const c = this.tw();
@@ -121,11 +123,11 @@ export class Platforms {
         }
       };
       const ss = await probe("twilio-supersim", "Super SIM lookup", () => c.supersim.v1.sims(device).fetch());
-      if (ss) return { platform: "twilio-supersim", address: ss.sid, sim_sid: ss.sid };
+      if (ss) return { platform: "twilio-supersim", address: addressOf("twilio-supersim", device, ss.sid), sim_sid: ss.sid };
       const ws = await probe("twilio-wireless", "Wireless SIM lookup", () => c.wireless.v1.sims(device).fetch());
-      if (ws) return { platform: "twilio-wireless", address: ws.sid, sim_sid: ws.sid };
+      if (ws) return { platform: "twilio-wireless", address: addressOf("twilio-wireless", device, ws.sid), sim_sid: ws.sid };
     }
-    if (this.cfg.huawei.baseUrl) return { platform: "huawei", address: device, sim_sid: null };
+    if (this.cfg.huawei.baseUrl) return { platform: "huawei", address: addressOf("huawei", device, null), sim_sid: null };
     return null;
   }
 

@@ -13,6 +13,7 @@ import { routeTable, serverOptions } from "../http/server.js";
 import { validateKoreSignature, validateSignature } from "../platform/signature.js";
 import { boundQuery, callbackKey, HUAWEI_NA_PATH, huaweiToken } from "./callback-token.js";
 import type { Engine } from "./engine.js";
+import { WEBHOOK_PATHS } from "./routing.js";
 import * as map from "./uplink.js";
 
 type Params = map.Params;
@@ -130,10 +131,10 @@ export function buildHttp(d: WebhookDeps): FastifyInstance {
     app.get(path, handler);
   };
 
-  twilioRoute("/webhooks/twilio/ip-commands", "ip-commands", map.ipCommands);
-  twilioRoute("/webhooks/twilio/sms-commands", "sms-commands", map.smsCommands);
-  twilioRoute("/webhooks/twilio/commands", "commands", map.wirelessCommands);
-  twilioRoute("/webhooks/twilio/messages", "messages", map.messages);
+  twilioRoute(WEBHOOK_PATHS.ipCommands, "ip-commands", map.ipCommands);
+  twilioRoute(WEBHOOK_PATHS.smsCommands, "sms-commands", map.smsCommands);
+  twilioRoute(WEBHOOK_PATHS.wirelessCommands, "commands", map.wirelessCommands);
+  twilioRoute(WEBHOOK_PATHS.messages, "messages", map.messages);
 
   const token = huaweiToken(cfg);
   const huawei = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -173,7 +174,7 @@ export function buildHttp(d: WebhookDeps): FastifyInstance {
     }
     return reply.code(200).send({ result: "ok" });
   };
-  for (const p of ["/webhooks/huawei/cmd", HUAWEI_NA_PATH]) {
+  for (const p of [WEBHOOK_PATHS.huawei, HUAWEI_NA_PATH]) {
     app.post(p, huawei);
   }
 
