@@ -1,5 +1,5 @@
 /**
- * Bridge configuration: library options (DESIGN.md §3 `startBridge`), and the CLI's merge of a YAML/JSON file,
+ * Bridge configuration: the library options of `startBridge`, and the CLI's merge of a YAML/JSON file,
  * SIMCMD_BRIDGE_* environment variables and flags (later wins), all validated against options.ts with clear errors.
  */
 import { hostname } from "node:os";

@@ -9,10 +9,9 @@
  */
 import type { Clock } from "../../firmware/hal/clock.js";
 import { iso } from "../clock/node-clock.js";
+import type { Emit } from "./emit.js";
 import type { DeviceRow, Store } from "./store.js";
 import { deviceTopic } from "./topics.js";
-
-export type Emit = (topic: string, payload: object, retain: boolean, kind: string) => void;
 
 export class DeviceStates {
   private timer: number | null = null;

@@ -8,15 +8,14 @@ import type { Clock } from "../../firmware/hal/clock.js";
 import { iso } from "../clock/node-clock.js";
 import type { BridgeConfig } from "./config.js";
 import { readUplink } from "./decode.js";
-import { DeviceStates } from "./device-state.js";
+import type { DeviceStates } from "./device-state.js";
 import { movesForward, type DownEventStatus } from "./downlink-status.js";
 import { Rejection, parseRequest, peekId } from "./down-request.js";
+import type { Emit } from "./emit.js";
 import { GroupCommit } from "./group-commit.js";
-import { PlatformHealth } from "./platform-health.js";
 import type { Metrics } from "./metrics.js";
-import type { Outbox } from "./outbox.js";
 import type { DownlinkRow, Store } from "./store.js";
-import { deviceTopic, parseDeviceLevel, topicProblem } from "./topics.js";
+import { deviceTopic, parseDeviceLevel } from "./topics.js";
 import type { BridgeEvent, StatusEvent, UpEvent } from "./uplink.js";
 
 /** A webhook event for the batch; `claimedElsewhere`: another instance publishes it (Redis said so). */
@@ -30,32 +29,51 @@ interface Acked {
   acked: number[];
 }
 
+export interface EngineDeps {
+  cfg: BridgeConfig;
+  store: Store;
+  metrics: Metrics;
+  clock: Clock;
+  /** Writes MQTT messages to the outbox (emit.ts). */
+  emit: Emit;
+  states: DeviceStates;
+  /** Shared webhook dedupe; null: the local table only. */
+  redis: Redis | null;
+  log: (line: string) => void;
+  /** Called after a downlink request is stored (the bridge wakes its downlink worker). */
+  downlinkStored: () => void;
+}
+
 export class Engine {
-  readonly states: DeviceStates;
-  /** Retained `{prefix}/bridge/{instance}/platforms/{platform}`: fed with every API call's outcome. */
-  readonly platformHealth: PlatformHealth;
-  /** Set by the downlink worker: called after a request is stored. */
-  onDownlinkStored: () => void = () => undefined;
-  /** Webhook events of one event-loop turn share one transaction (group commit). */
+  private readonly cfg: BridgeConfig;
+  private readonly store: Store;
+  private readonly metrics: Metrics;
+  private readonly clock: Clock;
+  private readonly emit: Emit;
+  private readonly states: DeviceStates;
+  private readonly redis: Redis | null;
+  private readonly log: (line: string) => void;
+  private readonly downlinkStored: () => void;
+  /** Webhook events of one event-loop turn share one transaction (group commit), with the outbox's deletes. */
   private readonly events: GroupCommit<Ingest | Acked, boolean>;
 
-  constructor(
-    readonly cfg: BridgeConfig,
-    readonly store: Store,
-    readonly metrics: Metrics,
-    readonly clock: Clock,
-    readonly outbox: Outbox,
-    private readonly redis: Redis | null,
-    private readonly log: (line: string) => void,
-  ) {
-    this.states = new DeviceStates(store, (t, p, r, k) => this.emit(t, p, r, k), cfg.prefix, clock, cfg.noCommunication * 1000);
-    this.platformHealth = new PlatformHealth((t, p, r, k) => this.emit(t, p, r, k), (f) => {
-      if (store.db.open) store.tx(f);
-    }, cfg.prefix, cfg.instance, clock);
-    this.events = new GroupCommit(store, (it) => ("acked" in it ? this.deleteAcked(it.acked) : this.apply(it)), () => this.outbox.kick());
-    outbox.remove = async (seqs) => {
-      await this.events.submit({ acked: seqs });
-    };
+  constructor(d: EngineDeps) {
+    this.cfg = d.cfg;
+    this.store = d.store;
+    this.metrics = d.metrics;
+    this.clock = d.clock;
+    this.emit = d.emit;
+    this.states = d.states;
+    this.redis = d.redis;
+    this.log = d.log;
+    this.downlinkStored = d.downlinkStored;
+    // the outbox pump learns of committed rows from the store (Store.onOutboxCommitted): nothing to tell here
+    this.events = new GroupCommit(d.store, (it) => ("acked" in it ? this.deleteAcked(it.acked) : this.apply(it)));
+  }
+
+  /** Deletes PUBACKed outbox rows in the batch of this turn's webhook events; resolves once committed. */
+  async removeAcked(seqs: number[]): Promise<void> {
+    await this.events.submit({ acked: seqs });
   }
 
   private deleteAcked(seqs: number[]): boolean {
@@ -78,24 +96,6 @@ export class Engine {
     if (ev.kind === "up") this.applyUp(ev);
     else this.applyStatus(ev);
     return true;
-  }
-
-  /**
-   * Writes an MQTT message to the outbox (in the caller's transaction) and wakes the pump; returns its JSON.
-   * A topic no broker would take (topics.ts) goes straight to `dead_letters` (reason 0x90, topic name invalid).
-   */
-  emit(topic: string, payload: object, retain: boolean, kind: string): string {
-    const json = JSON.stringify(payload);
-    const problem = topicProblem(topic);
-    if (problem !== null) {
-      this.store.addDeadLetter(topic, json, retain, kind, this.clock.now(), 0x90, problem);
-      this.metrics.inc("simcmd_bridge_dead_letters_total", { kind, reason_code: "0x90" });
-      this.log(`outbox: ${problem}; kept in dead_letters, not published`);
-      return json;
-    }
-    this.store.addOutbox(topic, json, retain, kind, this.clock.now());
-    this.outbox.kick();
-    return json;
   }
 
   /** Publishes `down/<status>` for a request (row may be null: a platform event the bridge did not send); returns the payload. */
@@ -258,7 +258,7 @@ export class Engine {
         this.reject(device, id, e.code, e.message);
       }
     });
-    this.onDownlinkStored();
+    this.downlinkStored();
   }
 
   reject(device: string, id: string | null, code: string, message: string): void {

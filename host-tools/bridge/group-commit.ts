@@ -16,7 +16,7 @@ interface Pending<T, R> {
 /** Where batches are written: `Store` (its `tx` reports the outbox rows each commit wrote). */
 export interface TransactionRunner {
   tx<R>(f: () => R): R;
-  readonly db: { readonly open: boolean };
+  readonly open: boolean;
 }
 
 export interface GroupCommitOptions {
@@ -39,8 +39,8 @@ export class GroupCommit<T, R> {
   constructor(
     private readonly store: TransactionRunner,
     private readonly apply: (item: T) => R,
-    /** Called after each commit (with the number of items committed), e.g. to wake the outbox pump. */
-    private readonly committed: (n: number) => void,
+    /** Called after each commit, with the number of items committed. */
+    private readonly committed: (n: number) => void = () => undefined,
     o: GroupCommitOptions = {},
   ) {
     this.maxBatch = o.maxBatch ?? 512;
@@ -67,7 +67,7 @@ export class GroupCommit<T, R> {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    if (!this.store.db.open) {
+    if (!this.store.open) {
       for (const p of batch) p.reject(new Error("the bridge's database is closed"));
       return;
     }

@@ -8,15 +8,18 @@
  * A broker that is away does not stop the start: webhooks go to the outbox, and the link keeps reconnecting.
  */
 import { Redis } from "ioredis";
-import { NodeClock } from "../clock/node-clock.js";
+import { iso, NodeClock } from "../clock/node-clock.js";
 import { normalize, type BridgeOptions } from "./config.js";
 import { startBroker, type EmbeddedBroker } from "./broker.js";
-import { huaweiCallbackUrl } from "./callback-token.js";
+import { callbackKey, huaweiCallbackUrl, huaweiToken } from "./callback-token.js";
+import { DeviceStates } from "./device-state.js";
 import { DownWorker } from "./down-worker.js";
+import { outboxEmitter } from "./emit.js";
 import { Engine } from "./engine.js";
 import { Metrics } from "./metrics.js";
 import { MqttLink, type LinkState } from "./mqtt-link.js";
 import { Outbox } from "./outbox.js";
+import { PlatformHealth } from "./platform-health.js";
 import { Platforms } from "./platforms.js";
 import { Store } from "./store.js";
 import { buildHttp } from "./webhooks.js";
@@ -61,7 +64,7 @@ export interface Health {
 }
 
 function health(ok: boolean, m: LinkState, outbox: number, instance: string): Health {
-  const h: Health = { ok, mqtt: m.state, mqtt_since: new Date(m.since).toISOString(), outbox, instance };
+  const h: Health = { ok, mqtt: m.state, mqtt_since: iso(m.since), outbox, instance };
   if (m.state === "down" && m.error !== null) h.mqtt_error = m.error;
   return h;
 }
@@ -71,19 +74,30 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
   // unref: the webhook server and the broker link keep the process alive, not a pending retry
   const clock = options.clock ?? new NodeClock({ unref: true });
   const log = options.log ?? (() => undefined);
-  const store = new Store(cfg.data, cfg.durability);
-  const metrics = new Metrics();
+  const redis = cfg.redis ? new Redis(cfg.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   let broker: EmbeddedBroker | null = null;
   let link: MqttLink | null = null;
-  const outbox = new Outbox(store, () => link, metrics, cfg.inflight);
-  outbox.log = log;
-  outbox.now = () => clock.now();
+  let publicUrl = cfg.publicUrl;
+
+  // The parts of the bridge, each given what it uses; this is the one place that connects them.
+  const store = new Store(cfg.data, cfg.durability, { onOutboxCommitted: () => outbox.kick() });
+  const metrics = new Metrics();
+  const emit = outboxEmitter({ store, metrics, clock, log });
+  const states = new DeviceStates(store, emit, cfg.prefix, clock, cfg.noCommunication * 1000);
+  const platformHealth = new PlatformHealth(emit, (f) => (store.open ? store.tx(f) : undefined), cfg.prefix, cfg.instance, clock);
+  const engine = new Engine({ cfg, store, metrics, clock, emit, states, redis, log, downlinkStored: () => worker.kick() });
+  const outbox = new Outbox(store, () => link, metrics, cfg.inflight, { clock, log, remove: (seqs) => engine.removeAcked(seqs) });
+  const platforms = new Platforms(cfg, clock, (platform, err) => platformHealth.observe(platform, err));
+  const worker = new DownWorker({
+    store, advance: (...a) => engine.advance(...a), seen: (device) => states.seen(device), metrics, platforms, clock,
+    publicUrl: () => publicUrl ?? "", policy: cfg, callbackKey: callbackKey(cfg), huaweiToken: huaweiToken(cfg),
+  });
+
   metrics.gauge("simcmd_bridge_outbox_depth", "Outbox rows waiting for a PUBACK", () => outbox.depth());
   metrics.gauge("simcmd_bridge_mqtt_connected", "1 while connected to the broker", () => (link?.connected ? 1 : 0));
   const startedAt = clock.now();
   const mqttState = (): LinkState => link?.state ?? { state: "down", since: startedAt, error: null };
   metrics.gauge("simcmd_bridge_mqtt_state_since_seconds", "When the broker connection last went up or down (Unix time, seconds)", () => mqttState().since / 1000);
-  const redis = cfg.redis ? new Redis(cfg.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   const cleanup: (() => Promise<void> | void)[] = [];
   try {
     if (redis) {
@@ -91,17 +105,15 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       await redis.connect();
       cleanup.push(() => void redis.disconnect());
     }
-    const engine = new Engine(cfg, store, metrics, clock, outbox, redis, log);
-    let publicUrl = cfg.publicUrl;
-    const platforms = new Platforms(cfg, () => clock.now(), (platform, err) => engine.platformHealth.observe(platform, err));
-    const worker = new DownWorker(engine, platforms, clock, () => publicUrl ?? "");
     const app = buildHttp({
+      cfg,
       engine,
+      metrics,
       publicUrl: () => publicUrl,
       health: () => {
         // rows waiting with no PUBACK for outboxStuckAfter: the bridge is not delivering (reported apart from the connection)
         const stuck = outbox.stuck(cfg.outboxStuckAfter * 1000);
-        return { ...health(store.db.open && stuck === null, mqttState(), outbox.depth(), cfg.instance), outbox_stuck: stuck };
+        return { ...health(store.open && stuck === null, mqttState(), outbox.depth(), cfg.instance), outbox_stuck: stuck };
       },
     });
     await app.listen({ port: cfg.port, host: cfg.host });
@@ -133,7 +145,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
     // Webhooks have been taken since app.listen, whatever the broker does; only a broker that refuses us for
     // good (credentials, certificate) stops the start.
     await l.started();
-    engine.states.start();
+    states.start();
     worker.kick();
     let closed = false;
     return {
@@ -158,7 +170,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
           await outbox.drained(5000);
         } else app.server.closeAllConnections();
         worker.stop();
-        engine.states.stop();
+        states.stop();
         outbox.stop();
         await l.close(!drain);
         for (const f of cleanup.reverse()) await f();

@@ -6,10 +6,12 @@
  *
  * Two ways to find the next rows. The table is the truth and is read after a start, a reconnect or a failed
  * publish, until a read comes back short ("caught up"). From then on the rows the store reports committed
- * (`Store.onOutboxCommitted`) are kept in memory and published from there, without reading back what was
- * just written; anything uncertain (rows from a nested transaction, more than `FRESH_MAX` waiting while
- * offline) sends the pump back to the table.
+ * (`Store.takeCommitted`, taken at each pump) are kept in memory and published from there, without reading
+ * back what was just written; anything uncertain (rows from a nested transaction, more than `FRESH_MAX`
+ * waiting while offline) sends the pump back to the table.
  */
+import type { Clock } from "../../firmware/hal/clock.js";
+import { NodeClock } from "../clock/node-clock.js";
 import type { Metrics } from "./metrics.js";
 import type { MqttLink } from "./mqtt-link.js";
 import type { OutboxRow, Store } from "./store.js";
@@ -33,6 +35,17 @@ const REFUSALS_BEFORE_DEAD = 3;
  * many closes is moved to `dead_letters`; the rows behind it go on.
  */
 const CLOSES_BEFORE_DEAD = 3;
+/** After a publish failed with the link still up, the pump tries again this long after (on the clock). */
+const REPUBLISH_AFTER_MS = 200;
+
+export interface OutboxOptions {
+  /** The time of `stuck()`, of dead letters, and of the pause before publishing again. Default: the real clock. */
+  clock?: Clock;
+  /** Where dead letters are reported. Default: nowhere. */
+  log?: (line: string) => void;
+  /** How acknowledged rows are deleted (see `Outbox.remove`). Default: a transaction of their own. */
+  remove?: (seqs: number[]) => Promise<void>;
+}
 
 export class Outbox {
   private cursor = 0;
@@ -42,14 +55,10 @@ export class Outbox {
   /** A delete of acknowledged rows is on its way to a commit. */
   private deleting = false;
   /**
-   * How acknowledged rows are deleted; resolves once the delete has committed. The engine routes it into
-   * its group commit, so deletes share the transaction of the webhook events of the same turn. Default:
-   * a transaction of its own.
+   * How acknowledged rows are deleted; resolves once the delete has committed. The bridge gives the engine's
+   * group commit (options.remove), so deletes share the transaction of the webhook events of the same turn.
    */
-  remove: (seqs: number[]) => Promise<void> = (seqs) => {
-    this.store.deleteOutbox(seqs);
-    return Promise.resolve();
-  };
+  remove: (seqs: number[]) => Promise<void>;
   private scheduled = false;
   private flushScheduled = false;
   private stopped = false;
@@ -62,26 +71,33 @@ export class Outbox {
   private readonly refusals = new Map<number, number>();
   /** Connection closes with the row in flight (see CLOSES_BEFORE_DEAD), by row. */
   private readonly suspects = new Map<number, number>();
-  /** When the last PUBACK arrived (`now()` ms): with rows waiting and none for long, the outbox is stuck. */
+  /** When the last PUBACK arrived (clock ms): with rows waiting and none for long, the outbox is stuck. */
   private lastAck = Number.NEGATIVE_INFINITY;
-  /** Where dead letters are reported. */
-  log: (line: string) => void = () => undefined;
-  /** The clock for `stuck()` and the dead-letter times. */
-  now: () => number = () => Date.now();
+  private readonly clock: Clock;
+  private readonly log: (line: string) => void;
 
   constructor(
     private readonly store: Store,
     private readonly link: () => MqttLink | null,
     private readonly metrics: Metrics,
     private readonly window: number,
+    o: OutboxOptions = {},
   ) {
-    store.onOutboxCommitted = (rows) => this.committed(rows);
+    this.clock = o.clock ?? new NodeClock({ unref: true });
+    this.log = o.log ?? (() => undefined);
+    this.remove =
+      o.remove ??
+      ((seqs) => {
+        this.store.deleteOutbox(seqs);
+        return Promise.resolve();
+      });
   }
 
-  private committed(rows: OutboxRow[] | null): void {
+  /** Keeps the rows committed since the last pump in memory, while caught up; else they are read from the table. */
+  private takeCommitted(): void {
+    const rows = this.store.takeCommitted();
     if (rows === null || this.fresh.length - this.freshHead + rows.length > FRESH_MAX) this.toTable();
     else if (this.caughtUp) for (const r of rows) this.fresh.push(r);
-    this.kick();
   }
 
   /** Forget the in-memory rows: the next rows come from the table again. */
@@ -110,6 +126,7 @@ export class Outbox {
 
   private pump(): void {
     this.store.settleForeign();
+    this.takeCommitted();
     const link = this.link();
     if (this.stopped || !link || !link.connected) return;
     const send = (r: OutboxRow): void => {
@@ -150,7 +167,7 @@ export class Outbox {
   private done(seq: number, kind: string, err?: Error): void {
     this.inflight.delete(seq);
     const code = (err as { code?: unknown } | undefined)?.code;
-    if (err && typeof code === "number" && REFUSED_FOR_GOOD.has(code) && this.store.db.open) {
+    if (err && typeof code === "number" && REFUSED_FOR_GOOD.has(code) && this.store.open) {
       const n = (this.refusals.get(seq) ?? 0) + 1;
       this.refusals.set(seq, n);
       if (n >= REFUSALS_BEFORE_DEAD) {
@@ -162,11 +179,11 @@ export class Outbox {
     if (err) {
       this.cursor = Math.min(this.cursor, seq - 1);
       this.toTable();
-      if (!this.stopped) setTimeout(() => this.kick(), 200).unref();
+      if (!this.stopped) this.clock.setTimeout(() => this.kick(), REPUBLISH_AFTER_MS);
       return;
     }
     this.metrics.inc("simcmd_bridge_events_out_total", { kind });
-    this.lastAck = this.now();
+    this.lastAck = this.clock.now();
     this.refusals.delete(seq);
     this.suspects.delete(seq);
     this.acked.add(seq);
@@ -178,8 +195,8 @@ export class Outbox {
   private bury(seq: number, kind: string, code: number, why: string): void {
     this.refusals.delete(seq);
     this.suspects.delete(seq);
-    if (!this.store.db.open) return;
-    this.store.deadLetter(seq, code, why, this.now());
+    if (!this.store.open) return;
+    this.store.deadLetter(seq, code, why, this.clock.now());
     this.metrics.inc("simcmd_bridge_dead_letters_total", { kind, reason_code: `0x${code.toString(16)}` });
     this.log(`outbox: row ${seq} (${kind}): ${why}; kept in dead_letters, not retried`);
     this.wakeIfDrained();
@@ -198,7 +215,7 @@ export class Outbox {
       const n = alone ? (this.suspects.get(seq) ?? 0) + 1 : Math.max(1, this.suspects.get(seq) ?? 0);
       this.suspects.set(seq, n);
       if (n < CLOSES_BEFORE_DEAD) continue;
-      const row = this.store.db.open ? this.store.outboxRow(seq) : undefined;
+      const row = this.store.open ? this.store.outboxRow(seq) : undefined;
       const reason = reasonCode !== null && reasonCode >= 0x80 ? `reason 0x${reasonCode.toString(16)}` : "no reason given";
       this.bury(seq, row?.kind ?? "unknown", reasonCode !== null && reasonCode >= 0x80 ? reasonCode : 0x80, `the broker closed the connection each time it was published (${n} times, ${reason})`);
     }
@@ -209,18 +226,18 @@ export class Outbox {
    * /healthz reports as `outbox_stuck`. Null while the outbox moves or is empty.
    */
   stuck(afterMs: number): { oldest_seq: number; since: string; seconds: number; depth: number } | null {
-    if (!this.store.db.open) return null;
+    if (!this.store.open) return null;
     const oldest = this.store.oldestOutbox();
     if (oldest === null) return null;
     const since = Math.max(oldest.created_ms, this.lastAck);
-    const waited = this.now() - since;
+    const waited = this.clock.now() - since;
     if (waited < afterMs) return null;
     return { oldest_seq: oldest.seq, since: new Date(since).toISOString(), seconds: Math.floor(waited / 1000), depth: this.depth() };
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.acked.size === 0 || this.deleting || !this.store.db.open) return;
+    if (this.acked.size === 0 || this.deleting || !this.store.open) return;
     const batch = [...this.acked];
     this.deleting = true;
     const settled = (): void => {
@@ -248,7 +265,7 @@ export class Outbox {
   }
 
   depth(): number {
-    return this.store.db.open ? this.store.outboxDepth() : 0;
+    return this.store.open ? this.store.outboxDepth() : 0;
   }
 
   /** Resolves when the outbox is empty (bounded by `timeoutMs`; resolves false on timeout). */
@@ -260,7 +277,7 @@ export class Outbox {
   /** Stops publishing; deletes what was acknowledged (synchronously: the store closes next). */
   stop(): void {
     this.stopped = true;
-    if (this.acked.size > 0 && this.store.db.open) {
+    if (this.acked.size > 0 && this.store.open) {
       this.store.deleteOutbox([...this.acked]);
       this.acked.clear();
     }

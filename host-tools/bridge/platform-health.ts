@@ -12,7 +12,7 @@
  */
 import type { Clock } from "../../firmware/hal/clock.js";
 import { iso } from "../clock/node-clock.js";
-import type { Emit } from "./device-state.js";
+import type { Emit } from "./emit.js";
 import type { PlatformError } from "./platforms.js";
 import type { Platform } from "./uplink.js";
 

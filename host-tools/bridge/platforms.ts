@@ -7,6 +7,7 @@
  * Errors are PlatformError: `retryable` for 5xx, 429, timeouts and connection failures; 4xx is final.
  */
 import type twilio from "twilio";
+import type { Clock } from "../../firmware/hal/clock.js";
 import { twilioClient } from "../platform/twilio-client.js";
 import type { BridgeConfig } from "./config.js";
 import type { HuaweiCommand } from "./down-request.js";
@@ -68,7 +69,7 @@ export class Platforms {
 
   constructor(
     private readonly cfg: BridgeConfig,
-    private readonly now: () => number,
+    private readonly clock: Pick<Clock, "now">,
     private readonly observe: CallObserver = () => undefined,
   ) {}
 
@@ -197,14 +198,14 @@ export class Platforms {
   }
 
   private async huaweiLogin(): Promise<string> {
-    if (this.huaweiToken && this.huaweiToken.until > this.now()) return this.huaweiToken.token;
+    if (this.huaweiToken && this.huaweiToken.until > this.clock.now()) return this.huaweiToken.token;
     const h = this.cfg.huawei;
     const r = await this.huaweiFetch("/iocm/app/sec/v1.1.0/login", {
       method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ appId: h.appId, secret: h.secret }).toString(),
     });
     if (r.status !== 200 || typeof r.body.accessToken !== "string") throw this.huaweiError(r);
     const ttl = typeof r.body.expiresIn === "number" ? r.body.expiresIn : 3600;
-    this.huaweiToken = { token: r.body.accessToken, until: this.now() + Math.max(60, ttl - 60) * 1000 };
+    this.huaweiToken = { token: r.body.accessToken, until: this.clock.now() + Math.max(60, ttl - 60) * 1000 };
     return r.body.accessToken;
   }
 

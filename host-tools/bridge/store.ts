@@ -9,6 +9,8 @@ import { WAITING, type DownlinkStatus } from "./downlink-status.js";
 
 /** Device rows kept in memory at most (the cache is emptied when full). */
 const DEVICE_CACHE_MAX = 100_000;
+/** Committed outbox rows kept for the outbox pump at most; beyond, it is told to read the table. */
+const COMMITTED_MAX = 4096;
 
 export interface OutboxRow {
   seq: number;
@@ -66,18 +68,27 @@ CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, platform TEXT, sim_
   no_comm TEXT, operator TEXT, state TEXT, since_ms INTEGER);
 `;
 
+export interface StoreOptions {
+  /** Told of outbox rows once they are committed (see `Store.onOutboxCommitted`): the bridge wakes its pump. */
+  onOutboxCommitted?: (rows: OutboxRow[] | null) => void;
+}
+
 export class Store {
   readonly db: Database.Database;
   private readonly st;
-  /** Outbox rows written inside the open transaction: handed to `onOutboxCommitted` when `tx` commits. */
+  /** Outbox rows written inside the open transaction: reported when `tx` commits. */
   private staged: OutboxRow[] = [];
   /** A nested `tx` (a savepoint) ran: what was staged may have been partly rolled back. */
   private stagedUnsure = false;
+  /** Rows committed since the outbox pump last took them (`takeCommitted`), in seq order. */
+  private committed: OutboxRow[] = [];
+  /** Rows were committed whose list is not known, or more than COMMITTED_MAX: the reader goes to the table. */
+  private committedUnknown = false;
   /**
    * Called with outbox rows once they are committed, in seq order; `null` when rows were committed whose
-   * list is not known (written in a nested or foreign transaction): the reader must go back to the table.
+   * list is not known (written in a nested or foreign transaction). Set from the options.
    */
-  onOutboxCommitted: (rows: OutboxRow[] | null) => void = () => undefined;
+  onOutboxCommitted: (rows: OutboxRow[] | null) => void;
   private readonly cache = new Map<string, Database.Statement>();
   /** Device rows as this process last wrote or read them; forgotten when a transaction rolls back. */
   private readonly devCache = new Map<string, DeviceRow>();
@@ -92,7 +103,8 @@ export class Store {
     return st;
   }
 
-  constructor(dir: string, durability: "normal" | "full") {
+  constructor(dir: string, durability: "normal" | "full", o: StoreOptions = {}) {
+    this.onOutboxCommitted = o.onOutboxCommitted ?? (() => undefined);
     let file = ":memory:";
     if (dir !== ":memory:") {
       mkdirSync(dir, { recursive: true });
@@ -134,9 +146,15 @@ export class Store {
     };
   }
 
+  /** False once closed. */
+  get open(): boolean {
+    return this.db.open;
+  }
+
   /**
-   * Runs `f` in a transaction and, once it has committed, hands the outbox rows it wrote to
-   * `onOutboxCommitted`. Inside another `tx` it is a savepoint, and the outer `tx` reports `null`.
+   * Runs `f` in a transaction and, once it has committed, reports the outbox rows it wrote (to
+   * `onOutboxCommitted` and `takeCommitted`). Inside another `tx` it is a savepoint, and the outer `tx`
+   * reports them as unknown.
    */
   tx<R>(f: () => R): R {
     if (this.db.inTransaction) {
@@ -166,14 +184,36 @@ export class Store {
     const rows = this.staged;
     this.staged = [];
     this.stagedUnsure = false;
-    if (rows.length > 0) this.onOutboxCommitted(known ? rows : null);
+    if (rows.length > 0) this.report(known ? rows : null);
+  }
+
+  private report(rows: OutboxRow[] | null): void {
+    if (rows === null || this.committedUnknown || this.committed.length + rows.length > COMMITTED_MAX) {
+      this.committed = [];
+      this.committedUnknown = true;
+    } else for (const r of rows) this.committed.push(r);
+    this.onOutboxCommitted(rows);
+  }
+
+  /**
+   * The outbox rows committed since the last call, in seq order; `null` when some may be missing (rows
+   * written in a nested or foreign transaction, or more than COMMITTED_MAX): read the table instead.
+   */
+  takeCommitted(): OutboxRow[] | null {
+    if (this.committedUnknown) {
+      this.committedUnknown = false;
+      return null;
+    }
+    const rows = this.committed;
+    this.committed = [];
+    return rows;
   }
 
   addOutbox(topic: string, payload: string, retain: boolean, kind: string, now: number): number {
     const seq = Number(this.st.addOut.run(topic, payload, retain ? 1 : 0, kind, now).lastInsertRowid);
     const row = { seq, topic, payload, retain: retain ? 1 : 0, kind };
     if (this.db.inTransaction) this.staged.push(row);
-    else this.onOutboxCommitted([row]);
+    else this.report([row]);
     return seq;
   }
   outboxRow(seq: number): OutboxRow | undefined {

@@ -1,5 +1,5 @@
 /**
- * The HTTP side (DESIGN.md §5): platform webhooks, `/healthz`, `/metrics`.
+ * The HTTP side: platform webhooks, `/healthz`, `/metrics`.
  * Each webhook: signature check (X-Twilio-Signature, else kore-signature; against `publicUrl` + the path and
  * query as received, so it works behind a proxy) → 403 and a counted reject when bad or missing; then the
  * event is committed to the SQLite outbox (Engine.ingest) and only then answered 2xx. A storage failure
@@ -12,7 +12,9 @@ import { jsonDepthProblem } from "../http/json-depth.js";
 import { routeTable, serverOptions } from "../http/server.js";
 import { validateKoreSignature, validateSignature } from "../platform/signature.js";
 import { boundQuery, callbackKey, HUAWEI_NA_PATH, huaweiToken } from "./callback-token.js";
+import type { BridgeConfig } from "./config.js";
 import type { Engine } from "./engine.js";
+import type { Metrics } from "./metrics.js";
 import { WEBHOOK_PATHS } from "./routing.js";
 import * as map from "./uplink.js";
 
@@ -38,7 +40,10 @@ function flat(p: FormParams): Params {
 }
 
 export interface WebhookDeps {
-  engine: Engine;
+  cfg: BridgeConfig;
+  /** Stores each event (Engine.ingest). */
+  engine: Pick<Engine, "ingest">;
+  metrics: Metrics;
   publicUrl: () => string | null;
   /** The /healthz body; `ok` false answers 503. */
   health: () => { ok: boolean };
@@ -50,7 +55,7 @@ const text = (_status: number, message: string) => ({ type: "text/plain; charset
 
 export function buildHttp(d: WebhookDeps): FastifyInstance {
   const e = d.engine;
-  const cfg = e.cfg;
+  const cfg = d.cfg;
   const app = Fastify({
     logger: false, bodyLimit: WEBHOOK_BODY_LIMIT, forceCloseConnections: true, return503OnClosing: true,
     ...serverOptions({ requestTimeoutMs: cfg.requestTimeout, shape: text }),
@@ -76,7 +81,7 @@ export function buildHttp(d: WebhookDeps): FastifyInstance {
   };
 
   const reject = (reply: FastifyReply, route: string, reason: string, status: number, message: string): FastifyReply => {
-    e.metrics.inc("simcmd_bridge_rejects_total", { reason, route });
+    d.metrics.inc("simcmd_bridge_rejects_total", { reason, route });
     return reply.code(status).type("text/plain").send(message);
   };
 
@@ -120,7 +125,7 @@ export function buildHttp(d: WebhookDeps): FastifyInstance {
         try {
           await e.ingest(ev, route);
         } catch (err) {
-          e.metrics.inc("simcmd_bridge_platform_errors_total", { platform: "store", class: "write" });
+          d.metrics.inc("simcmd_bridge_platform_errors_total", { platform: "store", class: "write" });
           return reply.code(503).type("text/plain").send(`not stored: ${(err as Error).message}\n`);
         }
       }
@@ -182,6 +187,6 @@ export function buildHttp(d: WebhookDeps): FastifyInstance {
     const h = d.health();
     return reply.code(h.ok ? 200 : 503).send(h);
   });
-  app.get("/metrics", async (_req, reply) => reply.type("text/plain; version=0.0.4; charset=utf-8").send(e.metrics.render()));
+  app.get("/metrics", async (_req, reply) => reply.type("text/plain; version=0.0.4; charset=utf-8").send(d.metrics.render()));
   return app;
 }
