@@ -1,12 +1,11 @@
 /**
- * Programmable Wireless v1 storage: the `wireless_sims` and `wireless_commands` tables, their rows and the
- * JSON shapes of `wireless.v1.sim` / `wireless.v1.command` (specs/twilio_wireless_v1.json; every field
- * present, explicit nulls, ISO 8601 dates without millis).
- * Commands older than 30 days disappear (ctx.retain; reference/twilio-api.md §3a).
+ * Programmable Wireless v1 storage, the only SQL of wireless/: the `wireless_sims` and `wireless_commands`
+ * tables, their rows, lookups, list pages and changes, and the Command count that makes a `ready` SIM
+ * `active` at its 5th. Commands older than 30 days disappear (ctx.retain, in index.ts).
  */
 import type { Database } from "better-sqlite3";
 import type { CloudContext } from "../../context.js";
-import { isoDate } from "../../dates.js";
+import { fetchPage, ListFilter, type PageRequest, type PageResult } from "../../paging.js";
 import { isSid } from "../../sids.js";
 
 export const WIRELESS_SCHEMA = `
@@ -110,59 +109,6 @@ export interface CommandRow {
   updated_ms: number;
 }
 
-/** `wireless.v1.sim`; `base` is the product base URL (`http://127.0.0.1:P/wireless`). */
-export function simJson(r: SimRow, base: string): Record<string, unknown> {
-  const url = `${base}/v1/Sims/${r.sid}`;
-  return {
-    sid: r.sid,
-    unique_name: r.unique_name,
-    account_sid: r.account_sid,
-    rate_plan_sid: r.rate_plan_sid,
-    friendly_name: r.friendly_name,
-    iccid: r.iccid,
-    e_id: r.e_id,
-    status: r.status,
-    reset_status: r.reset_status,
-    commands_callback_url: r.commands_callback_url,
-    commands_callback_method: r.commands_callback_method,
-    sms_fallback_method: r.sms_fallback_method,
-    sms_fallback_url: r.sms_fallback_url,
-    sms_method: r.sms_method,
-    sms_url: r.sms_url,
-    voice_fallback_method: r.voice_fallback_method,
-    voice_fallback_url: r.voice_fallback_url,
-    voice_method: r.voice_method,
-    voice_url: r.voice_url,
-    date_created: isoDate(r.created_ms),
-    date_updated: isoDate(r.updated_ms),
-    url,
-    links: {
-      data_sessions: `${url}/DataSessions`,
-      rate_plan: r.rate_plan_sid === null ? null : `${base}/v1/RatePlans/${r.rate_plan_sid}`,
-      usage_records: `${url}/UsageRecords`,
-    },
-    ip_address: null,
-  };
-}
-
-/** `wireless.v1.command`. */
-export function commandJson(r: CommandRow, base: string): Record<string, unknown> {
-  return {
-    sid: r.sid,
-    account_sid: r.account_sid,
-    sim_sid: r.sim_sid,
-    command: r.command,
-    command_mode: r.command_mode,
-    transport: r.transport,
-    delivery_receipt_requested: r.delivery_receipt_requested === 1,
-    status: r.status,
-    direction: r.direction,
-    date_created: isoDate(r.created_ms),
-    date_updated: isoDate(r.updated_ms),
-    url: `${base}/v1/Commands/${r.sid}`,
-  };
-}
-
 /** A SIM of this account by SID or unique name, or undefined. */
 export function findSim(db: Database, accountSid: string, ref: string): SimRow | undefined {
   if (isSid(ref, "DE")) {
@@ -187,12 +133,12 @@ export type NewCommandFields = Pick<
 
 /**
  * Stores a Command of `sim` (either direction) and counts it for the SIM — a SIM in `ready` becomes `active`
- * with its 5th Command — in one transaction. Emits `wireless_sim.status` when that happens.
+ * with its 5th Command — in one transaction. Returns the row and the SIM's status after.
  */
-export function createCommandRow(ctx: CloudContext, sim: SimRow, fields: NewCommandFields): CommandRow {
+export function createCommandRow(ctx: CloudContext, sim: SimRow, fields: NewCommandFields): { row: CommandRow; simStatus: SimStatus } {
   const sid = ctx.sid("DC");
   const now = ctx.now().getTime();
-  const tx = ctx.db.transaction((): string => {
+  const tx = ctx.db.transaction((): SimStatus => {
     ctx.db
       .prepare(`INSERT INTO wireless_commands (sid, account_sid, sim_sid, command, command_mode, transport, delivery_receipt_requested,
         status, direction, callback_url, callback_method, created_ms, updated_ms)
@@ -202,11 +148,10 @@ export function createCommandRow(ctx: CloudContext, sim: SimRow, fields: NewComm
       .prepare(`UPDATE wireless_sims SET command_count = command_count + 1,
         status = CASE WHEN status = 'ready' AND command_count + 1 >= 5 THEN 'active' ELSE status END, updated_ms = ? WHERE sid = ?`)
       .run(now, sim.sid);
-    return (ctx.db.prepare("SELECT status FROM wireless_sims WHERE sid = ?").get(sim.sid) as { status: string }).status;
+    return (ctx.db.prepare("SELECT status FROM wireless_sims WHERE sid = ?").get(sim.sid) as { status: SimStatus }).status;
   });
-  const status = tx();
-  if (status !== sim.status) ctx.events.emit("wireless_sim.status", { sim_sid: sim.sid, from: sim.status, status, reason: "fifth command" });
-  return commandBySid(ctx.db, sim.account_sid, sid) as CommandRow;
+  const simStatus = tx();
+  return { row: commandBySid(ctx.db, sim.account_sid, sid) as CommandRow, simStatus };
 }
 
 /** Sets a Command's status (and error), returns the updated row. */
@@ -215,4 +160,77 @@ export function setCommandStatus(ctx: CloudContext, sid: string, status: Command
     .prepare("UPDATE wireless_commands SET status = ?, error_code = ?, error_message = ?, updated_ms = ? WHERE sid = ?")
     .run(status, error?.code ?? null, error?.message ?? null, ctx.now().getTime(), sid);
   return ctx.db.prepare("SELECT * FROM wireless_commands WHERE sid = ?").get(sid) as CommandRow | undefined;
+}
+
+/** A Command's status and whether a delivery receipt was asked for. */
+export function commandProgress(ctx: CloudContext, sid: string): { status: CommandStatus; delivery_receipt_requested: number } | undefined {
+  return ctx.db.prepare("SELECT status, delivery_receipt_requested FROM wireless_commands WHERE sid = ?").get(sid) as
+    | { status: CommandStatus; delivery_receipt_requested: number }
+    | undefined;
+}
+
+export function deleteCommand(ctx: CloudContext, sid: string): void {
+  ctx.db.prepare("DELETE FROM wireless_commands WHERE sid = ?").run(sid);
+}
+
+/** A list page and the query filters its paging links repeat. */
+export interface Listed<Row> {
+  page: PageResult<Row>;
+  filters: [string, string][];
+}
+
+export function commandPage(ctx: CloudContext, q: { Sim?: string; Status?: string; Direction?: string; Transport?: string }, pr: PageRequest): Listed<CommandRow> {
+  const f = new ListFilter("account_sid = ?", ctx.accountSid)
+    .eq("Sim", q.Sim, "sim_sid", (v) => findSim(ctx.db, ctx.accountSid, v)?.sid ?? v)
+    .eq("Status", q.Status, "status")
+    .eq("Direction", q.Direction, "direction")
+    .eq("Transport", q.Transport, "transport");
+  return { page: fetchPage<CommandRow>(ctx.db, { table: "wireless_commands", where: f.where, args: f.args }, pr), filters: f.params };
+}
+
+export function simPage(ctx: CloudContext, q: { Status?: string; Iccid?: string; RatePlan?: string; EId?: string; SimRegistrationCode?: string }, pr: PageRequest): Listed<SimRow> {
+  const f = new ListFilter("account_sid = ?", ctx.accountSid)
+    .eq("Status", q.Status, "status")
+    .eq("Iccid", q.Iccid, "iccid")
+    .eq("RatePlan", q.RatePlan, "rate_plan_sid")
+    .eq("EId", q.EId, "e_id")
+    // No registration codes are kept for Wireless SIMs: that filter matches nothing.
+    .when("SimRegistrationCode", q.SimRegistrationCode, "0", () => []);
+  return { page: fetchPage<SimRow>(ctx.db, { table: "wireless_sims", where: f.where, args: f.args }, pr), filters: f.params };
+}
+
+/** Every SIM (for the network's registry at start). */
+export function allSims(ctx: CloudContext): Pick<SimRow, "sid" | "unique_name" | "status">[] {
+  return ctx.db.prepare("SELECT sid, unique_name, status FROM wireless_sims").all() as Pick<SimRow, "sid" | "unique_name" | "status">[];
+}
+
+/** The SID of this account's SIM with unique name `name`, if any. */
+export function simNameOwner(ctx: CloudContext, name: string): string | null {
+  return (ctx.db.prepare("SELECT sid FROM wireless_sims WHERE account_sid = ? AND unique_name = ?").get(ctx.accountSid, name) as { sid: string } | undefined)?.sid ?? null;
+}
+
+export function iccidTaken(ctx: CloudContext, iccid: string): boolean {
+  return ctx.db.prepare("SELECT 1 FROM wireless_sims WHERE iccid = ?").get(iccid) !== undefined;
+}
+
+export type NewSimFields = Pick<SimRow, "sid" | "unique_name" | "friendly_name" | "iccid" | "status" | "commands_callback_url" | "commands_callback_method">;
+
+export function insertSim(ctx: CloudContext, s: NewSimFields, now: number): void {
+  ctx.db
+    .prepare(`INSERT INTO wireless_sims (sid, account_sid, unique_name, friendly_name, iccid, status, commands_callback_url, commands_callback_method, created_ms, updated_ms)
+      VALUES (?,?,?,?,?,?,?,?,?,?)`)
+    .run(s.sid, ctx.accountSid, s.unique_name, s.friendly_name, s.iccid, s.status, s.commands_callback_url, s.commands_callback_method, now, now);
+}
+
+/** Columns an update may set (the names are this module's, never a caller's input). */
+export type SimUpdate = Partial<Omit<SimRow, "seq" | "sid" | "account_sid" | "created_ms" | "command_count">>;
+
+export function updateSim(ctx: CloudContext, sid: string, fields: SimUpdate): void {
+  const cols = Object.entries(fields).filter(([, v]) => v !== undefined);
+  if (cols.length === 0) return;
+  ctx.db.prepare(`UPDATE wireless_sims SET ${cols.map(([k]) => `${k} = ?`).join(", ")} WHERE sid = ?`).run(...cols.map(([, v]) => v), sid);
+}
+
+export function deleteSim(ctx: CloudContext, sid: string): void {
+  ctx.db.prepare("DELETE FROM wireless_sims WHERE sid = ?").run(sid);
 }

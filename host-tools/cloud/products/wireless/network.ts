@@ -1,6 +1,7 @@
 /**
- * Programmable Wireless Command lifecycle over the mock network (docs/mock-network.md "SMS"):
+ * What Programmable Wireless does on the mock network (docs/mock-network.md "SMS") and towards its callbacks:
  *
+ * - SIMs: the network's view of each (`register`); a suspended, deactivated or canceled SIM cannot attach.
  * - MT: a `to_sim` Command becomes an SMS-DELIVER from originator "2936" (IncludeSid start/end applied to
  *   the text, concatenated SMS when SID + space + body need more than one; binary mode sends the decoded
  *   bytes as 8-bit data) queued at the SIM's SMSC.
@@ -24,9 +25,20 @@
  */
 import type { CloudContext } from "../../context.js";
 import type { MoSms, NetSim } from "../../network/index.js";
-import { createCommandRow, setCommandStatus, simBySid, type CommandRow, type CommandStatus } from "./store.js";
+import { commandProgress, createCommandRow, setCommandStatus, simBySid, type CommandRow, type CommandStatus, type SimRow, type SimStatus } from "./store.js";
 
 export const WIRELESS_ORIGINATOR = "2936";
+
+/** Keeps the network's view of the SIM current; a suspended/deactivated/canceled SIM cannot attach. */
+export function register(ctx: CloudContext, sim: Pick<SimRow, "sid" | "unique_name" | "status">): void {
+  const blocked = sim.status === "suspended" || sim.status === "deactivated" || sim.status === "canceled";
+  ctx.network.upsertSim({ sid: sim.sid, uniqueName: sim.unique_name, kind: "wireless", blocked });
+}
+
+/** After a Command was counted: a SIM whose status changed (`ready` → `active` at its 5th Command) is an event. */
+export function commandCounted(ctx: CloudContext, sim: Pick<SimRow, "sid" | "status">, after: SimStatus): void {
+  if (after !== sim.status) ctx.events.emit("wireless_sim.status", { sim_sid: sim.sid, from: sim.status, status: after, reason: "fifth command" });
+}
 const ORDER: Record<CommandStatus, number> = { queued: 0, received: 0, sent: 1, delivered: 2, failed: 3 };
 
 function statusCallback(ctx: CloudContext, row: CommandRow): void {
@@ -54,9 +66,7 @@ export function isFinal(status: CommandStatus, receiptRequested: boolean): boole
 }
 
 function move(ctx: CloudContext, sid: string, to: CommandStatus, error: { code: number; message: string } | null = null): void {
-  const cur = ctx.db.prepare("SELECT status, delivery_receipt_requested FROM wireless_commands WHERE sid = ?").get(sid) as
-    | { status: CommandStatus; delivery_receipt_requested: number }
-    | undefined;
+  const cur = commandProgress(ctx, sid);
   if (!cur || isFinal(cur.status, cur.delivery_receipt_requested === 1) || ORDER[to] <= ORDER[cur.status]) return;
   const row = setCommandStatus(ctx, sid, to, error);
   if (!row) return;
@@ -112,7 +122,7 @@ export function onMoCommand(ctx: CloudContext, net: NetSim, m: MoSms): void {
     mode = "binary";
     command = Buffer.from(m.dataHex ?? "", "hex").toString("base64");
   }
-  const row = createCommandRow(ctx, sim, {
+  const { row, simStatus } = createCommandRow(ctx, sim, {
     command,
     command_mode: mode,
     delivery_receipt_requested: 0,
@@ -121,6 +131,7 @@ export function onMoCommand(ctx: CloudContext, net: NetSim, m: MoSms): void {
     callback_url: null,
     callback_method: "POST",
   });
+  commandCounted(ctx, sim, simStatus);
   ctx.events.emit("wireless_command.received", { sim_sid: sim.sid, command_sid: row.sid });
   if (sim.commands_callback_url === null) return;
   ctx.callbacks.send({
