@@ -1,7 +1,6 @@
 /**
- * Huawei-style NB-IoT storage: devices and device commands (modelled on OceanConnect v1.4.0
- * `PostDeviceCommandOutDTO`; reference/bridge-anchors.md §4), their JSON and the platform's time format
- * `yyyyMMddTHHmmssZ` (UTC).
+ * Huawei-style NB-IoT storage, the only SQL of huawei/: devices and device commands (modelled on OceanConnect
+ * v1.4.0 `PostDeviceCommandOutDTO`), their lookups, changes and list pages.
  */
 import type { CloudContext } from "../../context.js";
 
@@ -37,9 +36,6 @@ CREATE TABLE IF NOT EXISTS huawei_commands (
 CREATE INDEX IF NOT EXISTS huawei_commands_device ON huawei_commands(device_id, seq);
 `;
 
-export const DEFAULT_EXPIRE_S = 172800;
-export const FINAL = new Set(["SUCCESSFUL", "FAILED", "TIMEOUT", "EXPIRED", "CANCELED"]);
-
 export interface DeviceRow {
   seq: number;
   device_id: string;
@@ -71,31 +67,6 @@ export interface HuaweiCommandRow {
   expires_ms: number;
 }
 
-/** OceanConnect's time format: `20151212T121212Z`. */
-export function huaweiTime(ms: number | null): string | null {
-  if (ms === null) return null;
-  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-}
-
-export function commandOut(r: HuaweiCommandRow): Record<string, unknown> {
-  return {
-    commandId: r.command_id,
-    appId: r.app_id,
-    deviceId: r.device_id,
-    command: { serviceId: r.service_id, method: r.method, paras: JSON.parse(r.paras) as unknown },
-    callbackUrl: r.callback_url,
-    expireTime: r.expire_time,
-    status: r.status,
-    result: r.result_code === null ? null : { resultCode: r.result_code, resultDetail: r.result_detail === null ? null : (JSON.parse(r.result_detail) as unknown) },
-    creationTime: huaweiTime(r.created_ms),
-    executeTime: huaweiTime(r.execute_ms),
-    platformIssuedTime: huaweiTime(r.platform_issued_ms),
-    deliveredTime: huaweiTime(r.delivered_ms),
-    issuedTimes: r.issued_times,
-    maxRetransmit: r.max_retransmit,
-  };
-}
-
 export function commandRow(ctx: CloudContext, commandId: string): HuaweiCommandRow | undefined {
   return ctx.db.prepare("SELECT * FROM huawei_commands WHERE command_id = ?").get(commandId) as HuaweiCommandRow | undefined;
 }
@@ -104,19 +75,71 @@ export function deviceRow(ctx: CloudContext, deviceId: string): DeviceRow | unde
   return ctx.db.prepare("SELECT * FROM huawei_devices WHERE device_id = ?").get(deviceId) as DeviceRow | undefined;
 }
 
-/** Huawei-shaped error: `{error_code, error_desc}` with an HTTP status. */
-export class HuaweiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errorCode: string,
-    desc: string,
-  ) {
-    super(desc);
-    this.name = "HuaweiError";
-  }
-  toJSON(): Record<string, unknown> {
-    return { error_code: this.errorCode, error_desc: this.message };
-  }
+export function allDevices(ctx: CloudContext): Pick<DeviceRow, "device_id" | "node_id">[] {
+  return ctx.db.prepare("SELECT device_id, node_id FROM huawei_devices").all() as Pick<DeviceRow, "device_id" | "node_id">[];
 }
 
-export const invalid = (desc: string): HuaweiError => new HuaweiError(400, "100022", `The input is invalid: ${desc}`);
+export function nodeTaken(ctx: CloudContext, nodeId: string): boolean {
+  return ctx.db.prepare("SELECT 1 FROM huawei_devices WHERE node_id = ?").get(nodeId) !== undefined;
+}
+
+export function insertDevice(ctx: CloudContext, deviceId: string, nodeId: string, name: string | null): void {
+  ctx.db.prepare("INSERT INTO huawei_devices (device_id, node_id, name, created_ms) VALUES (?,?,?,?)").run(deviceId, nodeId, name, ctx.now().getTime());
+}
+
+export type NewCommand = Pick<HuaweiCommandRow, "command_id" | "app_id" | "device_id" | "service_id" | "method" | "paras" | "callback_url" | "expire_time" | "max_retransmit" | "created_ms" | "expires_ms">;
+
+/** Stores a command, status PENDING. */
+export function insertCommand(ctx: CloudContext, c: NewCommand): void {
+  ctx.db
+    .prepare(`INSERT INTO huawei_commands (command_id, app_id, device_id, service_id, method, paras, callback_url, expire_time, max_retransmit,
+      status, created_ms, expires_ms) VALUES (?,?,?,?,?,?,?,?,?,'PENDING',?,?)`)
+    .run(c.command_id, c.app_id, c.device_id, c.service_id, c.method, c.paras, c.callback_url, c.expire_time, c.max_retransmit, c.created_ms, c.expires_ms);
+}
+
+/** Columns a status change sets (their names are this module's callers', never input). */
+export type CommandUpdate = Partial<Pick<HuaweiCommandRow, "status" | "result_code" | "result_detail" | "execute_ms" | "delivered_ms">>;
+
+/** Updates a command; returns the row after (undefined when it is gone). */
+export function updateCommand(ctx: CloudContext, commandId: string, fields: CommandUpdate): HuaweiCommandRow | undefined {
+  const cols = Object.entries(fields);
+  ctx.db.prepare(`UPDATE huawei_commands SET ${cols.map(([k]) => `${k} = ?`).join(", ")} WHERE command_id = ?`).run(...cols.map(([, v]) => v), commandId);
+  return commandRow(ctx, commandId);
+}
+
+/** The device's oldest PENDING command. */
+export function nextPending(ctx: CloudContext, deviceId: string): HuaweiCommandRow | undefined {
+  return ctx.db.prepare("SELECT * FROM huawei_commands WHERE device_id = ? AND status = 'PENDING' ORDER BY seq LIMIT 1").get(deviceId) as HuaweiCommandRow | undefined;
+}
+
+/** Counts one transmission of the command (and the time of its first). */
+export function countIssue(ctx: CloudContext, commandId: string, now: number): void {
+  ctx.db.prepare("UPDATE huawei_commands SET issued_times = issued_times + 1, platform_issued_ms = COALESCE(platform_issued_ms, ?) WHERE command_id = ?").run(now, commandId);
+}
+
+/** One page of commands, newest first, by device and creation time (each filter optional). */
+export function commandPage(
+  ctx: CloudContext,
+  f: { deviceId?: string; start: number | null; end: number | null },
+  pageNo: number,
+  pageSize: number,
+): { total: number; rows: HuaweiCommandRow[] } {
+  const where = ["1"];
+  const args: unknown[] = [];
+  if (f.deviceId !== undefined) {
+    where.push("device_id = ?");
+    args.push(f.deviceId);
+  }
+  if (f.start !== null) {
+    where.push("created_ms >= ?");
+    args.push(f.start);
+  }
+  if (f.end !== null) {
+    where.push("created_ms <= ?");
+    args.push(f.end);
+  }
+  const w = where.join(" AND ");
+  const total = (ctx.db.prepare(`SELECT COUNT(*) AS n FROM huawei_commands WHERE ${w}`).get(...args) as { n: number }).n;
+  const rows = ctx.db.prepare(`SELECT * FROM huawei_commands WHERE ${w} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...args, pageSize, pageNo * pageSize) as HuaweiCommandRow[];
+  return { total, rows };
+}

@@ -1,5 +1,6 @@
 /**
- * Huawei-style command delivery over the mock network, and status notifications.
+ * What the Huawei-style product does on the mock network: command delivery to devices, their answers, and
+ * the status notifications to each command's callbackUrl.
  *
  * Device protocol (mock's choice, JSON in one UDP datagram each way; CoAP/LwM2M framing is not simulated):
  * - platform → device: to the device's port 5683 (configurable), from its `mo` socket:
@@ -9,7 +10,7 @@
  *     {"commandId": "…", "result": "SUCCESS"|"FAIL", "paras": {…}}     → status SUCCESSFUL | FAILED, resultDetail = paras
  *   A result without an earlier ack counts as both. Anything else (not JSON, unknown id) is ignored (event).
  *
- * Lifecycle (bridge-anchors §4.1–4.3): created PENDING. A device is served one command at a time, oldest first
+ * Lifecycle, as OceanConnect's device command API describes it: created PENDING. A device is served one command at a time, oldest first
  * ("the latter command only after the response of the previous"). Attached → the datagram goes out → SENT;
  * no ack within `ackTimeoutMs` → sent again, at most `maxRetransmit` times → TIMEOUT. Not attached:
  * expireTime 0 → TIMEOUT after `ackTimeoutMs` (immediate delivery never reaches a sleeping device);
@@ -24,8 +25,14 @@
  */
 import { jsonDepthProblem } from "../../../http/json-depth.js";
 import type { CloudContext } from "../../context.js";
-import type { MoIp, NetSim, NetTimer } from "../../network/index.js";
-import { FINAL, commandRow, type HuaweiCommandRow } from "./store.js";
+import type { MoIp, NetSim, NetTimer, SimKind } from "../../network/index.js";
+import { commandRow, countIssue, nextPending, updateCommand, type CommandUpdate, type HuaweiCommandRow } from "./store.js";
+
+/** The network's SIM kind for Huawei devices. */
+export const HUAWEI_KIND: SimKind = "huawei";
+
+/** The statuses after which nothing happens to a command. */
+export const FINAL: ReadonlySet<string> = new Set(["SUCCESSFUL", "FAILED", "TIMEOUT", "EXPIRED", "CANCELED"]);
 
 export interface HuaweiTiming {
   ackTimeoutMs: number;
@@ -37,8 +44,6 @@ export interface HuaweiTiming {
 
 /** Command status → the resultCode the status change notification spells it with. */
 const DOCUMENT_RESULT_CODES: Record<string, string> = { SUCCESSFUL: "SUCCESS", FAILED: "FAIL" };
-
-const MAX_TIMER = 2 ** 31 - 1;
 
 export class HuaweiEngine {
   readonly timing: HuaweiTiming = { ackTimeoutMs: 10000, devicePort: 5683, longResultCodes: false, notifyTimeoutMs: 5000 };
@@ -60,16 +65,14 @@ export class HuaweiEngine {
     for (const a of this.aborts) a.abort(new Error("cloud closed"));
   }
 
-  private set(commandId: string, status: string, extra: Record<string, unknown> = {}): HuaweiCommandRow | undefined {
-    const cols = Object.entries({ ...extra, status });
-    this.ctx.db.prepare(`UPDATE huawei_commands SET ${cols.map(([k]) => `${k} = ?`).join(", ")} WHERE command_id = ?`).run(...cols.map(([, v]) => v), commandId);
-    const row = commandRow(this.ctx, commandId);
+  private set(commandId: string, status: string, extra: CommandUpdate = {}): HuaweiCommandRow | undefined {
+    const row = updateCommand(this.ctx, commandId, { ...extra, status });
     if (row) this.ctx.events.emit(`huawei_command.${status.toLowerCase()}`, { sim_sid: row.device_id, command_id: commandId });
     return row;
   }
 
   /** Moves a command to a new status and notifies; final states free the device for the next command. */
-  private move(commandId: string, status: string, detail: unknown = null, extra: Record<string, unknown> = {}): void {
+  private move(commandId: string, status: string, detail: unknown = null, extra: CommandUpdate = {}): void {
     const cur = commandRow(this.ctx, commandId);
     if (!cur || FINAL.has(cur.status)) return;
     const code = this.timing.longResultCodes ? status : (DOCUMENT_RESULT_CODES[status] ?? status);
@@ -96,7 +99,8 @@ export class HuaweiEngine {
   }
 
   private armExpiry(commandId: string, ms: number): void {
-    this.ctx.network.later(Math.min(Math.max(0, ms), MAX_TIMER), () => {
+    // a wait past what the clock's timers take runs early and arms again for what is left
+    this.ctx.network.later(Math.max(0, ms), () => {
       const r = commandRow(this.ctx, commandId);
       if (!r || r.status !== "PENDING") return;
       const left = r.expires_ms - this.ctx.now().getTime();
@@ -108,9 +112,7 @@ export class HuaweiEngine {
   /** Sends the device's oldest PENDING command when nothing is in flight and the device is attached. */
   kick(deviceId: string): void {
     if (this.closed || this.inflight.has(deviceId) || !this.ctx.network.isAttached(deviceId)) return;
-    const next = this.ctx.db
-      .prepare("SELECT * FROM huawei_commands WHERE device_id = ? AND status = 'PENDING' ORDER BY seq LIMIT 1")
-      .get(deviceId) as HuaweiCommandRow | undefined;
+    const next = nextPending(this.ctx, deviceId);
     if (!next) return;
     this.inflight.set(deviceId, { commandId: next.command_id, mid: ++this.mid & 0xffff, timer: null });
     this.transmit(next);
@@ -123,7 +125,7 @@ export class HuaweiEngine {
       JSON.stringify({ mid: f.mid, commandId: row.command_id, serviceId: row.service_id, method: row.method, paras: JSON.parse(row.paras) as unknown }),
     );
     const now = this.ctx.now().getTime();
-    this.ctx.db.prepare("UPDATE huawei_commands SET issued_times = issued_times + 1, platform_issued_ms = COALESCE(platform_issued_ms, ?) WHERE command_id = ?").run(now, row.command_id);
+    countIssue(this.ctx, row.command_id, now);
     const armAck = (): void => {
       f.timer = this.ctx.network.later(this.timing.ackTimeoutMs, () => {
         const cur = commandRow(this.ctx, row.command_id);
@@ -188,6 +190,7 @@ export class HuaweiEngine {
     for (let attempt = 1; attempt <= 2 && !this.closed; attempt++) {
       const ac = new AbortController();
       this.aborts.add(ac);
+      // a bound on waiting for the receiver's answer (real I/O): real time, whatever the cloud's clock does
       const timer = setTimeout(() => ac.abort(new Error("timeout")), this.timing.notifyTimeoutMs);
       try {
         const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: ac.signal });

@@ -1,6 +1,6 @@
 /**
- * Huawei-style NB-IoT device commands, modelled on Huawei OceanConnect (IoT platform v1.4.0 application API;
- * reference/bridge-anchors.md §4). Routes (JSON; under `/huawei`):
+ * The Huawei-style NB-IoT product over HTTP: device commands modelled on Huawei OceanConnect (IoT platform
+ * v1.4.0 application API), and the mock-only admin routes. Routes (JSON; under `/huawei`):
  *
  *   POST /huawei/iocm/app/sec/v1.1.0/login                   form appId=<AccountSid>&secret=<AuthToken>
  *        → 200 {accessToken, tokenType: "bearer", refreshToken, expiresIn: 3600, scope: "default"}
@@ -18,15 +18,63 @@
  * and ignored), or Basic AccountSid:AuthToken like the rest of the mock. Errors are Huawei-shaped
  * `{error_code, error_desc}`: 100022 invalid input (400), 100418 unknown device (404), 100612 unknown
  * command (404), 100208 bad appId/secret (401), 100217 no or bad token (401), 100413 body too large (413).
- * A command's fields are checked before anything is stored. Delivery: delivery.ts.
+ * A command's fields are checked before anything is stored. Delivery: network.ts; rows: store.ts.
+ * The /huawei routes answer errors in Huawei's shape (their own error handler); the /_mock/ routes in Twilio's,
+ * like every /_mock/ route.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
 import { basicCredentials } from "../../auth.js";
 import type { CloudContext } from "../../context.js";
+import { TwilioError, badParam } from "../../errors.js";
 import { parseForm, scalar, type RawParams } from "../../form.js";
-import type { HuaweiEngine } from "./delivery.js";
-import { DEFAULT_EXPIRE_S, HuaweiError, commandOut, commandRow, deviceRow, invalid, type HuaweiCommandRow } from "./store.js";
+import { HUAWEI_KIND, type HuaweiEngine } from "./network.js";
+import { commandPage, commandRow, deviceRow, insertCommand, insertDevice, nodeTaken, type HuaweiCommandRow } from "./store.js";
+
+/** A command's expireTime when the create gives none: 48 hours. */
+export const DEFAULT_EXPIRE_S = 172800;
+
+/** Huawei-shaped error: `{error_code, error_desc}` with an HTTP status. */
+export class HuaweiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    desc: string,
+  ) {
+    super(desc);
+    this.name = "HuaweiError";
+  }
+  toJSON(): Record<string, unknown> {
+    return { error_code: this.errorCode, error_desc: this.message };
+  }
+}
+
+export const invalid = (desc: string): HuaweiError => new HuaweiError(400, "100022", `The input is invalid: ${desc}`);
+
+/** OceanConnect's time format: `20151212T121212Z`. */
+export function huaweiTime(ms: number | null): string | null {
+  if (ms === null) return null;
+  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+}
+
+export function commandOut(r: HuaweiCommandRow): Record<string, unknown> {
+  return {
+    commandId: r.command_id,
+    appId: r.app_id,
+    deviceId: r.device_id,
+    command: { serviceId: r.service_id, method: r.method, paras: JSON.parse(r.paras) as unknown },
+    callbackUrl: r.callback_url,
+    expireTime: r.expire_time,
+    status: r.status,
+    result: r.result_code === null ? null : { resultCode: r.result_code, resultDetail: r.result_detail === null ? null : (JSON.parse(r.result_detail) as unknown) },
+    creationTime: huaweiTime(r.created_ms),
+    executeTime: huaweiTime(r.execute_ms),
+    platformIssuedTime: huaweiTime(r.platform_issued_ms),
+    deliveredTime: huaweiTime(r.delivered_ms),
+    issuedTimes: r.issued_times,
+    maxRetransmit: r.max_retransmit,
+  };
+}
 
 const TOKEN_TTL_S = 3600;
 const BASE = "/huawei/iocm/app/cmd/v1.4.0/deviceCommands";
@@ -145,7 +193,7 @@ function qStr(q: Record<string, unknown>, k: string): string | undefined {
   return v;
 }
 
-export function registerHuaweiCommands(app: FastifyInstance, ctx: CloudContext, auth: HuaweiAuth, engine: HuaweiEngine): void {
+function registerCommands(app: FastifyInstance, ctx: CloudContext, auth: HuaweiAuth, engine: HuaweiEngine): void {
   const open = { config: { auth: false } };
   app.post("/huawei/iocm/app/sec/v1.1.0/login", open, async (req) => auth.login(req.body));
   // the token is checked before the body is read (onRequest), so an unauthenticated client gets no parsing
@@ -168,11 +216,10 @@ export function registerHuaweiCommands(app: FastifyInstance, ctx: CloudContext, 
     if (!deviceRow(ctx, c.deviceId)) throw new HuaweiError(404, "100418", `The deviceData is not existed: ${c.deviceId}`);
     const commandId = randomUUID().replace(/-/g, "");
     const now = ctx.now().getTime();
-    ctx.db
-      .prepare(`INSERT INTO huawei_commands (command_id, app_id, device_id, service_id, method, paras, callback_url, expire_time, max_retransmit,
-        status, created_ms, expires_ms) VALUES (?,?,?,?,?,?,?,?,?,'PENDING',?,?)`)
-      .run(commandId, appId, c.deviceId, c.serviceId, c.method, JSON.stringify(c.paras), c.callbackUrl, c.expireTime, c.maxRetransmit, now,
-        now + c.expireTime * 1000);
+    insertCommand(ctx, {
+      command_id: commandId, app_id: appId, device_id: c.deviceId, service_id: c.serviceId, method: c.method, paras: JSON.stringify(c.paras),
+      callback_url: c.callbackUrl, expire_time: c.expireTime, max_retransmit: c.maxRetransmit, created_ms: now, expires_ms: now + c.expireTime * 1000,
+    });
     const row = commandRow(ctx, commandId) as HuaweiCommandRow;
     ctx.events.emit("huawei_command.pending", { sim_sid: c.deviceId, command_id: commandId });
     engine.submit(row);
@@ -183,26 +230,8 @@ export function registerHuaweiCommands(app: FastifyInstance, ctx: CloudContext, 
     const q = (req.query ?? {}) as Record<string, unknown>;
     const pageNo = qInt(q, "pageNo", 0, 1e6, 0);
     const pageSize = qInt(q, "pageSize", 1, 250, 25);
-    const where = ["1"];
-    const args: unknown[] = [];
     const deviceId = qStr(q, "deviceId");
-    if (deviceId !== undefined) {
-      where.push("device_id = ?");
-      args.push(deviceId);
-    }
-    const start = qTime(q, "startTime");
-    const end = qTime(q, "endTime");
-    if (start !== null) {
-      where.push("created_ms >= ?");
-      args.push(start);
-    }
-    if (end !== null) {
-      where.push("created_ms <= ?");
-      args.push(end);
-    }
-    const w = where.join(" AND ");
-    const total = (ctx.db.prepare(`SELECT COUNT(*) AS n FROM huawei_commands WHERE ${w}`).get(...args) as { n: number }).n;
-    const rows = ctx.db.prepare(`SELECT * FROM huawei_commands WHERE ${w} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...args, pageSize, pageNo * pageSize) as HuaweiCommandRow[];
+    const { total, rows } = commandPage(ctx, { ...(deviceId !== undefined ? { deviceId } : {}), start: qTime(q, "startTime"), end: qTime(q, "endTime") }, pageNo, pageSize);
     return { pagination: { pageNo, pageSize, totalSize: total }, data: rows.map(commandOut) };
   });
 
@@ -210,5 +239,73 @@ export function registerHuaweiCommands(app: FastifyInstance, ctx: CloudContext, 
     const row = commandRow(ctx, req.params.id);
     if (!row) throw new HuaweiError(404, "100612", `Device command is not existed: ${req.params.id}`);
     return commandOut(row);
+  });
+}
+
+function toHuawei(err: FastifyError | Error): HuaweiError {
+  if (err instanceof HuaweiError) return err;
+  if (err instanceof TwilioError) {
+    if (err.status === 413) return new HuaweiError(413, "100413", "The request body is too large");
+    if (err.status === 401) return new HuaweiError(401, "100217", err.message);
+    if (err.status >= 400 && err.status < 500) return new HuaweiError(err.status, "100022", `The input is invalid: ${err.message}`);
+  }
+  const code = (err as FastifyError).code;
+  const status = (err as FastifyError).statusCode;
+  if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return new HuaweiError(413, "100413", "The request body is too large");
+  if (typeof status === "number" && status >= 400 && status < 500) return new HuaweiError(status, "100022", `The input is invalid: ${err.message}`);
+  return new HuaweiError(500, "100001", "Internal server error");
+}
+
+/** The /huawei routes (Huawei-shaped errors) and the mock's admin routes for them. */
+export function registerHuaweiRoutes(app: FastifyInstance, ctx: CloudContext, engine: HuaweiEngine): void {
+  const auth = new HuaweiAuth(ctx);
+  void app.register(async (scope) => {
+    scope.setErrorHandler((err: FastifyError | Error, req, reply) => {
+      const e = toHuawei(err);
+      if (e.status >= 500) req.log.error({ err }, "huawei route error");
+      void reply.code(e.status).send(e.toJSON());
+    });
+    registerCommands(scope, ctx, auth, engine);
+  });
+
+  app.post("/_mock/huawei/devices", async (req, reply) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof b !== "object" || Array.isArray(b)) throw badParam("The body must be a JSON object");
+    const unknown = Object.keys(b).filter((k) => !["device_id", "node_id", "name"].includes(k));
+    if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
+    for (const k of ["device_id", "node_id", "name"])
+      if (b[k] !== undefined && (typeof b[k] !== "string" || (b[k] as string).length === 0 || (b[k] as string).length > 64))
+        throw badParam(`${k} must be a string of 1 to 64 characters`);
+    const deviceId = (b.device_id as string | undefined) ?? randomUUID();
+    const nodeId = (b.node_id as string | undefined) ?? `86${String(Date.now()).slice(-10)}${String(Math.floor(Math.random() * 1000)).padStart(3, "0")}`;
+    if (deviceRow(ctx, deviceId) || ctx.network.resolve(deviceId)) throw new TwilioError(409, 20409, `Device ${deviceId} exists`);
+    if (nodeTaken(ctx, nodeId) || ctx.network.resolve(nodeId)) throw new TwilioError(409, 20409, `A device with nodeId ${nodeId} exists`);
+    insertDevice(ctx, deviceId, nodeId, (b.name as string | undefined) ?? null);
+    ctx.network.upsertSim({ sid: deviceId, uniqueName: nodeId, kind: HUAWEI_KIND });
+    ctx.events.emit("huawei_device.created", { sim_sid: deviceId, node_id: nodeId });
+    return reply.code(201).send({ deviceId, nodeId, name: (b.name as string | undefined) ?? null, commandPort: engine.timing.devicePort });
+  });
+
+  app.post("/_mock/huawei/config", async (req) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof b !== "object" || Array.isArray(b)) throw badParam("The body must be a JSON object");
+    const t = engine.timing;
+    const num = (k: string, lo: number, hi: number): number | undefined => {
+      const v = b[k];
+      if (v === undefined) return undefined;
+      if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw badParam(`${k} must be an integer from ${lo} to ${hi}`);
+      return v;
+    };
+    const unknown = Object.keys(b).filter((k) => !["ack_timeout_ms", "device_port", "long_result_codes", "notify_timeout_ms"].includes(k));
+    if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
+    if (b.long_result_codes !== undefined && typeof b.long_result_codes !== "boolean") throw badParam("long_result_codes must be true or false");
+    const ack = num("ack_timeout_ms", 10, 600000);
+    const port = num("device_port", 1, 65535);
+    const nt = num("notify_timeout_ms", 10, 60000);
+    if (ack !== undefined) t.ackTimeoutMs = ack;
+    if (port !== undefined) t.devicePort = port;
+    if (nt !== undefined) t.notifyTimeoutMs = nt;
+    if (b.long_result_codes !== undefined) t.longResultCodes = b.long_result_codes as boolean;
+    return { ack_timeout_ms: t.ackTimeoutMs, device_port: t.devicePort, long_result_codes: t.longResultCodes, notify_timeout_ms: t.notifyTimeoutMs };
   });
 }
