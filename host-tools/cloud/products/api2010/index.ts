@@ -1,13 +1,14 @@
 /**
  * API 2010 (`/api/2010-04-01/…`, or Host api.twilio.com): SIP Domains with their credential-list and
  * IP-ACL mappings, the CredentialLists and IpAccessControlLists they map, simulated calls to a domain
- * (`POST /_mock/sip/calls`, sip/), and Messages (with the mock's messaging admin routes, and SMS between the account's
- * numbers and SIMs that have a phone number: message-network.ts). See the files it imports.
+ * (`POST /_mock/sip/calls`), and Messages (with the mock's messaging admin routes, and SMS between the account's
+ * numbers and SIMs that have a phone number). Each of sip/ and messages/ has its routes.ts, store.ts and network.ts.
  */
 import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
-import { onMoToNumber } from "./message-network.js";
-import { registerMessages } from "./messages.js";
+import { onMoToNumber } from "./messages/network.js";
+import { registerMessageRoutes } from "./messages/routes.js";
+import { MESSAGES_SCHEMA } from "./messages/store.js";
 import { registerSipDomainMappings } from "./sip-domain-mappings.js";
 import { SIP_SCHEMA, registerSipDomains } from "./sip-domains.js";
 import { registerSipCalls, registerSipLists } from "./sip/routes.js";
@@ -20,6 +21,8 @@ export function registerApi2010(app: FastifyInstance, ctx: CloudContext): void {
   registerSipDomainMappings(app, ctx);
   registerSipLists(app, ctx);
   registerSipCalls(app, ctx);
-  registerMessages(app, ctx);
+  ctx.db.exec(MESSAGES_SCHEMA);
+  ctx.retain("api_messages");
+  registerMessageRoutes(app, ctx);
   ctx.network.onMoSmsToNumber((sim, m) => onMoToNumber(ctx, sim, m));
 }
