@@ -2,23 +2,22 @@
  * API 2010 (`/api/2010-04-01/…`, or Host api.twilio.com): SIP Domains with their credential-list and
  * IP-ACL mappings, the CredentialLists and IpAccessControlLists they map, simulated calls to a domain
  * (`POST /_mock/sip/calls`), and Messages (with the mock's messaging admin routes, and SMS between the account's
- * numbers and SIMs that have a phone number). Each of sip/ and messages/ has its routes.ts, store.ts and network.ts.
+ * numbers and SIMs that have a phone number). Each of sip/ and messages/ has its
+ * routes.ts (sip/ also domain-routes.ts), store.ts and network.ts.
  */
 import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { onMoToNumber } from "./messages/network.js";
 import { registerMessageRoutes } from "./messages/routes.js";
 import { MESSAGES_SCHEMA } from "./messages/store.js";
-import { registerSipDomainMappings } from "./sip-domain-mappings.js";
-import { SIP_SCHEMA, registerSipDomains } from "./sip-domains.js";
+import { registerSipDomains } from "./sip/domain-routes.js";
 import { registerSipCalls, registerSipLists } from "./sip/routes.js";
-import { SIP_AUTH_SCHEMA } from "./sip/store.js";
+import { SIP_AUTH_SCHEMA, SIP_SCHEMA } from "./sip/store.js";
 
 export function registerApi2010(app: FastifyInstance, ctx: CloudContext): void {
   ctx.db.exec(SIP_SCHEMA);
   ctx.db.exec(SIP_AUTH_SCHEMA);
   registerSipDomains(app, ctx);
-  registerSipDomainMappings(app, ctx);
   registerSipLists(app, ctx);
   registerSipCalls(app, ctx);
   ctx.db.exec(MESSAGES_SCHEMA);

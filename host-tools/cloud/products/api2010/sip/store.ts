@@ -1,7 +1,7 @@
 /**
- * SIP storage (the only SQL of sip/): CredentialLists with their Credentials, IpAccessControlLists with their
- * IpAddresses (specs/twilio_api_v2010.json `api.v2010.account.sip.*`), and the simulated calls to SIP Domains.
- * Reads of the domains and their mappings for a call are here too.
+ * SIP storage (the only SQL of sip/): SIP Domains and their auth mappings, CredentialLists with their
+ * Credentials, IpAccessControlLists with their IpAddresses (specs/twilio_api_v2010.json
+ * `api.v2010.account.sip.*`), and the simulated calls to SIP Domains.
  *
  * Passwords are kept as scrypt hashes with a random salt, never as given (the real service keeps digest
  * hashes and never returns a password either).
@@ -9,6 +9,37 @@
 import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
 import type { CloudContext } from "../../../context.js";
 import { fetchPage, type PageRequest, type PageResult } from "../../../paging.js";
+
+export const SIP_SCHEMA = `
+CREATE TABLE IF NOT EXISTS sip_domains (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  sid TEXT NOT NULL UNIQUE,
+  account_sid TEXT NOT NULL,
+  domain_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  friendly_name TEXT,
+  voice_url TEXT, voice_method TEXT NOT NULL DEFAULT 'POST',
+  voice_fallback_url TEXT, voice_fallback_method TEXT NOT NULL DEFAULT 'POST',
+  voice_status_callback_url TEXT, voice_status_callback_method TEXT NOT NULL DEFAULT 'POST',
+  sip_registration INTEGER NOT NULL DEFAULT 0,
+  emergency_calling_enabled INTEGER NOT NULL DEFAULT 0,
+  secure INTEGER NOT NULL DEFAULT 0,
+  byoc_trunk_sid TEXT,
+  emergency_caller_sid TEXT,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sip_domain_mappings (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_sid TEXT NOT NULL,
+  domain_sid TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  sid TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  UNIQUE (domain_sid, kind, scope, sid)
+);
+`;
 
 export const SIP_AUTH_SCHEMA = `
 CREATE TABLE IF NOT EXISTS sip_credential_lists (
@@ -36,6 +67,40 @@ CREATE TABLE IF NOT EXISTS sip_calls (
 
 /** Table caps: lists per account, entries per list, and the simulated calls kept. */
 export const LIMITS = { lists: 1000, credentials: 1000, ipAddresses: 100, calls: 10_000 } as const;
+
+export interface DomainRow {
+  [k: string]: unknown;
+  seq: number;
+  sid: string;
+  account_sid: string;
+  domain_name: string;
+  friendly_name: string | null;
+  voice_url: string | null;
+  voice_method: string;
+  voice_fallback_url: string | null;
+  voice_fallback_method: string;
+  voice_status_callback_url: string | null;
+  voice_status_callback_method: string;
+  sip_registration: number;
+  emergency_calling_enabled: number;
+  secure: number;
+  byoc_trunk_sid: string | null;
+  emergency_caller_sid: string | null;
+  created_ms: number;
+  updated_ms: number;
+}
+
+export interface MappingRow {
+  [k: string]: unknown;
+  seq: number;
+  account_sid: string;
+  domain_sid: string;
+  kind: "credential_list" | "ip_access_control_list";
+  scope: "calls" | "registrations";
+  sid: string;
+  created_ms: number;
+  updated_ms: number;
+}
 
 /** A container: a CredentialList (`CL…`) or an IpAccessControlList (`AL…`). */
 export interface ListRow {
@@ -199,6 +264,88 @@ export function updateIpAddress(ctx: CloudContext, sid: string, friendlyName: st
 
 export function ipAddressesOf(ctx: CloudContext, listSid: string): IpAddressRow[] {
   return ctx.db.prepare("SELECT * FROM sip_ip_addresses WHERE list_sid = ? ORDER BY seq").all(listSid) as IpAddressRow[];
+}
+
+// ---- domains ----
+
+/** The SID of the domain named `name` (of any account: names are global, compared without case). */
+export function domainNameOwner(ctx: CloudContext, name: string): string | null {
+  return (ctx.db.prepare("SELECT sid FROM sip_domains WHERE domain_name = ?").get(name) as { sid: string } | undefined)?.sid ?? null;
+}
+
+/** True when this account owns the domain named `name`. */
+export function ownsDomain(ctx: CloudContext, name: string): boolean {
+  return ctx.db.prepare("SELECT 1 FROM sip_domains WHERE domain_name = ? AND account_sid = ?").get(name, ctx.accountSid) !== undefined;
+}
+
+export function countDomains(ctx: CloudContext): number {
+  return (ctx.db.prepare("SELECT COUNT(*) AS n FROM sip_domains WHERE account_sid = ?").get(ctx.accountSid) as { n: number }).n;
+}
+
+/** A domain of this account by SID. */
+export function domainBySid(ctx: CloudContext, sid: string): DomainRow | undefined {
+  return ctx.db.prepare("SELECT * FROM sip_domains WHERE sid = ? AND account_sid = ?").get(sid, ctx.accountSid) as DomainRow | undefined;
+}
+
+/** Settable columns of a domain (their names are this module's callers', never input). */
+export type DomainFields = Partial<Omit<DomainRow, "seq" | "sid" | "account_sid" | "created_ms" | "updated_ms">>;
+
+export function insertDomain(ctx: CloudContext, sid: string, fields: DomainFields, now: number): void {
+  const cols: [string, unknown][] = [["sid", sid], ["account_sid", ctx.accountSid], ...Object.entries(fields), ["created_ms", now], ["updated_ms", now]];
+  ctx.db.prepare(`INSERT INTO sip_domains (${cols.map((c) => c[0]).join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`).run(...cols.map((c) => c[1]));
+}
+
+export function updateDomain(ctx: CloudContext, sid: string, fields: DomainFields, now: number): void {
+  const cols: [string, unknown][] = [...Object.entries(fields), ["updated_ms", now]];
+  ctx.db.prepare(`UPDATE sip_domains SET ${cols.map((c) => `${c[0]} = ?`).join(", ")} WHERE sid = ?`).run(...cols.map((c) => c[1]), sid);
+}
+
+/** Deletes a domain and its mappings, in one transaction. */
+export function deleteDomain(ctx: CloudContext, sid: string): void {
+  ctx.db.transaction(() => {
+    ctx.db.prepare("DELETE FROM sip_domain_mappings WHERE domain_sid = ?").run(sid);
+    ctx.db.prepare("DELETE FROM sip_domains WHERE sid = ?").run(sid);
+  })();
+}
+
+/** One page of the account's domains, newest first. */
+export function pageOfDomains(ctx: CloudContext, pr: PageRequest): PageResult<DomainRow> {
+  return fetchPage<DomainRow>(ctx.db, { table: "sip_domains", where: "account_sid = ?", args: [ctx.accountSid] }, pr);
+}
+
+/** The kinds of list mapped to a domain for calls. */
+export function callMappingKinds(ctx: CloudContext, domainSid: string): Set<string> {
+  return new Set((ctx.db.prepare("SELECT DISTINCT kind FROM sip_domain_mappings WHERE domain_sid = ? AND scope = 'calls'").all(domainSid) as { kind: string }[]).map((r) => r.kind));
+}
+
+// ---- domain mappings ----
+
+export function mappingOf(ctx: CloudContext, domainSid: string, kind: ListKind, scope: MappingRow["scope"], sid: string): MappingRow | undefined {
+  return ctx.db.prepare("SELECT * FROM sip_domain_mappings WHERE domain_sid = ? AND kind = ? AND scope = ? AND sid = ?").get(domainSid, kind, scope, sid) as MappingRow | undefined;
+}
+
+/** Maps a list to a domain (and marks the domain updated), in one transaction. */
+export function insertMapping(ctx: CloudContext, domainSid: string, kind: ListKind, scope: MappingRow["scope"], listSid: string): void {
+  const now = ctx.now().getTime();
+  ctx.db.transaction(() => {
+    ctx.db.prepare("INSERT INTO sip_domain_mappings (account_sid, domain_sid, kind, scope, sid, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?)")
+      .run(ctx.accountSid, domainSid, kind, scope, listSid, now, now);
+    ctx.db.prepare("UPDATE sip_domains SET updated_ms = ? WHERE sid = ?").run(now, domainSid);
+  })();
+}
+
+/** Removes a mapping (and marks its domain updated), in one transaction. */
+export function deleteMapping(ctx: CloudContext, m: MappingRow): void {
+  const now = ctx.now().getTime();
+  ctx.db.transaction(() => {
+    ctx.db.prepare("DELETE FROM sip_domain_mappings WHERE seq = ?").run(m.seq);
+    ctx.db.prepare("UPDATE sip_domains SET updated_ms = ? WHERE sid = ?").run(now, m.domain_sid);
+  })();
+}
+
+/** One page of a domain's mappings of one kind and scope, newest first. */
+export function pageOfMappings(ctx: CloudContext, domainSid: string, kind: ListKind, scope: MappingRow["scope"], pr: PageRequest): PageResult<MappingRow> {
+  return fetchPage<MappingRow>(ctx.db, { table: "sip_domain_mappings", where: "domain_sid = ? AND kind = ? AND scope = ?", args: [domainSid, kind, scope] }, pr);
 }
 
 // ---- domains, for a call ----
