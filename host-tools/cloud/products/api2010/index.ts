@@ -9,18 +9,17 @@ import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { onMoToNumber } from "./messages/network.js";
 import { registerMessageRoutes } from "./messages/routes.js";
-import { MESSAGES_SCHEMA } from "./messages/store.js";
+import { createTables as createMessageTables } from "./messages/store.js";
 import { registerSipDomains } from "./sip/domain-routes.js";
 import { registerSipCalls, registerSipLists } from "./sip/routes.js";
-import { SIP_AUTH_SCHEMA, SIP_SCHEMA } from "./sip/store.js";
+import { createTables as createSipTables } from "./sip/store.js";
 
 export function registerApi2010(app: FastifyInstance, ctx: CloudContext): void {
-  ctx.db.exec(SIP_SCHEMA);
-  ctx.db.exec(SIP_AUTH_SCHEMA);
+  createSipTables(ctx);
   registerSipDomains(app, ctx);
   registerSipLists(app, ctx);
   registerSipCalls(app, ctx);
-  ctx.db.exec(MESSAGES_SCHEMA);
+  createMessageTables(ctx);
   ctx.retain("api_messages");
   registerMessageRoutes(app, ctx);
   ctx.network.onMoSmsToNumber((sim, m) => onMoToNumber(ctx, sim, m));

@@ -7,10 +7,10 @@ import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { HUAWEI_KIND, HuaweiEngine } from "./network.js";
 import { registerHuaweiRoutes } from "./routes.js";
-import { HUAWEI_SCHEMA, allDevices } from "./store.js";
+import { allDevices, createTables } from "./store.js";
 
 export function registerHuawei(app: FastifyInstance, ctx: CloudContext): void {
-  ctx.db.exec(HUAWEI_SCHEMA);
+  createTables(ctx);
   ctx.retain("huawei_commands");
   const engine = new HuaweiEngine(ctx);
   // devices kept in a data file are attachable again after a restart

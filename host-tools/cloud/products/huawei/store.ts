@@ -4,7 +4,7 @@
  */
 import type { CloudContext } from "../../context.js";
 
-export const HUAWEI_SCHEMA = `
+const HUAWEI_SCHEMA = `
 CREATE TABLE IF NOT EXISTS huawei_devices (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   device_id TEXT NOT NULL UNIQUE,
@@ -142,4 +142,9 @@ export function commandPage(
   const total = (ctx.db.prepare(`SELECT COUNT(*) AS n FROM huawei_commands WHERE ${w}`).get(...args) as { n: number }).n;
   const rows = ctx.db.prepare(`SELECT * FROM huawei_commands WHERE ${w} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...args, pageSize, pageNo * pageSize) as HuaweiCommandRow[];
   return { total, rows };
+}
+
+/** Creates the tables (if they do not exist yet). */
+export function createTables(ctx: CloudContext): void {
+  ctx.db.exec(HUAWEI_SCHEMA);
 }

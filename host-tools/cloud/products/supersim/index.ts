@@ -6,10 +6,10 @@ import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { announceSim, registerSuperSimNetwork } from "./network.js";
 import { registerSuperSimRoutes } from "./routes.js";
-import { allSims, SCHEMA } from "./store.js";
+import { allSims, createTables } from "./store.js";
 
 export function registerSuperSim(app: FastifyInstance, ctx: CloudContext): void {
-  ctx.db.exec(SCHEMA);
+  createTables(ctx);
   ctx.retain("ss_ip_commands");
   ctx.retain("ss_sms_commands");
   // SIMs kept in a data file are attachable again after a restart.

@@ -8,7 +8,7 @@ import type { CloudContext } from "../../context.js";
 import { fetchPage, ListFilter, type PageRequest, type PageResult } from "../../paging.js";
 import { isSid } from "../../sids.js";
 
-export const SCHEMA = `
+const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ss_fleets (seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT UNIQUE NOT NULL, unique_name TEXT,
   data_enabled INTEGER NOT NULL, data_limit INTEGER NOT NULL, sms_commands_enabled INTEGER NOT NULL,
   sms_commands_url TEXT, sms_commands_method TEXT NOT NULL, ip_commands_url TEXT, ip_commands_method TEXT NOT NULL,
@@ -276,4 +276,9 @@ export function smsCommandPage(ctx: CloudContext, q: { Sim?: string; Status?: st
     .eq("Status", q.Status, "status")
     .eq("Direction", q.Direction, "direction");
   return { page: fetchPage<SmsRow & Record<string, unknown>>(ctx.db, { table: "ss_sms_commands", where: f.where, args: f.args }, pr), filters: f.params };
+}
+
+/** Creates the tables (if they do not exist yet). */
+export function createTables(ctx: CloudContext): void {
+  ctx.db.exec(SCHEMA);
 }

@@ -7,10 +7,10 @@ import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { WIRELESS_ORIGINATOR, onMoCommand, register } from "./network.js";
 import { registerWirelessRoutes } from "./routes.js";
-import { WIRELESS_SCHEMA, allSims } from "./store.js";
+import { allSims, createTables } from "./store.js";
 
 export function registerWireless(app: FastifyInstance, ctx: CloudContext): void {
-  ctx.db.exec(WIRELESS_SCHEMA);
+  createTables(ctx);
   ctx.retain("wireless_commands");
   // SIMs kept in a data file are attachable again after a restart.
   for (const s of allSims(ctx)) register(ctx, s);

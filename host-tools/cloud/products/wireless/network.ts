@@ -43,7 +43,7 @@ const ORDER: Record<CommandStatus, number> = { queued: 0, received: 0, sent: 1, 
 
 function statusCallback(ctx: CloudContext, row: CommandRow): void {
   if (row.callback_url === null) return;
-  const sim = simBySid(ctx.db, row.sim_sid);
+  const sim = simBySid(ctx, row.sim_sid);
   const url = row.callback_url;
   const method = row.callback_method === "GET" ? "GET" : "POST";
   const params = {
@@ -106,7 +106,7 @@ export function deliverCommand(ctx: CloudContext, row: CommandRow, includeSid: "
 
 /** MO SMS to 2936 → a `from_sim` Command and the SIM's commands callback. */
 export function onMoCommand(ctx: CloudContext, net: NetSim, m: MoSms): void {
-  const sim = simBySid(ctx.db, net.sid);
+  const sim = simBySid(ctx, net.sid);
   if (!sim) {
     ctx.events.emit("wireless_command.ignored", { sim_sid: net.sid, reason: "not a Programmable Wireless SIM" });
     return;

@@ -105,7 +105,7 @@ function registerCommands(app: FastifyInstance, ctx: CloudContext): void {
     } else {
       checkText(p.Command, includeSid !== "none");
     }
-    const sim = findSim(ctx.db, ctx.accountSid, p.Sim);
+    const sim = findSim(ctx, p.Sim);
     if (!sim) throw new TwilioError(404, 33107, `SIM not found: ${p.Sim}`);
     if (sim.status !== "ready" && sim.status !== "active")
       throw new TwilioError(400, 33104, `Configuration incomplete: the SIM is in status '${sim.status}'; it must be 'ready' or 'active' to receive Commands`);
@@ -134,13 +134,13 @@ function registerCommands(app: FastifyInstance, ctx: CloudContext): void {
   });
 
   app.get<{ Params: { sid: string } }>("/wireless/v1/Commands/:sid", async (req) => {
-    const row = isSid(req.params.sid, "DC") ? commandBySid(ctx.db, ctx.accountSid, req.params.sid) : undefined;
+    const row = isSid(req.params.sid, "DC") ? commandBySid(ctx, req.params.sid) : undefined;
     if (!row) throw notFound(`/Commands/${req.params.sid}`);
     return commandJson(row, ctx.publicUrl(req, "wireless"));
   });
 
   app.delete<{ Params: { sid: string } }>("/wireless/v1/Commands/:sid", async (req, reply) => {
-    const row = isSid(req.params.sid, "DC") ? commandBySid(ctx.db, ctx.accountSid, req.params.sid) : undefined;
+    const row = isSid(req.params.sid, "DC") ? commandBySid(ctx, req.params.sid) : undefined;
     if (!row) throw notFound(`/Commands/${req.params.sid}`);
     deleteCommand(ctx, row.sid);
     ctx.events.emit("wireless_command.deleted", { sim_sid: row.sim_sid, command_sid: row.sid });
@@ -196,7 +196,7 @@ function transitionAllowed(from: SimStatus, to: SimStatus): boolean {
 }
 
 function simOr404(ctx: CloudContext, ref: string): SimRow {
-  const sim = findSim(ctx.db, ctx.accountSid, ref);
+  const sim = findSim(ctx, ref);
   if (!sim) throw notFound(`/Sims/${ref}`);
   return sim;
 }
@@ -254,7 +254,7 @@ function registerSims(app: FastifyInstance, ctx: CloudContext): void {
     if (p.ResetStatus !== undefined) fields.reset_status = p.ResetStatus;
     fields.updated_ms = ctx.now().getTime();
     updateSim(ctx, sim.sid, fields as SimUpdate);
-    const updated = simBySid(ctx.db, sim.sid) as SimRow;
+    const updated = simBySid(ctx, sim.sid) as SimRow;
     if (p.UniqueName !== undefined || p.Status !== undefined) register(ctx, updated);
     if (p.Status !== undefined && p.Status !== sim.status) {
       ctx.events.emit("wireless_sim.status", { sim_sid: sim.sid, from: sim.status, status: p.Status });
@@ -310,7 +310,7 @@ function registerSims(app: FastifyInstance, ctx: CloudContext): void {
     if (iccidTaken(ctx, iccid)) throw new TwilioError(409, 20409, `A Sim with ICCID ${iccid} exists`);
     const sid = ctx.sid("DE");
     insertSim(ctx, { sid, unique_name: uniqueName, friendly_name: str("friendly_name"), iccid, status, commands_callback_url: cbUrl, commands_callback_method: cbMethod }, ctx.now().getTime());
-    const sim = simBySid(ctx.db, sid) as SimRow;
+    const sim = simBySid(ctx, sid) as SimRow;
     register(ctx, sim);
     ctx.events.emit("wireless_sim.created", { sim_sid: sid, unique_name: uniqueName });
     return reply.code(201).send(simJson(sim, ctx.publicUrl(req, "wireless")));

@@ -3,12 +3,11 @@
  * tables, their rows, lookups, list pages and changes, and the Command count that makes a `ready` SIM
  * `active` at its 5th. Commands older than 30 days disappear (ctx.retain, in index.ts).
  */
-import type { Database } from "better-sqlite3";
 import type { CloudContext } from "../../context.js";
 import { fetchPage, ListFilter, type PageRequest, type PageResult } from "../../paging.js";
 import { isSid } from "../../sids.js";
 
-export const WIRELESS_SCHEMA = `
+const WIRELESS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS wireless_sims (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   sid TEXT NOT NULL UNIQUE,
@@ -110,20 +109,21 @@ export interface CommandRow {
 }
 
 /** A SIM of this account by SID or unique name, or undefined. */
-export function findSim(db: Database, accountSid: string, ref: string): SimRow | undefined {
+export function findSim(ctx: CloudContext, ref: string): SimRow | undefined {
   if (isSid(ref, "DE")) {
-    const r = db.prepare("SELECT * FROM wireless_sims WHERE sid = ? AND account_sid = ?").get(ref, accountSid) as SimRow | undefined;
+    const r = ctx.db.prepare("SELECT * FROM wireless_sims WHERE sid = ? AND account_sid = ?").get(ref, ctx.accountSid) as SimRow | undefined;
     if (r) return r;
   }
-  return db.prepare("SELECT * FROM wireless_sims WHERE unique_name = ? AND account_sid = ?").get(ref, accountSid) as SimRow | undefined;
+  return ctx.db.prepare("SELECT * FROM wireless_sims WHERE unique_name = ? AND account_sid = ?").get(ref, ctx.accountSid) as SimRow | undefined;
 }
 
-export function simBySid(db: Database, sid: string): SimRow | undefined {
-  return db.prepare("SELECT * FROM wireless_sims WHERE sid = ?").get(sid) as SimRow | undefined;
+export function simBySid(ctx: CloudContext, sid: string): SimRow | undefined {
+  return ctx.db.prepare("SELECT * FROM wireless_sims WHERE sid = ?").get(sid) as SimRow | undefined;
 }
 
-export function commandBySid(db: Database, accountSid: string, sid: string): CommandRow | undefined {
-  return db.prepare("SELECT * FROM wireless_commands WHERE sid = ? AND account_sid = ?").get(sid, accountSid) as CommandRow | undefined;
+/** A Command of this account by SID. */
+export function commandBySid(ctx: CloudContext, sid: string): CommandRow | undefined {
+  return ctx.db.prepare("SELECT * FROM wireless_commands WHERE sid = ? AND account_sid = ?").get(sid, ctx.accountSid) as CommandRow | undefined;
 }
 
 export type NewCommandFields = Pick<
@@ -151,7 +151,7 @@ export function createCommandRow(ctx: CloudContext, sim: SimRow, fields: NewComm
     return (ctx.db.prepare("SELECT status FROM wireless_sims WHERE sid = ?").get(sim.sid) as { status: SimStatus }).status;
   });
   const simStatus = tx();
-  return { row: commandBySid(ctx.db, sim.account_sid, sid) as CommandRow, simStatus };
+  return { row: ctx.db.prepare("SELECT * FROM wireless_commands WHERE sid = ?").get(sid) as CommandRow, simStatus };
 }
 
 /** Sets a Command's status (and error), returns the updated row. */
@@ -181,7 +181,7 @@ export interface Listed<Row> {
 
 export function commandPage(ctx: CloudContext, q: { Sim?: string; Status?: string; Direction?: string; Transport?: string }, pr: PageRequest): Listed<CommandRow> {
   const f = new ListFilter("account_sid = ?", ctx.accountSid)
-    .eq("Sim", q.Sim, "sim_sid", (v) => findSim(ctx.db, ctx.accountSid, v)?.sid ?? v)
+    .eq("Sim", q.Sim, "sim_sid", (v) => findSim(ctx, v)?.sid ?? v)
     .eq("Status", q.Status, "status")
     .eq("Direction", q.Direction, "direction")
     .eq("Transport", q.Transport, "transport");
@@ -233,4 +233,9 @@ export function updateSim(ctx: CloudContext, sid: string, fields: SimUpdate): vo
 
 export function deleteSim(ctx: CloudContext, sid: string): void {
   ctx.db.prepare("DELETE FROM wireless_sims WHERE sid = ?").run(sid);
+}
+
+/** Creates the tables (if they do not exist yet). */
+export function createTables(ctx: CloudContext): void {
+  ctx.db.exec(WIRELESS_SCHEMA);
 }

@@ -6,7 +6,7 @@ import type { CloudContext } from "../../../context.js";
 import { fetchPage, ListFilter, type PageRequest, type PageResult } from "../../../paging.js";
 import { encodeSubmit } from "../../../../pdu/index.js";
 
-export const MESSAGES_SCHEMA = `
+const MESSAGES_SCHEMA = `
 CREATE TABLE IF NOT EXISTS api_messages (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   sid TEXT NOT NULL UNIQUE,
@@ -190,4 +190,9 @@ export function messagePage(
     })
     .when("DateSent>", q["DateSent>"], "sent_ms >= ?", (v) => [date(v, "DateSent>").at]);
   return { page: fetchPage<MessageRow>(ctx.db, { table: "api_messages", where: f.where, args: f.args }, pr), filters: f.params };
+}
+
+/** Creates the tables (if they do not exist yet). */
+export function createTables(ctx: CloudContext): void {
+  ctx.db.exec(MESSAGES_SCHEMA);
 }

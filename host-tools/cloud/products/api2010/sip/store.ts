@@ -10,7 +10,7 @@ import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
 import type { CloudContext } from "../../../context.js";
 import { fetchPage, type PageRequest, type PageResult } from "../../../paging.js";
 
-export const SIP_SCHEMA = `
+const SIP_SCHEMA = `
 CREATE TABLE IF NOT EXISTS sip_domains (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   sid TEXT NOT NULL UNIQUE,
@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS sip_domain_mappings (
 );
 `;
 
-export const SIP_AUTH_SCHEMA = `
+const SIP_AUTH_SCHEMA = `
 CREATE TABLE IF NOT EXISTS sip_credential_lists (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL, friendly_name TEXT NOT NULL,
   created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
@@ -408,4 +408,10 @@ export function recentCalls(ctx: CloudContext, domainSid: string | null, limit: 
   return (domainSid === null
     ? ctx.db.prepare("SELECT * FROM sip_calls WHERE account_sid = ? ORDER BY seq DESC LIMIT ?").all(ctx.accountSid, limit)
     : ctx.db.prepare("SELECT * FROM sip_calls WHERE account_sid = ? AND domain_sid = ? ORDER BY seq DESC LIMIT ?").all(ctx.accountSid, domainSid, limit)) as CallRow[];
+}
+
+/** Creates the tables (if they do not exist yet). */
+export function createTables(ctx: CloudContext): void {
+  ctx.db.exec(SIP_SCHEMA);
+  ctx.db.exec(SIP_AUTH_SCHEMA);
 }
