@@ -1,5 +1,5 @@
 /**
- * Authentication (DESIGN.md §4):
+ * Authentication:
  * - HTTP Basic `AC…:authToken` on every product and /_mock/ route; anything else → 401/20003
  *   ("No credentials provided" without a header, "invalid username" for another SID, and so on).
  * - KORE variant: OAuth2 client-credentials. `POST /api-services/v1/auth/token` (KORE's documented token

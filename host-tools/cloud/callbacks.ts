@@ -2,13 +2,14 @@
  * Outgoing webhooks (status callbacks, Fleet/SIM MO webhooks): `ctx.callbacks.send({...})`.
  *
  * - POST: `application/x-www-form-urlencoded` body; GET: the params appended to the URL's query.
- * - Signed: `X-Twilio-Signature` (signature.ts, over the URL as requested — fragment removed — plus the
- *   sorted POST params) and `kore-signature` (secret = the auth token; KORE's variant, §10). Both headers are
- *   always sent, so a receiver may check either. `I-Twilio-Idempotency-Token` is the same on every retry.
- * - Retry policy: Twilio's documented connection overrides (webhooks-connection-overrides; bridge-anchors
- *   §7.3), read from the URL fragment `#rc=…&rt=…&tt=…&rp=…`: `rc` retries (0..5, default 1), `rt` per-attempt
- *   timeout in ms (100..15000, default 15000), `tt` total budget in ms (default 15000), `rp` which failures to
- *   retry: comma list of `ct` (connection failed), `rt` (timeout), `4xx`, `5xx`, or `all`; default
+ * - Signed: `X-Twilio-Signature` (host-tools/platform/signature.ts, over the URL as requested — fragment
+ *   removed — plus the sorted POST params) and `kore-signature` (secret = the auth token; KORE's variant).
+ *   Both headers are always sent, so a receiver may check either. `I-Twilio-Idempotency-Token` is the same on
+ *   every retry.
+ * - Retry policy: Twilio's documented webhook connection overrides, read from the URL fragment
+ *   `#rc=…&rt=…&tt=…&rp=…`: `rc` retries (0..5, default 1), `rt` per-attempt timeout in ms (100..15000,
+ *   default 15000), `tt` total budget in ms (default 15000), `rp` which failures to retry: comma list of
+ *   `ct` (connection failed), `rt` (timeout), `4xx`, `5xx`, or `all`; default
  *   `ct,rt,5xx` (Twilio's own default is unverified). `startCloud({callbacks})` can lower the defaults for tests.
  * - The response body is read up to 64 KiB (CALLBACK_RESPONSE_MAX), then the connection is dropped: a callback
  *   URL that answers without end costs the mock nothing.
@@ -146,6 +147,7 @@ export class Callbacks {
       if (attempt > 0 && left <= 0) break;
       const ac = new AbortController();
       this.inflight.add(ac);
+      // bounds on waiting for the receiver (real I/O) run in real time, whatever the cloud's clock does
       const timer = setTimeout(() => ac.abort(new Error("timeout")), Math.max(1, Math.min(pol.rt, left)));
       let kind: string;
       try {

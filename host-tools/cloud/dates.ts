@@ -1,5 +1,5 @@
 /**
- * Date formats of the two API generations (reference/twilio-api.md §9):
+ * Date formats of the two API generations:
  * v1 (Super SIM, Wireless): ISO 8601 in UTC without milliseconds, "2015-07-30T20:00:00Z";
  * 2010 (api.twilio.com): RFC 2822, "Mon, 20 Jul 2015 17:27:10 +0000".
  */

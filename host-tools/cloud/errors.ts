@@ -1,11 +1,11 @@
 /**
- * Twilio-shaped errors: `{code, message, more_info, status}` (reference/twilio-api.md §5a — the legacy
- * 4-field shape; never the RFC 9457 one, which twilio-node ≥ 5.12 turns into another exception type).
+ * Twilio-shaped errors: `{code, message, more_info, status}` (the legacy 4-field shape; never the RFC 9457
+ * one, which twilio-node ≥ 5.12 turns into another exception type).
  *
  * Codes used by the mock (documented ones, plus the mock-specific choices where Twilio documents none):
  * - 20001 (400) parameter errors: missing, unknown, repeated, wrong type, malformed form body, a value out
  *   of range (including an IP Command payload over 1300 bytes and an SMS over one message; no documented
- *   code exists for those, §5b). Unknown parameters are **rejected** (the issue asks for a 4xx), though the
+ *   code exists for those). Unknown parameters are **rejected** (a typo must not pass silently), though the
  *   real API documents 20001 as a warning and ignores them.
  * - 20003 (401) authentication; 20404 (404) unknown resource/path; 20413 (413) body too large;
  *   20415 (415) unsupported content type (mock-specific); 20405 (405) method not allowed (with `Allow`);

@@ -68,7 +68,7 @@ export class EventBus {
 
   /**
    * Resolves with the first event (from now on; with `past: true` also among `recent`) matching `pred`;
-   * rejects after `timeoutMs` (default 5000) so no wait is unbounded.
+   * rejects after `timeoutMs` (default 5000, real time: it bounds a caller's wait) so no wait is unbounded.
    */
   waitFor(pred: (e: MockEvent) => boolean, timeoutMs = 5000, past = false): Promise<MockEvent> {
     if (past) {

@@ -1,5 +1,5 @@
 /**
- * One server, several products (DESIGN.md §4). Routes are registered under a path prefix:
+ * One server, several products. Routes are registered under a path prefix:
  *   /supersim/v1/…  /wireless/v1/…  /api/2010-04-01/…  /huawei/…
  * A request whose Host names a product (supersim.twilio.com, wireless.twilio.com, api.twilio.com,
  * supersim.api.korewireless.com, programmable-wireless.api.korewireless.com) and whose path lacks the

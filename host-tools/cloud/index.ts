@@ -1,5 +1,5 @@
 /**
- * The mock cloud (issue 3, DESIGN.md §4): one fastify server for Super SIM, Wireless, API 2010 and the
+ * The mock cloud: one fastify server for Super SIM, Wireless, API 2010 and the
  * Huawei-style product, with a SQLite store, signed callbacks and the UDP/SMS network simulator.
  *
  *   const cloud = await startCloud({ port: 0 });     // → { url, accountSid, authToken, close(), events, network }
@@ -28,7 +28,7 @@ import { NodeClock } from "../clock/node-clock.js";
 /** The development account used when startCloud gets no credentials. */
 export const DEV_ACCOUNT_SID = "AC5eedf00d5eedf00d5eedf00d5eedf00d";
 export const DEV_AUTH_TOKEN = "5eedf00d5eedf00d5eedf00d5eedf00d";
-/** Records are kept 30 days (DESIGN.md §4 seed facts). */
+/** Records are kept 30 days, as the platform keeps Commands. */
 export const RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 export interface CloudOptions {

@@ -1,5 +1,5 @@
 /**
- * List paging for v1 (meta envelope, reference/twilio-api.md §1d) and 2010 (flat envelope, §4b).
+ * List paging for v1 (the `meta` envelope) and 2010 (the flat envelope with `next_page_uri` …).
  *
  * Records are listed newest first by an integer `seq` column (the table's INTEGER PRIMARY KEY or any
  * increasing column). `PageToken` is opaque to clients: "PA<seq>" = the page after the record `seq`

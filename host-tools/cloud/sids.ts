@@ -1,4 +1,4 @@
-/** Resource SIDs: a two-letter prefix + 32 lowercase hex digits (34 characters), reference/twilio-api.md §9. */
+/** Resource SIDs: a two-letter prefix + 32 lowercase hex digits (34 characters), as every Twilio resource has. */
 import { randomBytes } from "node:crypto";
 
 // Random bytes are drawn 4 KiB at a time: one SID needs 16, and a syscall per SID is the costliest part.

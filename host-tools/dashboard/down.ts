@@ -1,5 +1,5 @@
 /**
- * `POST /api/devices/:name/down`: the body is a DESIGN.md §5 downlink request, checked with the bridge's
+ * `POST /api/devices/:name/down`: the body is a downlink request as the bridge takes it, checked with the bridge's
  * own rules (host-tools/bridge/down-request.ts), so what the dashboard accepts the bridge does not reject as
  * malformed. What is published is the caller's JSON with its id filled in, as a backend would send it.
  */

@@ -29,7 +29,7 @@ export interface DeviceInfo {
 /** Payloads kept in full up to this size (the bridge's own default request limit). */
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
 
-/** `{device, kind}` of a topic under `prefix` (DESIGN.md §5), or null for a topic outside it. */
+/** `{device, kind}` of a topic under `prefix` (the bridge's topics, docs/bridge.md), or null for a topic outside it. */
 export function classify(topic: string, prefix: string): { device: string | null; kind: string } | null {
   if (!topic.startsWith(`${prefix}/`)) return null;
   const rest = topic.slice(prefix.length + 1).split("/");

@@ -1,5 +1,5 @@
 /**
- * Mock-only admin API (DESIGN.md §4, docs/mock-network.md), JSON in and out, same credentials:
+ * Mock-only admin API (docs/mock-network.md), JSON in and out, same credentials:
  *   POST /_mock/sims/{sid|name}/attach  {"ports": {"6969": "127.0.0.1:40001"}, "sms": "127.0.0.1:40002"}
  *        → {"device_ip", "mo", "smsc"?}; {"restore": true}: again with the mapping it had when detached
  *   POST /_mock/sims/{sid|name}/detach  → the SIM's network state

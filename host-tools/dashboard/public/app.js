@@ -104,7 +104,7 @@ async function refreshStats(name) {
   }
 }
 
-/** id, status and detail (result, error …) of an event, by kind (DESIGN.md §5, docs/bridge.md). */
+/** id, status and detail (result, error …) of an event, by kind (docs/bridge.md). */
 function summary(ev) {
   const p = isObject(ev.payload) ? ev.payload : {};
   if (ev.kind === "down") return { id: p.id, status: "request", detail: p.command ?? p.payload };

@@ -112,6 +112,7 @@ export class SipCalls {
     if (method === "POST") headers["content-type"] = "application/x-www-form-urlencoded; charset=utf-8";
     const ac = new AbortController();
     this.inflight.add(ac);
+    // a bound on waiting for the voice URL (real I/O): real time, whatever the cloud's clock does
     const timer = setTimeout(() => ac.abort(new Error("timeout")), VOICE_TIMEOUT_MS);
     try {
       const res = await fetch(target, { method, headers, body: method === "POST" ? form : undefined, signal: ac.signal });
