@@ -12,6 +12,7 @@ import type { BridgeConfig } from "./config.js";
 import { Rejection, type DownRequest } from "./down-request.js";
 import type { Engine } from "./engine.js";
 import type { Metrics } from "./metrics.js";
+import { NextTurn } from "./next-turn.js";
 import { platformProblem } from "./platform-health.js";
 import { PlatformError, type Platforms, type Target } from "./platforms.js";
 import { addressOf, callbackPath, isUnknownDevice, planSend, type RoutingConfig } from "./routing.js";
@@ -43,7 +44,7 @@ export interface DownWorkerDeps {
 
 export class DownWorker {
   private readonly running = new Set<number>();
-  private scheduled = false;
+  private readonly pumping = new NextTurn(() => this.pump());
   private timer: number | null = null;
   private timerAt = Infinity;
   private stopped = false;
@@ -56,13 +57,9 @@ export class DownWorker {
     this.clock = d.clock;
   }
 
+  /** Asks for a pump soon (next turn). */
   kick(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.pump();
-    });
+    if (!this.stopped) this.pumping.request();
   }
 
   private pump(): void {

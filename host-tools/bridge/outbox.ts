@@ -11,9 +11,10 @@
  * waiting while offline) sends the pump back to the table.
  */
 import type { Clock } from "../../firmware/hal/clock.js";
-import { NodeClock } from "../clock/node-clock.js";
+import { iso, NodeClock } from "../clock/node-clock.js";
 import type { Metrics } from "./metrics.js";
 import type { MqttLink } from "./mqtt-link.js";
+import { NextTurn } from "./next-turn.js";
 import type { OutboxRow, Store } from "./store.js";
 import { waitBounded } from "./wait-bounded.js";
 
@@ -59,8 +60,8 @@ export class Outbox {
    * group commit (options.remove), so deletes share the transaction of the webhook events of the same turn.
    */
   remove: (seqs: number[]) => Promise<void>;
-  private scheduled = false;
-  private flushScheduled = false;
+  private readonly pumping = new NextTurn(() => this.pump());
+  private readonly flushing = new NextTurn(() => this.flush());
   private stopped = false;
   private waiters: (() => void)[] = [];
   /** True when every row after `cursor` not yet dispatched is in `fresh` (from `freshHead` on). */
@@ -109,12 +110,7 @@ export class Outbox {
 
   /** Asks for a pump soon (after the current transaction and I/O). */
   kick(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.pump();
-    });
+    if (!this.stopped) this.pumping.request();
   }
 
   /** After a (re)connect: everything not in flight is dispatched again from the oldest row. */
@@ -232,11 +228,10 @@ export class Outbox {
     const since = Math.max(oldest.created_ms, this.lastAck);
     const waited = this.clock.now() - since;
     if (waited < afterMs) return null;
-    return { oldest_seq: oldest.seq, since: new Date(since).toISOString(), seconds: Math.floor(waited / 1000), depth: this.depth() };
+    return { oldest_seq: oldest.seq, since: iso(since), seconds: Math.floor(waited / 1000), depth: this.depth() };
   }
 
   private flush(): void {
-    this.flushScheduled = false;
     if (this.acked.size === 0 || this.deleting || !this.store.open) return;
     const batch = [...this.acked];
     this.deleting = true;
@@ -259,9 +254,7 @@ export class Outbox {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    this.flushing.request();
   }
 
   depth(): number {

@@ -350,16 +350,11 @@ export function pageOfMappings(ctx: CloudContext, domainSid: string, kind: ListK
 
 // ---- domains, for a call ----
 
-export interface CallDomain {
-  sid: string;
-  domain_name: string;
-  voice_url: string | null;
-  voice_method: string;
-  voice_fallback_url: string | null;
-  voice_fallback_method: string;
-  voice_status_callback_url: string | null;
-  voice_status_callback_method: string;
-}
+/** What a call reads of its domain. */
+export type CallDomain = Pick<
+  DomainRow,
+  "sid" | "domain_name" | "voice_url" | "voice_method" | "voice_fallback_url" | "voice_fallback_method" | "voice_status_callback_url" | "voice_status_callback_method"
+>;
 
 export function domainByName(ctx: CloudContext, name: string): CallDomain | undefined {
   return ctx.db
