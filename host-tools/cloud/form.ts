@@ -165,3 +165,18 @@ export function readParams<const S extends Record<string, FieldSpec>>(
 export function given(rawIn: unknown, name: string): boolean {
   return typeof rawIn === "object" && rawIn !== null && (rawIn as RawParams)[name] !== undefined;
 }
+
+/** 400/20001 naming every key of `b` that is not in `allowed` (unknown parameters are never ignored). */
+export function onlyKeys(b: Record<string, unknown>, allowed: readonly string[]): void {
+  const unknown = Object.keys(b).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
+}
+
+/** The JSON body of a mock-only route (absent: `{}`): an object, else 400/20001; with `allowed`, only those keys. */
+export function jsonObject(body: unknown, allowed?: readonly string[]): Record<string, unknown> {
+  const b = body ?? {};
+  if (typeof b !== "object" || Array.isArray(b)) throw badParam("The body must be a JSON object");
+  const o = b as Record<string, unknown>;
+  if (allowed !== undefined) onlyKeys(o, allowed);
+  return o;
+}

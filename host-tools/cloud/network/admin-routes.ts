@@ -15,15 +15,14 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { badParam, notFound, TwilioError } from "../errors.js";
+import { jsonObject, onlyKeys } from "../form.js";
 import type { PowerMode } from "./conditions.js";
 import { powerJson } from "./event-fields.js";
 import { AttachRefusedError, parseEndpoint, type Endpoint, type Network, type NetSim } from "./index.js";
 import { E164, MsisdnTakenError } from "./numbers.js";
 
 function body(req: FastifyRequest): Record<string, unknown> {
-  const b = req.body ?? {};
-  if (typeof b !== "object" || Array.isArray(b)) throw badParam("The body must be a JSON object");
-  return b as Record<string, unknown>;
+  return jsonObject(req.body);
 }
 
 /** A number field from `lo` to `hi`; whole numbers only unless `fraction` (counts and milliseconds are whole). */
@@ -45,11 +44,6 @@ function seedOf(b: Record<string, unknown>): number | null | undefined {
   const v = numOrNull(b, "seed", 0, 0xffffffff);
   if (typeof v === "number" && !Number.isInteger(v)) throw badParam("seed must be a whole number between 0 and 4294967295");
   return v;
-}
-
-function onlyKeys(b: Record<string, unknown>, keys: string[]): void {
-  const unknown = Object.keys(b).filter((k) => !keys.includes(k));
-  if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
 }
 
 /** Runs an attach; a SIM whose device is off answers 409/20409. */
@@ -155,8 +149,7 @@ export function registerNetworkRoutes(app: FastifyInstance, net: Network): void 
   app.post("/_mock/sims/:id/msisdn", async (req) => {
     const s = sim(req);
     const b = body(req);
-    const unknown = Object.keys(b).filter((k) => k !== "msisdn");
-    if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
+    onlyKeys(b, ["msisdn"]);
     const m = b.msisdn;
     if (m !== null && (typeof m !== "string" || !E164.test(m))) throw badParam("msisdn must be an E.164 number (+ and up to 15 digits) or null");
     try {

@@ -27,7 +27,7 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
 import { basicCredentials } from "../../auth.js";
 import type { CloudContext } from "../../context.js";
 import { TwilioError, badParam } from "../../errors.js";
-import { parseForm, scalar, type RawParams } from "../../form.js";
+import { jsonObject, parseForm, scalar, type RawParams } from "../../form.js";
 import { HUAWEI_KIND, type HuaweiEngine } from "./network.js";
 import { commandPage, commandRow, deviceRow, insertCommand, insertDevice, nodeTaken, type HuaweiCommandRow } from "./store.js";
 
@@ -269,10 +269,7 @@ export function registerHuaweiRoutes(app: FastifyInstance, ctx: CloudContext, en
   });
 
   app.post("/_mock/huawei/devices", async (req, reply) => {
-    const b = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof b !== "object" || Array.isArray(b)) throw badParam("The body must be a JSON object");
-    const unknown = Object.keys(b).filter((k) => !["device_id", "node_id", "name"].includes(k));
-    if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
+    const b = jsonObject(req.body, ["device_id", "node_id", "name"]);
     for (const k of ["device_id", "node_id", "name"])
       if (b[k] !== undefined && (typeof b[k] !== "string" || (b[k] as string).length === 0 || (b[k] as string).length > 64))
         throw badParam(`${k} must be a string of 1 to 64 characters`);
@@ -287,8 +284,7 @@ export function registerHuaweiRoutes(app: FastifyInstance, ctx: CloudContext, en
   });
 
   app.post("/_mock/huawei/config", async (req) => {
-    const b = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof b !== "object" || Array.isArray(b)) throw badParam("The body must be a JSON object");
+    const b = jsonObject(req.body, ["ack_timeout_ms", "device_port", "long_result_codes", "notify_timeout_ms"]);
     const t = engine.timing;
     const num = (k: string, lo: number, hi: number): number | undefined => {
       const v = b[k];
@@ -296,8 +292,6 @@ export function registerHuaweiRoutes(app: FastifyInstance, ctx: CloudContext, en
       if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw badParam(`${k} must be an integer from ${lo} to ${hi}`);
       return v;
     };
-    const unknown = Object.keys(b).filter((k) => !["ack_timeout_ms", "device_port", "long_result_codes", "notify_timeout_ms"].includes(k));
-    if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
     if (b.long_result_codes !== undefined && typeof b.long_result_codes !== "boolean") throw badParam("long_result_codes must be true or false");
     const ack = num("ack_timeout_ms", 10, 600000);
     const port = num("device_port", 1, 65535);

@@ -36,7 +36,7 @@
 import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { TwilioError, badParam, notFound } from "../../errors.js";
-import { readParams } from "../../form.js";
+import { jsonObject, readParams } from "../../form.js";
 import { MAX_BINARY_SMS_BYTES, smsFits, smsTextLength } from "../../network/index.js";
 import { readPaging, v1Envelope } from "../../paging.js";
 import { isSid } from "../../sids.js";
@@ -287,10 +287,7 @@ function registerSims(app: FastifyInstance, ctx: CloudContext): void {
   });
 
   app.post("/_mock/wireless/sims", async (req, reply) => {
-    const b = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof b !== "object" || Array.isArray(b)) throw badParam("The body must be a JSON object");
-    const unknown = Object.keys(b).filter((k) => !["unique_name", "iccid", "status", "friendly_name", "commands_callback_url", "commands_callback_method"].includes(k));
-    if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
+    const b = jsonObject(req.body, ["unique_name", "iccid", "status", "friendly_name", "commands_callback_url", "commands_callback_method"]);
     const str = (k: string): string | null => {
       const v = b[k];
       if (v === undefined || v === null) return null;

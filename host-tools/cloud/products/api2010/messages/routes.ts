@@ -26,7 +26,7 @@ import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../../context.js";
 import { rfc2822Date } from "../../../dates.js";
 import { TwilioError, badParam, notFound } from "../../../errors.js";
-import { readParams } from "../../../form.js";
+import { jsonObject, readParams } from "../../../form.js";
 import { E164 } from "../../../network/index.js";
 import { legacyEnvelope, readPaging } from "../../../paging.js";
 import { isSid } from "../../../sids.js";
@@ -202,14 +202,6 @@ export function registerMessageRoutes(app: FastifyInstance, ctx: CloudContext): 
   registerMessagingAdmin(app, ctx);
 }
 
-function jsonBody(body: unknown, allowed: string[]): Record<string, unknown> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badParam("The body must be a JSON object");
-  const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
-  return b;
-}
-
 function numbers(b: Record<string, unknown>, k: string): string[] | undefined {
   const v = b[k];
   if (v === undefined) return undefined;
@@ -229,7 +221,7 @@ function str(b: Record<string, unknown>, k: string, required = false): string | 
 
 function registerMessagingAdmin(app: FastifyInstance, ctx: CloudContext): void {
   app.post("/_mock/messaging/account", async (req) => {
-    const b = jsonBody(req.body ?? {}, ["trial", "verified_numbers", "unreachable_numbers"]);
+    const b = jsonObject(req.body, ["trial", "verified_numbers", "unreachable_numbers"]);
     if (b.trial !== undefined && typeof b.trial !== "boolean") throw badParam("trial must be true or false");
     const verified = numbers(b, "verified_numbers");
     const unreachable = numbers(b, "unreachable_numbers");
@@ -245,7 +237,7 @@ function registerMessagingAdmin(app: FastifyInstance, ctx: CloudContext): void {
   });
 
   app.post("/_mock/messaging/numbers", async (req, reply) => {
-    const b = jsonBody(req.body ?? {}, ["phone_number", "sms_url", "sms_method"]);
+    const b = jsonObject(req.body, ["phone_number", "sms_url", "sms_method"]);
     const number = str(b, "phone_number", true) as string;
     const url = str(b, "sms_url") ?? null;
     const method = str(b, "sms_method") ?? "POST";
@@ -257,7 +249,7 @@ function registerMessagingAdmin(app: FastifyInstance, ctx: CloudContext): void {
   });
 
   app.post("/_mock/messaging/inbound", async (req, reply) => {
-    const b = jsonBody(req.body ?? {}, ["from", "to", "body"]);
+    const b = jsonObject(req.body, ["from", "to", "body"]);
     const from = str(b, "from", true) as string;
     const to = str(b, "to", true) as string;
     const text = str(b, "body") ?? "";

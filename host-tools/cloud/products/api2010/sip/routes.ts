@@ -28,7 +28,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { CloudContext } from "../../../context.js";
 import { rfc2822Date } from "../../../dates.js";
 import { TwilioError, badParam, notFound } from "../../../errors.js";
-import { readParams } from "../../../form.js";
+import { jsonObject, readParams } from "../../../form.js";
 import { legacyEnvelope, readPaging } from "../../../paging.js";
 import { isSid } from "../../../sids.js";
 import { API_PREFIX, accountUri, checkAccount, notFoundHere, stripJson, withJson } from "../common.js";
@@ -294,11 +294,7 @@ export function registerSipCalls(app: FastifyInstance, ctx: CloudContext): void 
   app.addHook("onClose", async () => calls.close());
 
   app.post("/_mock/sip/calls", async (req, reply) => {
-    const b = req.body ?? {};
-    if (typeof b !== "object" || Array.isArray(b)) throw badParam("The body must be a JSON object");
-    const body = b as Record<string, unknown>;
-    const unknown = Object.keys(body).filter((k) => !CALL_FIELDS.includes(k));
-    if (unknown.length > 0) throw badParam(`Unknown parameters: ${unknown.join(", ")}`);
+    const body = jsonObject(req.body, CALL_FIELDS);
     const str = (k: string, required: boolean, max: number): string | null => {
       const v = body[k];
       if (v === undefined || v === null) {
