@@ -23,7 +23,7 @@ export interface NodeClockOptions {
 
 export class NodeClock implements Clock {
   private next = 1;
-  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private readonly timers = new Map<number, { t: NodeJS.Timeout; due: number }>();
 
   constructor(private readonly o: NodeClockOptions = {}) {}
 
@@ -34,27 +34,39 @@ export class NodeClock implements Clock {
   /** `ms` below 0 is 0; above MAX_TIMER_MS it is cut to it (the timer fires early rather than at once). */
   setTimeout(cb: () => void, ms: number): number {
     const id = this.next++;
+    const wait = Math.min(Math.max(0, ms), MAX_TIMER_MS);
     const t = setTimeout(
       () => {
         this.timers.delete(id);
         cb();
       },
-      Math.min(Math.max(0, ms), MAX_TIMER_MS),
+      wait,
     );
     if (this.o.unref === true) t.unref();
-    this.timers.set(id, t);
+    this.timers.set(id, { t, due: this.now() + wait });
     return id;
   }
 
   clearTimeout(id: number): void {
     const t = this.timers.get(id);
-    if (t !== undefined) clearTimeout(t);
+    if (t !== undefined) clearTimeout(t.t);
     this.timers.delete(id);
+  }
+
+  /**
+   * When the earliest pending timer is due (undefined when none is). Node runs timers of different lengths
+   * from separate lists, so one due earlier may still be pending when a later one has fired: whoever must
+   * know that everything due by a time has run asks this.
+   */
+  nextDue(): number | undefined {
+    let first: number | undefined;
+    for (const { due } of this.timers.values()) if (first === undefined || due < first) first = due;
+    return first;
   }
 
   /** Cancels every pending timer (end of a run), so nothing keeps the process alive. */
   clearAll(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const { t } of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
 }
