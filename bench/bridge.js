@@ -15,6 +15,8 @@
 //   BENCH_MQTT         broker URL (default mqtt://127.0.0.1:1883)
 //   BENCH_MIN_RATIO    when set (e.g. 0.3), exit 1 if the ratio is below it
 //   BENCH_PROF         a directory: the bridge process writes a V8 CPU profile there (--cpu-prof)
+//
+// `npm run bench:bridge -- --backlog 100000` runs bench/bridge-backlog.js instead (a broker outage's backlog).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import autocannon from "autocannon";
@@ -23,6 +25,11 @@ import { join } from "node:path";
 import { URLSearchParams } from "node:url";
 import mqtt from "mqtt";
 import { twilioSignature } from "../dist/host-tools/platform/signature.js";
+
+if (process.argv.includes("--backlog")) {
+  await import("./bridge-backlog.js");
+  process.exit(0);
+}
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);

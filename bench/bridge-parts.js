@@ -1,0 +1,159 @@
+// The parts the bridge benches share: the bridge in its own process (as in production), signed webhooks
+// prepared as the platform sends them, an MQTT subscriber that times receipts, a private Mosquitto the
+// backlog bench can stop and start, and percentiles. Not a test; used by bench/bridge.js and
+// bench/bridge-backlog.js.
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import { join } from "node:path";
+import { URLSearchParams } from "node:url";
+import mqtt from "mqtt";
+import { twilioSignature } from "../dist/host-tools/platform/signature.js";
+
+export const ACCOUNT = "AC" + "7".repeat(32);
+export const TOKEN = "b".repeat(32);
+
+export function pct(xs, p) {
+  if (xs.length === 0) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+export const median = (xs) => pct(xs, 50);
+
+/**
+ * A subscriber that resolves `sent` timestamps to latencies by key. `session`: a client id for a persistent
+ * session (clean: false), which the broker keeps across its restarts; `onMessage(topic, payload)` sees every
+ * message as well.
+ */
+export async function subscriber(broker, filter, keyOf, o = {}) {
+  const persistent = o.session !== undefined;
+  const c = await mqtt.connectAsync(broker, {
+    clientId: o.session ?? `bench-sub-${process.pid}-${Math.random().toString(16).slice(2)}`,
+    clean: !persistent, reconnectPeriod: 100,
+  });
+  const sent = new Map();
+  const lat = [];
+  const at = [];
+  let received = 0;
+  c.on("message", (topic, payload) => {
+    o.onMessage?.(topic, payload);
+    const t0 = sent.get(keyOf(topic, payload));
+    if (t0 !== undefined) {
+      const now = performance.now();
+      lat.push(now - t0);
+      at.push(now);
+      received++;
+    }
+  });
+  await c.subscribeAsync(filter, { qos: 1 });
+  return {
+    sent, lat, at, get received() { return received; },
+    /** Receipts per second inside [start, start + seconds]: throughput at the subscriber, tail excluded. */
+    rateIn(start, seconds) {
+      const end = start + seconds * 1000;
+      return at.filter((t) => t >= start && t <= end).length / seconds;
+    },
+    reset() { sent.clear(); lat.length = 0; at.length = 0; received = 0; },
+    close: () => c.endAsync(),
+  };
+}
+
+/** The n-th Fleet IP Command webhook from `device`, signed as Twilio signs it: {sid, headers, body}. */
+export function signedWebhook(url, n, device = "bench-dev") {
+  const sid = "HG" + n.toString(16).padStart(32, "0");
+  const p = {
+    AccountSid: ACCOUNT, CommandSid: sid, SimSid: "HS" + "e".repeat(32), SimUniqueName: device, PayloadType: "binary",
+    Payload: "aGVsbG8=", Direction: "from_sim", Status: "received",
+  };
+  return { sid, headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilioSignature(TOKEN, url, p) }, body: new URLSearchParams(p).toString() };
+}
+
+/** The `platform_ref` of an uplink event, found without parsing the whole JSON (the subscriber shares the CPU). */
+export function platformRef(payload) {
+  const s = payload.toString();
+  const at = s.indexOf('"platform_ref":"') + 16;
+  return s.slice(at, s.indexOf('"', at));
+}
+
+/**
+ * Starts the bridge in a child process; resolves {url, stats(), stop()}. `stats()` gives the process's CPU
+ * time so far (user + system, µs) and its resident set size (bytes). `options`: more startBridge options.
+ */
+export function bridgeProcess({ broker, prefix, data, instance, options = {}, prof }) {
+  const code = `import { startBridge } from ${JSON.stringify(new URL("../dist/host-tools/bridge/index.js", import.meta.url).href)};
+    const b = await startBridge({ port: 0, mqtt: ${JSON.stringify(broker)}, prefix: ${JSON.stringify(prefix)}, data: ${JSON.stringify(data)},
+      instance: ${JSON.stringify(instance)}, twilio: { accountSid: ${JSON.stringify(ACCOUNT)}, authToken: ${JSON.stringify(TOKEN)} },
+      ...${JSON.stringify(options)} });
+    process.stdout.write(JSON.stringify({ url: b.url }) + "\\n");
+    process.stdin.on("data", () => { const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ stats: { cpu: u.user + u.system, rss: process.memoryUsage.rss(), depth: b.outboxDepth() } }) + "\\n"); });
+    process.stdin.on("end", async () => { await b.close(); process.exit(0); });
+    process.stdin.resume();`;
+  const child = spawn(process.execPath, [...(prof ? ["--cpu-prof", "--cpu-prof-interval=200", "--cpu-prof-dir=" + prof] : []), "--input-type=module", "-e", code], { stdio: ["pipe", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const waiting = [];
+    child.on("exit", (c) => reject(new Error(`bridge process exited ${c}`)));
+    child.stdout.on("data", (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const msg = JSON.parse(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        if (msg.url) resolve({
+          url: msg.url,
+          stats: () => new Promise((r) => { waiting.push(r); child.stdin.write("stats\n"); }),
+          cpu: async () => (await new Promise((r) => { waiting.push(r); child.stdin.write("stats\n"); })).cpu,
+          stop: () => new Promise((r) => { child.removeAllListeners("exit"); child.on("exit", r); child.stdin.end(); }),
+        });
+        else waiting.shift()?.(msg.stats);
+      }
+    });
+  });
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/**
+ * A private Mosquitto with persistence and no queue limit in `dir`, which the bench can stop (SIGTERM: it
+ * saves its sessions) and start again on the same port. Run as the current user, so it can write its
+ * persistence file into `dir`.
+ */
+export async function privateMosquitto(dir) {
+  const port = await freePort();
+  const conf = join(dir, "mosquitto.conf");
+  writeFileSync(conf, [
+    `listener ${port} 127.0.0.1`, "allow_anonymous true", `user ${os.userInfo().username}`,
+    "persistence true", `persistence_location ${dir}/`, "max_queued_messages 0", "max_inflight_messages 0",
+    "log_dest stderr", "log_type error", "log_type notice", "log_type information",
+  ].join("\n") + "\n");
+  let proc = null;
+  const m = {
+    url: `mqtt://127.0.0.1:${port}`,
+    start: () => new Promise((resolve, reject) => {
+      proc = spawn("mosquitto", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+      let log = "";
+      proc.stderr.on("data", (d) => { log += d; if (log.includes("running")) resolve(); });
+      proc.once("exit", (code) => reject(new Error(`mosquitto exited (${code}): ${log}`)));
+    }),
+    stop: () => new Promise((resolve) => {
+      if (proc === null) return resolve();
+      const p = proc;
+      proc = null;
+      p.removeAllListeners("exit");
+      p.once("exit", () => resolve());
+      p.kill("SIGTERM");
+    }),
+  };
+  await m.start();
+  return m;
+}
