@@ -5,6 +5,7 @@
  * driver) live in the ports; the agent only sees payloads.
  */
 import { septetCost } from "../core/gsm7.js";
+import { MAX_CONCAT_SEPTETS, MAX_CONCAT_UCS2, MAX_IP_PAYLOAD, MAX_SMS_OCTETS, MAX_SMS_SEPTETS, MAX_SMS_UCS2 } from "../core/limits.js";
 import { textToUtf8, utf8ToText, type TextCodec } from "../core/text.js";
 import type { Clock } from "../hal/clock.js";
 import type { KeyValueStore } from "../hal/storage.js";
@@ -13,10 +14,6 @@ import { isCommand, runHandler } from "./handlers/index.js";
 import type { DeviceInfo } from "./handlers/types.js";
 import { encodeCborReply, formatTextReply, parseCbor, parseText, type Envelope, type ParseResult } from "./protocol.js";
 
-/** Super SIM IP Commands carry at most 1300 octets (DESIGN.md §4). */
-export const MAX_IP_PAYLOAD = 1300;
-/** One SMS: 140 octets of 8-bit data, 160 GSM 7-bit characters or 70 UCS2 characters (TS 23.040 §9.2.3.16). */
-export const MAX_SMS_OCTETS = 140;
 /**
  * Segments of a concatenated text SMS the agent takes (the modem layer reassembles them): a Command with
  * IncludeSid carries its 34-character SID, a space and up to 128 characters (38 UCS2), which needs two.
@@ -68,8 +65,8 @@ function fitsSms(s: string, text: TextCodec, parts: number): boolean {
     septets += c;
     units += cp > 0xffff ? 2 : 1;
   }
-  if (parts <= 1) return gsm ? septets <= 160 : units <= 70;
-  return gsm ? septets <= 153 * parts : units <= 67 * parts;
+  if (parts <= 1) return gsm ? septets <= MAX_SMS_SEPTETS : units <= MAX_SMS_UCS2;
+  return gsm ? septets <= MAX_CONCAT_SEPTETS * parts : units <= MAX_CONCAT_UCS2 * parts;
 }
 
 export class Agent {

@@ -10,6 +10,7 @@
  */
 import { AtEngine } from "../at/index.js";
 import { bytesToHex, hexToBytes } from "../core/hex.js";
+import { DEFAULT_DEVICE_PORT, DEFAULT_MO_HOST } from "../core/limits.js";
 import type { TextCodec } from "../core/text.js";
 import type { Clock } from "../hal/clock.js";
 import type { SerialPort } from "../hal/serial.js";
@@ -20,8 +21,6 @@ import { settings } from "../modems/steps.js";
 import { Agent, type AgentReply, type AgentRequest, type Transport } from "./agent.js";
 import type { DeviceInfo } from "./handlers/types.js";
 
-export const DEFAULT_DEVICE_PORT = 6969;
-export const DEFAULT_MO_HOST = "100.64.0.1";
 /** First and longest wait between bring-up attempts, ms. */
 export const DEFAULT_RETRY_MIN = 1000;
 export const DEFAULT_RETRY_MAX = 60000;

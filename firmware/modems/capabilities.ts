@@ -3,9 +3,10 @@
  * results instead of positional ints): Network, Sms, Udp, Power. Callbacks only (device code);
  * each callback is called once with an Outcome. See docs/modems.md for the support matrix.
  */
+import type { ModemFamily } from "../core/limits.js";
 import type { TextCodec } from "../core/text.js";
 
-export type ModemFamily = "bg96" | "sim7080" | "sara-r4";
+export type { ModemFamily };
 
 /**
  * What went wrong:
@@ -145,7 +146,7 @@ export interface UdpOpenOptions {
   /** Local port to listen on (IP Commands' device port). 0: any (SIM7080 push sockets). */
   localPort: number;
   mode: RxMode;
-  /** Remote port for families that open a connected socket (SIM7080 AT+CAOPEN). Default 6969. */
+  /** Remote port for families that open a connected socket (SIM7080 AT+CAOPEN). Default DEFAULT_DEVICE_PORT (core/limits.ts). */
   remotePort?: number;
 }
 
@@ -202,7 +203,7 @@ export interface ModemOptions {
   apn?: string;
   /** PDP context id. Default 1. */
   contextId?: number;
-  /** Where UDP goes. Default "100.64.0.1" (Super SIM IP Commands). */
+  /** Where UDP goes. Default DEFAULT_MO_HOST (core/limits.ts), the Super SIM commands address. */
   remoteHost?: string;
   /** How long register() waits, in ms. Default 180000. */
   registrationTimeout?: number;

@@ -29,13 +29,11 @@ export {
   DEFAULT_POLL_INTERVAL,
   DEFAULT_REASSEMBLY_TIMEOUT,
   DEFAULT_REGISTRATION_TIMEOUT,
-  DEFAULT_REMOTE_HOST,
-  DEFAULT_REMOTE_PORT,
   DEFAULT_SMS_TIMEOUT,
 } from "./steps.js";
 
-/** The families createModem knows, for validation and help texts. */
-export const MODEM_FAMILIES: ModemFamily[] = ["bg96", "sim7080", "sara-r4"];
+/** The families createModem knows (core/limits.ts), for validation and help texts. */
+export { MODEM_FAMILIES } from "../core/limits.js";
 
 /** ModemOptions plus the clock the drivers poll and time out with (the engine's clock). Required. */
 export interface CreateModemOptions extends ModemOptions {

@@ -7,11 +7,12 @@
  */
 import type { AtEngine, AtResult, Clock } from "../at/index.js";
 import { parseDecimal, splitParams } from "../at/index.js";
+import { DEFAULT_DEVICE_PORT } from "../core/limits.js";
 import type { Datagram, Done, Modem, RxMode, Udp, UdpOpenOptions, UdpSocket } from "./capabilities.js";
 import { Generic3gpp, type FamilySteps } from "./generic-3gpp.js";
 import { PduSms } from "./sms-pdu.js";
 import { SocketTable } from "./socket-table.js";
-import { DEFAULT_REMOTE_PORT, fail, intAt, paramsOf, quoted, step, type Settings } from "./steps.js";
+import { fail, intAt, paramsOf, quoted, step, type Settings } from "./steps.js";
 
 /** manual <cid> range. */
 const MAX_CID = 12;
@@ -111,7 +112,7 @@ export class Sim7080Udp implements Udp {
       });
       return;
     }
-    const port = o.remotePort !== undefined ? o.remotePort : DEFAULT_REMOTE_PORT;
+    const port = o.remotePort !== undefined ? o.remotePort : DEFAULT_DEVICE_PORT;
     // manual AT+CAOPEN=<cid>,<pdp_index>,"UDP",<server>,<port>,<recv_mode 1 push> → +CAOPEN: <cid>,<result>
     const cmd = "AT+CAOPEN=" + id + ',0,"UDP",' + quoted(this.s.remoteHost) + "," + port + ",1";
     step(this.engine, cmd, { prefix: "+CAOPEN:", timeout: this.s.dataTimeout }, cb, (r: AtResult) => {

@@ -4,20 +4,18 @@
  */
 import type { AtEngine, AtResult, SendOptions } from "../at/index.js";
 import { parseDecimal, splitParams } from "../at/index.js";
+import { DEFAULT_MO_HOST } from "../core/limits.js";
 import { utf16Text } from "../core/text.js";
 import type { TextCodec } from "../core/text.js";
 import type { Failure, ModemError, ModemErrorKind, ModemOptions, PowerHooks } from "./capabilities.js";
 
 export const DEFAULT_APN = "super";
-export const DEFAULT_REMOTE_HOST = "100.64.0.1";
 export const DEFAULT_REGISTRATION_TIMEOUT = 180000;
 export const DEFAULT_POLL_INTERVAL = 1000;
 export const DEFAULT_BOOT_TIMEOUT = 15000;
 export const DEFAULT_SMS_TIMEOUT = 60000;
 export const DEFAULT_DATA_TIMEOUT = 150000;
 export const DEFAULT_REASSEMBLY_TIMEOUT = 120000;
-/** The remote port of connected sockets when UdpOpenOptions.remotePort is absent. */
-export const DEFAULT_REMOTE_PORT = 6969;
 
 /** ModemOptions with every default applied. */
 export interface Settings {
@@ -47,7 +45,7 @@ export function settings(o: ModemOptions | null | undefined): Settings {
   return {
     apn: x.apn !== undefined ? x.apn : DEFAULT_APN,
     contextId: num(x.contextId, "contextId", 1),
-    remoteHost: x.remoteHost !== undefined ? x.remoteHost : DEFAULT_REMOTE_HOST,
+    remoteHost: x.remoteHost !== undefined ? x.remoteHost : DEFAULT_MO_HOST,
     registrationTimeout: num(x.registrationTimeout, "registrationTimeout", DEFAULT_REGISTRATION_TIMEOUT),
     pollInterval: num(x.pollInterval, "pollInterval", DEFAULT_POLL_INTERVAL),
     bootTimeout: num(x.bootTimeout, "bootTimeout", DEFAULT_BOOT_TIMEOUT),

@@ -6,6 +6,7 @@
  * with exponential backoff (`retryBase`, ×2, ±20%, ≤ 60 s, `retryMax` times); Messaging SMS sends get one
  * retry after `messagingRetry` ms; 4xx is final.
  */
+import { DEFAULT_DEVICE_PORT } from "../../firmware/core/limits.js";
 import type { Clock } from "../../firmware/hal/clock.js";
 import { callbackQuery } from "./callback-token.js";
 import type { BridgeConfig } from "./config.js";
@@ -20,7 +21,6 @@ import type { DownlinkRow, Store } from "./store.js";
 import { waitBounded } from "./wait-bounded.js";
 
 const CONCURRENCY = 32;
-const DEFAULT_DEVICE_PORT = 6969;
 
 /** What the worker needs, and no more. */
 export interface DownWorkerDeps {

@@ -10,6 +10,7 @@
  * - which of its errors says the device does not exist (`isUnknownDevice`).
  * Which platform serves a device is asked of the platforms themselves (platforms.ts `resolve`).
  */
+import { MAX_IP_PAYLOAD, MAX_SMS_OCTETS } from "../../firmware/core/limits.js";
 import { encodeSubmit } from "../pdu/index.js";
 import { Rejection, type DownRequest, type HuaweiCommand } from "./down-request.js";
 import type { PlatformError } from "./platforms.js";
@@ -74,10 +75,10 @@ function fitsOneSms(text: string): boolean {
 /** Why `payload` cannot go over `transport` on `platform` (null when it fits). */
 export function sizeProblem(platform: Platform, transport: Transport, payload: string, type: "text" | "binary"): string | null {
   const bytes = type === "binary" ? Buffer.from(payload, "base64").length : Buffer.byteLength(payload, "utf8");
-  if (transport === "ip") return bytes > 1300 ? `payload is ${bytes} bytes; an IP Command carries at most 1300` : null;
+  if (transport === "ip") return bytes > MAX_IP_PAYLOAD ? `payload is ${bytes} bytes; an IP Command carries at most ${MAX_IP_PAYLOAD}` : null;
   if (platform === "twilio-messaging") return [...payload].length > 1600 ? "a Messaging SMS body is at most 1600 characters" : null;
   if (platform === "huawei") return bytes > 1024 ? `command is ${bytes} bytes; at most 1024 for NB-IoT` : null;
-  if (type === "binary") return bytes > 140 ? `payload is ${bytes} bytes; a binary SMS carries at most 140` : null;
+  if (type === "binary") return bytes > MAX_SMS_OCTETS ? `payload is ${bytes} bytes; a binary SMS carries at most ${MAX_SMS_OCTETS}` : null;
   return fitsOneSms(payload) ? null : "payload does not fit one SMS (160 GSM 7-bit characters or 70 UCS2 characters, id included)";
 }
 

@@ -1,9 +1,8 @@
 /** `simcmd device`: a simulated device running the firmware agent on the mock network. */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { MODEM_FAMILIES } from "../../firmware/modems/index.js";
-import type { ModemFamily } from "../../firmware/modems/capabilities.js";
-import { DEFAULT_DEVICE_PORT, SimulatedDevice } from "../device/device.js";
+import { DEFAULT_DEVICE_PORT, DEFAULT_MO_HOST, MODEM_FAMILIES, type ModemFamily } from "../../firmware/core/limits.js";
+import { SimulatedDevice } from "../device/device.js";
 import { DEFAULT_APN, DEFAULT_READY_TIMEOUT_MS, ModemDevice } from "../device/modem-device.js";
 import type { CliIo } from "./io.js";
 import { UsageError } from "./io.js";
@@ -21,8 +20,8 @@ Options:
   --cloud URL           the mock cloud (required), e.g. http://127.0.0.1:4010
   --runtime R           xs | node (default xs: the bundle that ships, in Moddable's XS engine)
   --port N              device port for IP Commands (default ${DEFAULT_DEVICE_PORT})
-  --modem F             bg96 | sim7080 | sara-r4: go through a virtual modem of that family
-                        (default: none, plain UDP); replies go to 100.64.0.1:<port> and to 2936 / 000
+  --modem F             ${MODEM_FAMILIES.join(" | ")}: go through a virtual modem of that family
+                        (default: none, plain UDP); replies go to ${DEFAULT_MO_HOST}:<port> and to 2936 / 000
   --apn APN             APN of the modem's PDP context (default ${DEFAULT_APN}; only with --modem)
   --storage FILE        persistent storage (executed ids, config) as JSON (default: memory only)
   --config FILE         settings as a JSON object with any of: sim, cloud, runtime, port, modem, apn,

@@ -1,7 +1,7 @@
 /** `simcmd flash`: upload a firmware bundle to an Espruino board over its console, or run the Moddable build-and-flash (docs/flash.md). */
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import { MODEM_FAMILIES } from "../../firmware/modems/index.js";
+import { MODEM_FAMILIES } from "../../firmware/core/limits.js";
 import type { ModemFamily } from "../../firmware/modems/capabilities.js";
 import {
   DEFAULT_BAUD,

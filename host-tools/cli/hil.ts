@@ -1,7 +1,7 @@
 /** `simcmd hil`: the modem-driver scenario against a serial port or a virtual modem (DESIGN.md §3, docs/hil.md). */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
-import { MODEM_FAMILIES, type ModemFamily } from "../../firmware/modems/index.js";
+import { MODEM_FAMILIES, type ModemFamily } from "../../firmware/core/limits.js";
 import { DEFAULT_BAUD_RATE, DEFAULT_STEP_TIMEOUT_MS, PortOpenError, runScenario, scenario, serialTarget, startVirtualTarget, type HilReport, type HilTarget, type StepResult } from "../hil/index.js";
 import { junitXml } from "../hil/junit.js";
 import { summarize, summaryTable } from "../hil/repeat.js";

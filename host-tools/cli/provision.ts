@@ -1,5 +1,6 @@
 /** `simcmd provision`: write a device's settings for the host, an Espruino board or a Moddable build. */
 import { parseArgs } from "node:util";
+import { DEFAULT_DEVICE_PORT, DEFAULT_MO_HOST, MODEM_FAMILIES, type ModemFamily } from "../../firmware/core/limits.js";
 import { describePlan, planProvision, runPlan, type DeviceSettings, type ModdableUart, type ProvisionTarget } from "../provision/plan.js";
 import type { CliIo } from "./io.js";
 import { intFlag, UsageError } from "./io.js";
@@ -14,10 +15,10 @@ the firmware reads, then mcconfig (moddable; with --modem, the modem firmware on
 Options:
   --target T            host | espruino | moddable (required)
   --sim SID|NAME        the device's SIM (required)
-  --device-port N       UDP port for IP Commands (default 6969)
-  --mo HOST:PORT        where MO datagrams go (default 100.64.0.1:<device port>)
+  --device-port N       UDP port for IP Commands (default ${DEFAULT_DEVICE_PORT})
+  --mo HOST:PORT        where MO datagrams go (default ${DEFAULT_MO_HOST}:<device port>)
   --transport T         ip | sms | auto: how replies travel (default auto: as the request came)
-  --modem F             bg96 | sim7080 | sara-r4 (default: none, the board's own IP stack)
+  --modem F             ${MODEM_FAMILIES.join(" | ")} (default: none, the board's own IP stack)
   --apn APN             the modem's APN (default super)
   --out PATH            host: the JSON file (default simcmd-device.json); moddable: the manifest's
                         directory (default simcmd-moddable)
@@ -65,8 +66,8 @@ export async function runProvision(args: string[], io: CliIo): Promise<number> {
   const target = values.target;
   if (target !== "host" && target !== "espruino" && target !== "moddable") throw new UsageError("--target must be host, espruino or moddable");
   if (values.sim === undefined || values.sim === "") throw new UsageError("--sim is required");
-  const devicePort = intFlag("device-port", values["device-port"], 1, 65535) ?? 6969;
-  let mo = { host: "100.64.0.1", port: devicePort };
+  const devicePort = intFlag("device-port", values["device-port"], 1, 65535) ?? DEFAULT_DEVICE_PORT;
+  let mo = { host: DEFAULT_MO_HOST, port: devicePort };
   if (values.mo !== undefined) {
     const i = values.mo.lastIndexOf(":");
     if (i <= 0) throw new UsageError(`--mo must be HOST:PORT, got '${values.mo}'`);
@@ -74,8 +75,8 @@ export async function runProvision(args: string[], io: CliIo): Promise<number> {
   }
   const transport = values.transport ?? "auto";
   if (transport !== "ip" && transport !== "sms" && transport !== "auto") throw new UsageError("--transport must be ip, sms or auto");
-  const modem = values.modem;
-  if (modem !== undefined && modem !== "bg96" && modem !== "sim7080" && modem !== "sara-r4") throw new UsageError("--modem must be bg96, sim7080 or sara-r4");
+  const modem = values.modem as ModemFamily | undefined;
+  if (modem !== undefined && !MODEM_FAMILIES.includes(modem)) throw new UsageError(`--modem must be ${MODEM_FAMILIES.join(", ")}, got '${modem}'`);
   const settings: DeviceSettings = { sim: values.sim, devicePort, mo, transport, modem, apn: values.apn ?? "super" };
   const uart: ModdableUart = {};
   if (values.uart !== undefined) {

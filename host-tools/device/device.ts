@@ -9,10 +9,11 @@
  */
 import { createSocket, type Socket } from "node:dgram";
 import { EventEmitter } from "node:events";
+import { DEFAULT_DEVICE_PORT } from "../../firmware/core/limits.js";
 import { startAgent, type AgentRuntime, type AgentRuntimeName, type DeviceInfo } from "./agent-runtime.js";
 
 /** The UDP port the device listens on for IP Commands when none is given. */
-export const DEFAULT_DEVICE_PORT = 6969;
+export { DEFAULT_DEVICE_PORT };
 
 export interface DeviceOptions {
   /** The mock cloud and the account whose SIM this device plays. */

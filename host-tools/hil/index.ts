@@ -2,7 +2,7 @@
  * Hardware-in-the-loop (`simcmd hil`, docs/hil.md): the modem-driver scenario, shared with the jest
  * contract suite (test/contract), run against a serial port or a virtual modem.
  */
-export { scenario, DEVICE_PORT, REMOTE_HOST, type Step, type StepId } from "./scenario.js";
+export { scenario, type Step, type StepId } from "./scenario.js";
 export { runScenario, runStep, PortOpenError, DEFAULT_STEP_TIMEOUT_MS, NEEDS_NETWORK, type HilReport, type RunOptions, type StepFailure, type StepResult } from "./runner.js";
 export { serialTarget, startVirtualTarget, type HilTarget, type VirtualTargetOptions } from "./targets.js";
 export { createSession, DEFAULT_TIMINGS, type CloudClient, type DriverTimings, type MockNetwork, type ScenarioContext } from "./session.js";

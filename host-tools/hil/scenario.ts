@@ -9,6 +9,7 @@
  *                 "after a failed step"
  */
 import assert from "node:assert/strict";
+import { DEFAULT_DEVICE_PORT, DEFAULT_MO_HOST } from "../../firmware/core/limits.js";
 import type { Identity, ModemFamily, Registration, Signal, SmsSent, SmsStorage, UdpSocket } from "../../firmware/modems/index.js";
 import { call, callOutcome } from "./driver-calls.js";
 import type { MockNetwork, ScenarioContext } from "./session.js";
@@ -40,11 +41,6 @@ export interface Step {
   needs: readonly StepId[];
   run(ctx: ScenarioContext): Promise<void>;
 }
-
-/** The device port IP Commands go to in the scenario. */
-export const DEVICE_PORT = 6969;
-/** Where the device sends datagrams (Super SIM IP Commands). */
-export const REMOTE_HOST = "100.64.0.1";
 
 const bytes = (s: string): number[] => [...Buffer.from(s, "latin1")];
 const b64 = (b: number[]): string => Buffer.from(b).toString("base64");
@@ -125,47 +121,47 @@ const setup: Step[] = [
 const udp: Step[] = [
   {
     id: "udp-listen",
-    name: `opens a UDP listener on device port ${DEVICE_PORT} (buffer mode)`,
+    name: `opens a UDP listener on device port ${DEFAULT_DEVICE_PORT} (buffer mode)`,
     needsNetwork: false,
     needs: ["attach"],
     async run(ctx) {
-      ctx.listener = await call<UdpSocket>((cb) => ctx.modem.udp.open({ localPort: DEVICE_PORT, mode: "buffer" }, cb));
-      assert.equal(ctx.listener.localPort, DEVICE_PORT, "local port");
+      ctx.listener = await call<UdpSocket>((cb) => ctx.modem.udp.open({ localPort: DEFAULT_DEVICE_PORT, mode: "buffer" }, cb));
+      assert.equal(ctx.listener.localPort, DEFAULT_DEVICE_PORT, "local port");
     },
   },
   {
     id: "ip-command",
-    name: `receives an IP Command the mock cloud sends to port ${DEVICE_PORT} (binary, with CR LF)`,
+    name: `receives an IP Command the mock cloud sends to port ${DEFAULT_DEVICE_PORT} (binary, with CR LF)`,
     needsNetwork: true,
     needs: ["udp-listen"],
     async run(ctx) {
       const payload = bytes("cmd\r\nOK\r\n\u0000\u00ff");
-      await sendIpCommand(net(ctx), payload, DEVICE_PORT);
-      const d = await ctx.datagrams.next(`datagram on ${DEVICE_PORT}`);
+      await sendIpCommand(net(ctx), payload, DEFAULT_DEVICE_PORT);
+      const d = await ctx.datagrams.next(`datagram on ${DEFAULT_DEVICE_PORT}`);
       assert.deepEqual(d.data, payload, "payload");
       assert.equal(d.socket, listenerOf(ctx).id, "socket");
-      if (d.host !== "") assert.equal(d.host, REMOTE_HOST, "sender");
+      if (d.host !== "") assert.equal(d.host, DEFAULT_MO_HOST, "sender");
     },
   },
   {
     id: "udp-send",
-    name: `sends a datagram to ${REMOTE_HOST} from port ${DEVICE_PORT}: the modem accepts it`,
+    name: `sends a datagram to ${DEFAULT_MO_HOST} from port ${DEFAULT_DEVICE_PORT}: the modem accepts it`,
     needsNetwork: false,
     needs: ["udp-listen"],
     async run(ctx) {
       const payload = bytes(`${ctx.network === null ? "hil" : "reply"}\r\n\u0001`);
-      assert.equal(await call<number>((cb) => ctx.modem.udp.send(listenerOf(ctx), payload, DEVICE_PORT, cb)), payload.length, "bytes sent");
+      assert.equal(await call<number>((cb) => ctx.modem.udp.send(listenerOf(ctx), payload, DEFAULT_DEVICE_PORT, cb)), payload.length, "bytes sent");
       ctx.sent = payload;
     },
   },
   {
     id: "udp-arrival",
-    name: `the datagram arrives as a from_sim IpCommand from port ${DEVICE_PORT}`,
+    name: `the datagram arrives as a from_sim IpCommand from port ${DEFAULT_DEVICE_PORT}`,
     needsNetwork: true,
     needs: ["udp-send"],
     async run(ctx) {
       assert.ok(ctx.sent !== null, "nothing was sent");
-      assert.equal(await fromSimIp(net(ctx), ctx.sent), DEVICE_PORT, "device port");
+      assert.equal(await fromSimIp(net(ctx), ctx.sent), DEFAULT_DEVICE_PORT, "device port");
     },
   },
 ];
@@ -212,9 +208,9 @@ const reopen: Step = {
   async run(ctx) {
     await call<void>((cb) => ctx.modem.udp.close(listenerOf(ctx), cb));
     ctx.listener = null;
-    ctx.listener = await call<UdpSocket>((cb) => ctx.modem.udp.open({ localPort: DEVICE_PORT, mode: "buffer" }, cb));
+    ctx.listener = await call<UdpSocket>((cb) => ctx.modem.udp.open({ localPort: DEFAULT_DEVICE_PORT, mode: "buffer" }, cb));
     const payload = bytes("again");
-    await sendIpCommand(net(ctx), payload, DEVICE_PORT);
+    await sendIpCommand(net(ctx), payload, DEFAULT_DEVICE_PORT);
     assert.deepEqual((await ctx.datagrams.next("datagram after reopen")).data, payload, "payload");
   },
 };
@@ -275,7 +271,7 @@ const end: Step[] = [
       await call<void>((cb) => ctx.modem.power.reset(cb));
       assert.equal((await call<Registration>((cb) => ctx.modem.network.register(cb))).registered, true, "registered after reset");
       await call<void>((cb) => ctx.modem.network.attach(cb));
-      const s = await call<UdpSocket>((cb) => ctx.modem.udp.open({ localPort: DEVICE_PORT, mode: "buffer" }, cb));
+      const s = await call<UdpSocket>((cb) => ctx.modem.udp.open({ localPort: DEFAULT_DEVICE_PORT, mode: "buffer" }, cb));
       // The reset closed every socket: the driver forgot them too, so the listener's id is free again.
       assert.equal(s.id, listenerOf(ctx).id, "socket id after reset");
       await call<void>((cb) => ctx.modem.udp.close(s, cb));

@@ -4,10 +4,9 @@
  * 100.64.0.1 stands for the SIM's `mo` address. Dialects keep their own view (ids, modes) on top.
  */
 import type { Socket } from "node:dgram";
+import { DEFAULT_MO_HOST } from "../../firmware/core/limits.js";
 import { addressOf, bindLoopback, closeSocket, parseAddress, type AttachInfo, type NetworkLink } from "./network.js";
 import type { VirtualModem } from "./virtual-modem.js";
-
-export const MO_ADDRESS = "100.64.0.1";
 
 export interface Datagram {
   data: Buffer;
@@ -106,7 +105,7 @@ export class DeviceSockets {
   send(s: DeviceSocket, host: string, port: number, data: Buffer): boolean {
     if (!this.modem.state.registered) return false;
     let dest: { host: string; port: number } | undefined;
-    if (host === MO_ADDRESS && this.info !== undefined) dest = parseAddress(this.info.mo);
+    if (host === DEFAULT_MO_HOST && this.info !== undefined) dest = parseAddress(this.info.mo);
     else if (host === "127.0.0.1" || host === "localhost") dest = { host: "127.0.0.1", port };
     s.txTotal += data.length;
     if (dest === undefined) return true; // an address the mock network does not know: lost, as UDP may be
@@ -133,7 +132,7 @@ export class DeviceSockets {
     if (!this.modem.state.registered || !this.map.has(s.id)) return; // out of coverage: the datagram is lost
     const mo = this.info !== undefined ? parseAddress(this.info.mo) : undefined;
     const fromMo = mo !== undefined && mo.port === port && (mo.host === address || mo.host === "localhost");
-    const d: Datagram = { data: msg, host: fromMo ? MO_ADDRESS : address, port };
+    const d: Datagram = { data: msg, host: fromMo ? DEFAULT_MO_HOST : address, port };
     const wasEmpty = s.rx.length === 0;
     s.rx.push(d);
     s.rxTotal += msg.length;

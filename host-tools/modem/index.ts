@@ -10,7 +10,6 @@ import { VirtualModem, type VirtualModemOptions } from "./virtual-modem.js";
 export { VirtualModem, type VirtualModemOptions } from "./virtual-modem.js";
 export { openPty, PtyUnavailableError, type PtyPair, type PtyOptions } from "./pty.js";
 export { CloudLink, StaticLink, CloudError, type AttachInfo, type AttachRequest, type NetworkLink } from "./network.js";
-export { MO_ADDRESS } from "./device-sockets.js";
 export { Faults, type FaultCommand } from "./faults.js";
 export { DIALECTS, type DialectName } from "./types.js";
 

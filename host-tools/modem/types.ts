@@ -1,9 +1,11 @@
 /** Shapes shared by the virtual modem's core, its command sets and its dialects. */
+import { MODEM_FAMILIES, type ModemFamily } from "../../firmware/core/limits.js";
 import type { AtCommand } from "./at-parser.js";
 import type { VirtualModem } from "./virtual-modem.js";
 
-export type DialectName = "bg96" | "sim7080" | "sara-r4";
-export const DIALECTS: readonly DialectName[] = ["bg96", "sim7080", "sara-r4"];
+/** A dialect is the AT command set of one modem family the drivers know: the one family list. */
+export type DialectName = ModemFamily;
+export const DIALECTS: readonly DialectName[] = MODEM_FAMILIES;
 
 /** One line of information text, or raw bytes framed like a line (socket payloads). */
 export type Line = string | Buffer;

@@ -14,20 +14,21 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { ModemFamily } from "../../firmware/core/limits.js";
 
 export type ProvisionTarget = "host" | "espruino" | "moddable";
 
 export interface DeviceSettings {
   /** SID or unique name of the device's SIM. */
   sim: string;
-  /** UDP port for IP Commands. Default 6969. */
+  /** UDP port for IP Commands. Default DEFAULT_DEVICE_PORT (firmware/core/limits.ts). */
   devicePort: number;
-  /** Where MO datagrams go (Super SIM: 100.64.0.1). Default 100.64.0.1:<devicePort>. */
+  /** Where MO datagrams go. Default DEFAULT_MO_HOST (firmware/core/limits.ts):<devicePort>. */
   mo: { host: string; port: number };
   /** Preferred transport for replies: "ip", "sms" or "auto" (the request's). Default "auto". */
   transport: "ip" | "sms" | "auto";
   /** Modem family, or undefined for a board's own IP stack. */
-  modem: "bg96" | "sim7080" | "sara-r4" | undefined;
+  modem: ModemFamily | undefined;
   /** APN of the modem's data context. Default "super". */
   apn: string;
 }

@@ -6,12 +6,12 @@ import { malformed, toErrorInfo, type PduErrorInfo } from "../errors.js";
 import { codePointsToSeptets, septetCost } from "../gsm7.js";
 import { lockingShiftTable, NATIONAL_LANGUAGES, singleShiftTable } from "../gsm7-tables.js";
 import { hexToBytes, bytesToHex } from "../hex.js";
+import { MAX_SMS_OCTETS, MAX_SMS_SEPTETS } from "../limits.js";
 import type { TextCodec } from "../text.js";
 import { writeSmsc } from "./address.js";
 import { makeDcs } from "./dcs.js";
 import { submitTpdu, type PduInput } from "./encode-submit.js";
 import type { Alphabet, Udh, ValidityPeriod } from "./types.js";
-import { MAX_OCTETS, MAX_SEPTETS } from "./user-data.js";
 import { relativeFromMinutes } from "./validity.js";
 
 export interface SubmitOptions {
@@ -134,7 +134,7 @@ function buildParts(o: SubmitOptions, text: TextCodec): string[] {
   const data = o.dataHex !== undefined ? hexToBytes(o.dataHex) : [];
   const p = plan(o, cps);
   const udh = baseUdh(o, p);
-  const limit = p.alphabet === "gsm7" ? MAX_SEPTETS : MAX_OCTETS;
+  const limit = p.alphabet === "gsm7" ? MAX_SMS_SEPTETS : MAX_SMS_OCTETS;
   const unit = p.alphabet === "gsm7" ? 7 : 8;
   const capacityWith = function (h: number): number {
     return limit - Math.floor((h * 8 + unit - 1) / unit);

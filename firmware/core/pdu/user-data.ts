@@ -5,14 +5,11 @@
 import { malformed, warning, type PduWarning } from "../errors.js";
 import { codePointsToSeptets, packSeptets, unpackToCodePoints } from "../gsm7.js";
 import { bytesToHex, hexToBytes } from "../hex.js";
+import { MAX_SMS_OCTETS, MAX_SMS_SEPTETS } from "../limits.js";
 import type { TextCodec } from "../text.js";
 import type { Reader } from "./reader.js";
 import type { Alphabet, Pdu, Udh } from "./types.js";
 import { readUdh, writeUdh } from "./udh.js";
-
-/** TS 23.040 §9.2.3.16: at most 160 septets or 140 octets of user data. */
-export const MAX_SEPTETS = 160;
-export const MAX_OCTETS = 140;
 
 /** What TP-UDL + TP-UD decode to (only `udl` is always there). */
 export interface UserData {
@@ -86,9 +83,9 @@ export function readUserData(r: Reader, udhi: boolean, alphabet: Alphabet, compr
   const out: UserData = { udl: udl, udh: undefined, text: undefined, data_hex: undefined, warnings: undefined };
   const w: PduWarning[] = [];
   const septets = alphabet === "gsm7" && !compressed;
-  if (septets ? udl > MAX_SEPTETS : udl > MAX_OCTETS) {
+  if (septets ? udl > MAX_SMS_SEPTETS : udl > MAX_SMS_OCTETS) {
     // §9.2.3.16: at most 160 septets / 140 octets; the octets it announces are still read when present
-    w.push(warning("udl-too-long", "user data length " + udl + " exceeds " + (septets ? MAX_SEPTETS + " septets" : MAX_OCTETS + " octets"), at));
+    w.push(warning("udl-too-long", "user data length " + udl + " exceeds " + (septets ? MAX_SMS_SEPTETS + " septets" : MAX_SMS_OCTETS + " octets"), at));
   }
   const octetCount = septets ? Math.floor((udl * 7 + 7) / 8) : udl;
   const udStart = r.need(octetCount, "user data");
@@ -144,7 +141,7 @@ export function writeUserData(input: UserDataInput, text: TextCodec): number[] {
     if (s === null) throw malformed("unencodable-text", "text has characters outside the GSM 7-bit tables in use", 0);
     const headerSeptets = Math.floor((header.length * 8 + 6) / 7);
     const udl = headerSeptets + s.length;
-    if (udl > MAX_SEPTETS) throw malformed("text-too-long", "user data of " + udl + " septets exceeds 160", 0);
+    if (udl > MAX_SMS_SEPTETS) throw malformed("text-too-long", "user data of " + udl + " septets exceeds 160", 0);
     const fill = headerSeptets * 7 - header.length * 8;
     return [udl].concat(header, packSeptets(s, fill));
   }
@@ -157,6 +154,6 @@ export function writeUserData(input: UserDataInput, text: TextCodec): number[] {
     body = hexToBytes(input.dataHex);
   }
   const udl = header.length + body.length;
-  if (udl > MAX_OCTETS) throw malformed("text-too-long", "user data of " + udl + " octets exceeds 140", 0);
+  if (udl > MAX_SMS_OCTETS) throw malformed("text-too-long", "user data of " + udl + " octets exceeds 140", 0);
   return [udl].concat(header, body);
 }

@@ -11,6 +11,7 @@
  * (the same keys: devicePort, mo, version, modem, maxIds).
  */
 import { Agent } from "../../agent/agent.js";
+import { DEFAULT_DEVICE_PORT, DEFAULT_MO_HOST } from "../../core/limits.js";
 import { utf8Text } from "../../core/text.js";
 import { storageOf, type Storage } from "./hal.js";
 
@@ -69,8 +70,8 @@ function settings(given: AgentConfig | undefined, st: Storage): AgentConfig {
 export function start(given?: AgentConfig): { stop: () => void } {
   const st = require("Storage");
   const config = settings(given, st);
-  const port = config.devicePort !== undefined ? config.devicePort : 6969;
-  const mo = config.mo !== undefined ? config.mo : { host: "100.64.0.1", port: 6969 };
+  const port = config.devicePort !== undefined ? config.devicePort : DEFAULT_DEVICE_PORT;
+  const mo = config.mo !== undefined ? config.mo : { host: DEFAULT_MO_HOST, port: DEFAULT_DEVICE_PORT };
   const agent = new Agent({
     storage: storageOf(st),
     clock: { now: function (): number { return Math.floor(getTime() * 1000); } },

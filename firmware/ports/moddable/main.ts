@@ -14,6 +14,7 @@
 import UDP from "embedded:io/socket/udp";
 import config from "mc/config";
 import { Agent } from "../../agent/agent.js";
+import { DEFAULT_DEVICE_PORT, DEFAULT_MO_HOST } from "../../core/limits.js";
 import { utf16Text } from "../../core/text.js";
 import { preferenceStore, timerClock } from "./hal.js";
 
@@ -22,9 +23,9 @@ function setting(name: string, fallback: number): number {
   return typeof v === "number" ? v : typeof v === "string" && v !== "" ? parseInt(v, 10) : fallback;
 }
 
-const devicePort = setting("devicePort", 6969);
+const devicePort = setting("devicePort", DEFAULT_DEVICE_PORT);
 const moPort = setting("moPort", devicePort);
-const moHost = typeof config["moHost"] === "string" ? (config["moHost"] as string) : "100.64.0.1";
+const moHost = typeof config["moHost"] === "string" ? (config["moHost"] as string) : DEFAULT_MO_HOST;
 
 const agent = new Agent({
   storage: preferenceStore(),

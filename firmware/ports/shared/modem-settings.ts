@@ -19,11 +19,12 @@
  */
 import { ModemAgent, type ModemTuning } from "../../agent/modem-agent.js";
 import type { Transport } from "../../agent/agent.js";
+import { DEFAULT_DEVICE_PORT, MODEM_FAMILIES, type ModemFamily } from "../../core/limits.js";
 import type { TextCodec } from "../../core/text.js";
 import type { Clock } from "../../hal/clock.js";
 import type { SerialPort } from "../../hal/serial.js";
 import type { KeyValueStore } from "../../hal/storage.js";
-import { MODEM_FAMILIES, modemDriver, type ModemFamily, type PowerHooks } from "../../modems/index.js";
+import { modemDriver, type PowerHooks } from "../../modems/index.js";
 
 export type Config = { [key: string]: unknown };
 
@@ -115,7 +116,7 @@ export function readModemSettings(c: Config): Read<ModemSettings> {
     ok: true,
     value: {
       family: family as ModemFamily,
-      devicePort: devicePort !== undefined ? devicePort : 6969,
+      devicePort: devicePort !== undefined ? devicePort : DEFAULT_DEVICE_PORT,
       moHost: texts["moHost"],
       moPort: ints["moPort"],
       apn: texts["apn"],

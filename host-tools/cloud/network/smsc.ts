@@ -8,12 +8,14 @@
  */
 import { randomInt } from "node:crypto";
 import { codePointsToSeptets } from "../../../firmware/core/gsm7.js";
+import { MAX_SMS_OCTETS } from "../../../firmware/core/limits.js";
 import { decodePdu, encodePdu, encodeSubmit, Reassembler, type Pdu, type PduInput } from "../../pdu/index.js";
 import { mtFate } from "./conditions.js";
 import { hexField } from "./event-fields.js";
 import type { Endpoint, Network, NetSim, NetTimer } from "./index.js";
 
-export const MAX_BINARY_SMS_BYTES = 140;
+/** The most bytes of a binary (8-bit data) SMS. */
+export const MAX_BINARY_SMS_BYTES = MAX_SMS_OCTETS;
 
 export interface SmsMessage {
   /** TP-OA of the SMS-DELIVER: "000" (Super SIM) or "2936" (Wireless). */

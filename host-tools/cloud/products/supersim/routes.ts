@@ -19,6 +19,7 @@
  * What follows on the network is network.ts; every row is store.ts's.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { MAX_IP_PAYLOAD } from "../../../../firmware/core/limits.js";
 import type { CloudContext } from "../../context.js";
 import { badParam, notFound, TwilioError } from "../../errors.js";
 import { readParams } from "../../form.js";
@@ -33,7 +34,6 @@ import {
   type FleetRow, type IpRow, type SimRow, type SmsRow,
 } from "./store.js";
 
-export const MAX_IP_PAYLOAD = 1300;
 /** The official defaults of a Fleet created without them: data on, SMS Commands on, 1,000 MB a billing period. */
 export const DEFAULT_DATA_LIMIT_MB = 1000;
 
