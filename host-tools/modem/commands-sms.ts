@@ -1,6 +1,6 @@
 /** 3GPP TS 27.005 SMS commands in PDU mode (section numbers of TS 27.005 at each command). */
 import { intArg, unquote } from "./at-parser.js";
-import { STORAGES, type SmsStat, type StorageName } from "./sms.js";
+import { isSmscNumber, STORAGES, type SmsStat, type StorageName } from "./sms.js";
 import { CMS, cms, error, ok, type CommandTable, type Line, type Reply } from "./types.js";
 import type { VirtualModem } from "./virtual-modem.js";
 
@@ -59,7 +59,12 @@ export const smsCommands: CommandTable = {
   // §3.3.1 Service Centre Address
   "+CSCA": (c, m) => {
     if (c.form === "read") return ok(`+CSCA: "${m.sms.smscNumber}",145`);
-    if (c.form === "set" && c.args[0] !== undefined) m.sms.smscNumber = unquote(c.args[0]) as string;
+    if (c.form === "set" && c.args[0] !== undefined) {
+      const number = unquote(c.args[0]) as string;
+      // Received TPDUs are shown after an SMSC field made from this number: refuse one that field cannot carry.
+      if (!isSmscNumber(number)) return cms(CMS.invalidPduParameter);
+      m.sms.smscNumber = number;
+    }
     return ok();
   },
   // §3.3.2 Set Text Mode Parameters

@@ -4,10 +4,16 @@
  * SMS-STATUS-REPORT TPDUs arrive as datagrams, SMS-SUBMIT and SMS-DELIVER-REPORT leave as datagrams.
  */
 import type { Socket } from "node:dgram";
+import { bytesToHex } from "../../firmware/core/hex.js";
+import { writeSmsc } from "../../firmware/core/pdu/address.js";
+import { deliverReport, FCS_MEMORY_EXCEEDED } from "../../firmware/core/pdu/deliver-report.js";
 import { decodePdu } from "../pdu/index.js";
 import { addressOf, bindLoopback, closeSocket, parseAddress } from "./network.js";
 import { CMS } from "./types.js";
 import type { VirtualModem } from "./virtual-modem.js";
+
+/** Type of address 0x91: international number, ISDN numbering plan (TS 24.008 §10.5.4.7). */
+const TON_INTERNATIONAL_ISDN = 0x91;
 
 /** 27.005 §3.1 <stat> in PDU mode: 0 REC UNREAD, 1 REC READ, 2 STO UNSENT, 3 STO SENT. */
 export type SmsStat = 0 | 1 | 2 | 3;
@@ -41,23 +47,25 @@ export class SmsStorage {
   }
 }
 
-/** The SMSC field (27.005 §3.1 <pdu>, TS 24.011 RP-address) for an international number. */
+/** The SMSC field (27.005 §3.1 <pdu>, TS 24.011 RP-address) for an international number, as hex. */
 export function smscField(number: string): string {
-  const digits = number.replace(/^\+/, "");
-  const padded = digits.length % 2 === 1 ? digits + "F" : digits;
-  let swapped = "";
-  for (let i = 0; i < padded.length; i += 2) swapped += (padded[i + 1] as string) + (padded[i] as string);
-  const len = 1 + padded.length / 2;
-  return len.toString(16).padStart(2, "0").toUpperCase() + "91" + swapped.toUpperCase();
+  return bytesToHex(writeSmsc(number, TON_INTERNATIONAL_ISDN));
 }
 
-/** TS 23.040 §9.2.2.1a SMS-DELIVER-REPORT: RP-ACK (no TP-FCS) or RP-ERROR with TP-FCS. */
-export function deliverReport(failureCause?: number): Buffer {
-  return failureCause === undefined ? Buffer.from([0x00, 0x00]) : Buffer.from([0x00, failureCause, 0x00]);
+/** Whether `number` fits the SMSC field: at most 20 semi-octet digits after an optional '+' (TS 24.011 §8.2.5.1). */
+export function isSmscNumber(number: string): boolean {
+  try {
+    smscField(number);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** TP-FCS 0xD3: memory capacity exceeded (TS 23.040 §9.2.3.22). */
-export const FCS_MEMORY_EXCEEDED = 0xd3;
+/** An SMS-DELIVER-REPORT as a datagram: RP-ACK, or RP-ERROR with `failureCause` (firmware/core/pdu/deliver-report.ts). */
+function deliverReportDatagram(failureCause?: number): Buffer {
+  return Buffer.from(deliverReport(failureCause));
+}
 
 export class SmsService {
   readonly storages: Record<StorageName, SmsStorage>;
@@ -157,19 +165,19 @@ export class SmsService {
       if (mt === 2 || mt === 3) {
         // 27.005 §3.4.1 <mt>=2: routed to the TE as +CMT, not stored; the modem acknowledges itself (+CSMS 0).
         if (urcs) this.modem.urc([`+CMT: ,${tpdu.length}`, pdu]);
-        this.toNetwork(deliverReport());
+        this.toNetwork(deliverReportDatagram());
         this.modem.emit("sms-deliver", tpdu);
         return;
       }
       const s = this.storage(2);
       const index = this.isFull(s) ? undefined : s.put({ stat: 0, pdu, length: tpdu.length });
       if (index === undefined) {
-        this.toNetwork(deliverReport(FCS_MEMORY_EXCEEDED));
+        this.toNetwork(deliverReportDatagram(FCS_MEMORY_EXCEEDED));
         this.modem.emit("sms-rejected", tpdu);
         return;
       }
       if (mt === 1 && urcs) this.modem.urc(`+CMTI: "${s.name}",${index}`);
-      this.toNetwork(deliverReport());
+      this.toNetwork(deliverReportDatagram());
       this.modem.emit("sms-deliver", tpdu);
       return;
     }

@@ -146,6 +146,20 @@ export function runModemSuite(dialect: DialectName): void {
       expect((await c.at(`AT+CMGR=${u[1]}`)).lines).toEqual([]);
     });
 
+    test("AT+CSCA: received PDUs start with its SMSC field; a number that field cannot carry gets +CMS ERROR: 304", async () => {
+      expect((await c.at('AT+CSCA="+447700900123"')).final).toBe("OK");
+      const m = c.mark();
+      const ack = net.smsc.next();
+      net.toModemSms(deliver("sca"));
+      const u = await c.waitFor(/\+CMTI: "SM",(\d+)\r\n/, m);
+      await ack;
+      expect((await c.at(`AT+CMGR=${u[1]}`)).lines[1]).toMatch(/^0791447700091032/);
+      expect((await c.at('AT+CSCA="+1 555 0100"')).final).toBe("+CMS ERROR: 304");
+      expect((await c.at("AT+CSCA?")).lines).toEqual(['+CSCA: "+447700900123",145']);
+      expect((await c.at(`AT+CMGD=${u[1]}`)).final).toBe("OK");
+      expect((await c.at('AT+CSCA="+15555550100"')).final).toBe("OK");
+    });
+
     test("SMS UCS2 and a concatenated pair, listed with AT+CMGL and deleted with a flag", async () => {
       const m = c.mark();
       const acks = [net.smsc.next(), net.smsc.next(), net.smsc.next()];

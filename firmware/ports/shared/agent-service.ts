@@ -7,11 +7,11 @@ import { Agent } from "../../agent/agent.js";
 import type { Clock } from "../../hal/clock.js";
 import type { KeyValueStore } from "../../hal/storage.js";
 import { bytesToHex, hexToBytes } from "../../core/hex.js";
-import { decodePdu, encodeSubmit, Reassembler, type Abandoned } from "../../core/pdu/index.js";
+import { decodePdu, deliverReport, encodeSubmit, Reassembler, type Abandoned } from "../../core/pdu/index.js";
 import type { TextCodec } from "../../core/text.js";
 
-/** SMS-DELIVER-REPORT for RP-ACK: TP-MTI 00 and TP-PI 00, nothing else (TS 23.040 §9.2.2.1a). */
-export const DELIVER_REPORT_ACK = "0000";
+/** The SMS-DELIVER-REPORT for RP-ACK (core/pdu/deliver-report.ts): every SMS-DELIVER is acknowledged. */
+const DELIVER_REPORT_ACK = bytesToHex(deliverReport());
 
 export interface AgentService {
   run(req: { [key: string]: unknown }): object;
