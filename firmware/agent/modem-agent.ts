@@ -9,7 +9,6 @@
  * Device code: ES5-safe, callbacks only, never throws out of a callback.
  */
 import { AtEngine } from "../at/index.js";
-import { bytesToHex, hexToBytes } from "../core/hex.js";
 import { DEFAULT_DEVICE_PORT, DEFAULT_MO_HOST } from "../core/limits.js";
 import type { TextCodec } from "../core/text.js";
 import type { Clock } from "../hal/clock.js";
@@ -17,6 +16,7 @@ import type { SerialPort } from "../hal/serial.js";
 import type { KeyValueStore } from "../hal/storage.js";
 import type { Datagram, Modem, ModemError, ModemFamily, Outcome, PowerHooks, SmsMessage, UdpSocket } from "../modems/capabilities.js";
 import type { ModemDriver } from "../modems/index.js";
+import { answer } from "../modems/sms-session.js";
 import { settings } from "../modems/steps.js";
 import { Agent, type AgentReply, type AgentRequest, type Transport } from "./agent.js";
 import type { DeviceInfo } from "./handlers/types.js";
@@ -311,11 +311,11 @@ export class ModemAgent {
   }
 
   onSms(m: SmsMessage): void {
-    const r = m.text !== undefined ? this.handle({ transport: "sms", text: m.text }) : this.handle({ transport: "sms", bytes: hexToBytes(m.dataHex !== undefined ? m.dataHex : "") });
+    const r = answer(this, m);
     const done = (o: Outcome<unknown>): void => {
-      if (!o.ok) this.error("SMS reply to " + m.from + " not sent: " + explain(o.error));
+      if (!o.ok) this.error("SMS reply to " + r.to + " not sent: " + explain(o.error));
     };
-    if (r.text !== undefined) this.modem.sms.send(m.from, r.text, null, done);
-    else if (r.bytes !== undefined && r.bytes.length > 0) this.modem.sms.send(m.from, "", { dataHex: bytesToHex(r.bytes) }, done);
+    if (r.text !== undefined) this.modem.sms.send(r.to, r.text, null, done);
+    else if (r.dataHex !== undefined && r.dataHex !== "") this.modem.sms.send(r.to, "", { dataHex: r.dataHex }, done);
   }
 }

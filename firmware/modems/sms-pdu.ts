@@ -5,8 +5,9 @@
  */
 import type { AtEngine, AtResult, Clock } from "../at/index.js";
 import { CTRL_Z, splitParams } from "../at/index.js";
-import { decodePdu, encodeSubmit, Reassembler, tpduLength, type Abandoned, type Pdu, type Reassembled } from "../core/pdu/index.js";
+import { decodePdu, encodeSubmit, tpduLength, type Abandoned } from "../core/pdu/index.js";
 import type { Done, Sms, SmsMessage, SmsSendOptions, SmsSent, SmsStorage, StatusReport } from "./capabilities.js";
+import { SmsSession } from "./sms-session.js";
 import { asciiBytes, fail, intAt, modemError, paramsOf, quoted, step, type Settings } from "./steps.js";
 
 /** Sends awaiting a status report, most recent last; the oldest is dropped past this many. */
@@ -21,7 +22,8 @@ export class PduSms implements Sms {
   private engine: AtEngine;
   private clock: Clock;
   private s: Settings;
-  private reassembler: Reassembler;
+  /** Reassembles the parts (sms-session.ts: the one order of expiry and reassembly every SMS path uses). */
+  private session: SmsSession;
   private messageHandler: ((m: SmsMessage) => void) | null = null;
   private reportHandler: ((r: StatusReport) => void) | null = null;
   private outstanding: Outstanding[] = [];
@@ -32,7 +34,7 @@ export class PduSms implements Sms {
     this.engine = engine;
     this.clock = clock;
     this.s = s;
-    this.reassembler = new Reassembler({ timeoutMs: s.reassemblyTimeout });
+    this.session = new SmsSession(s.reassemblyTimeout);
     // 27.005 §3.4.1 +CMTI: <mem>,<index> (AT+CNMI <mt>=1): a message was stored.
     engine.onUrc("+CMTI:", (lines: string[]): void => {
       const index = intAt(splitParams(lines[0] as string), 1);
@@ -145,14 +147,13 @@ export class PduSms implements Sms {
     const d = decodePdu(hex, { smsc: true, direction: "mt", text: this.s.text });
     if (!d.ok) return this.s.onError(modemError("pdu", command, -1, d.error.code + ": " + d.error.message));
     if (d.pdu.type !== "deliver") return this.s.onError(modemError("pdu", command, -1, "not an SMS-DELIVER: " + d.pdu.type));
-    const now = this.clock.now();
-    const abandoned: Abandoned[] = this.reassembler.expire(now);
-    const whole = this.reassembler.add(d.pdu, now, abandoned);
+    const abandoned: Abandoned[] = [];
+    const whole = this.session.receive(d.pdu, this.clock.now(), abandoned);
     for (let i = 0; i < abandoned.length; i++) {
       const a = abandoned[i] as Abandoned;
       this.s.onError(modemError("pdu", command, -1, "concatenated SMS " + a.key + " given up (" + a.reason + "), missing parts " + a.missing.join(",")));
     }
-    if (whole !== null && this.messageHandler !== null) this.messageHandler(toMessage(whole));
+    if (whole !== null && this.messageHandler !== null) this.messageHandler(whole);
   }
 
   private statusReport(hex: string): void {
@@ -205,17 +206,4 @@ export class PduSms implements Sms {
       this.sendParts(to, parts, i + 1, refs, wantReport, cb);
     });
   }
-}
-
-function toMessage(w: Reassembled): SmsMessage {
-  const first = w.parts[0] as Pdu;
-  const m: SmsMessage = {
-    from: first.originator !== undefined ? first.originator : "",
-    timestamp: first.timestamp !== undefined ? first.timestamp : "",
-    parts: w.parts.length,
-    alphabet: first.dcs_info !== undefined ? first.dcs_info.alphabet : "gsm7",
-  };
-  if (w.text !== undefined) m.text = w.text;
-  if (w.data_hex !== undefined) m.dataHex = w.data_hex;
-  return m;
 }

@@ -7,8 +7,9 @@ import { Agent } from "../../agent/agent.js";
 import type { Clock } from "../../hal/clock.js";
 import type { KeyValueStore } from "../../hal/storage.js";
 import { bytesToHex, hexToBytes } from "../../core/hex.js";
-import { decodePdu, deliverReport, encodeSubmit, Reassembler, type Abandoned } from "../../core/pdu/index.js";
+import { decodePdu, deliverReport, type Abandoned } from "../../core/pdu/index.js";
 import type { TextCodec } from "../../core/text.js";
+import { answer, SmsSession } from "../../modems/sms-session.js";
 
 /** The SMS-DELIVER-REPORT for RP-ACK (core/pdu/deliver-report.ts): every SMS-DELIVER is acknowledged. */
 const DELIVER_REPORT_ACK = bytesToHex(deliverReport());
@@ -20,8 +21,7 @@ export interface AgentService {
 /** `clock`: the runtime's clock (firmware/hal/clock.ts); the service only reads the time. */
 export function createAgentService(storage: KeyValueStore, clock: Pick<Clock, "now">, text: TextCodec): AgentService {
   let agent: Agent | null = null;
-  const reassembler = new Reassembler({});
-  let ref = 0;
+  const session = new SmsSession(undefined);
 
   function sms(tpdu: string, a: Agent): object {
     const d = decodePdu(tpdu, { smsc: false, direction: "mt", text: text });
@@ -29,17 +29,11 @@ export function createAgentService(storage: KeyValueStore, clock: Pick<Clock, "n
     const pdu = d.pdu;
     if (pdu.type !== "deliver" || pdu.originator === undefined) return { report: DELIVER_REPORT_ACK, replies: [], executed: false };
     const abandoned: Abandoned[] = [];
-    const whole = reassembler.add(pdu, clock.now(), abandoned);
-    reassembler.expire(clock.now());
+    const whole = session.receive(pdu, clock.now(), abandoned);
     if (whole === null) return { report: DELIVER_REPORT_ACK, replies: [], executed: false };
-    const answer = whole.text !== undefined
-      ? a.handle({ transport: "sms", text: whole.text })
-      : a.handle({ transport: "sms", bytes: hexToBytes(whole.data_hex !== undefined ? whole.data_hex : "") });
-    ref = (ref + 1) & 0xff;
-    const parts = answer.text !== undefined
-      ? encodeSubmit({ to: pdu.originator, text: answer.text, includeSmsc: false, ref: ref }, text)
-      : encodeSubmit({ to: pdu.originator, dataHex: bytesToHex(answer.bytes !== undefined ? answer.bytes : []), includeSmsc: false, ref: ref }, text);
-    return { report: DELIVER_REPORT_ACK, replies: parts.ok ? parts.parts : [], executed: answer.executed };
+    const reply = answer(a, whole);
+    const parts = session.submits(reply, text);
+    return { report: DELIVER_REPORT_ACK, replies: parts.ok ? parts.parts : [], executed: reply.executed };
   }
 
   /**
