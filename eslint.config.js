@@ -37,7 +37,7 @@ export default tseslint.config(
   {
     files: ["firmware/**/*.ts"],
     rules: {
-      // Device code: nothing Espruino (ES5 subset) or Lua lacks (DESIGN.md §8).
+      // Device code: nothing Espruino (ES5 subset) or Lua lacks (test/conformance/es5-check.ts lists what Espruino misses).
       "no-restricted-syntax": [
         "error",
         { selector: "SpreadElement", message: "no spread in device code (Espruino)" },

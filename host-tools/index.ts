@@ -1,4 +1,4 @@
-/** The simcmd library (DESIGN.md §3). */
+/** The simcmd library: what the package exports beside the `simcmd` CLI (README.md). */
 export {
   decodePdu,
   encodePdu,

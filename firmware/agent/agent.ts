@@ -1,5 +1,5 @@
 /**
- * The command agent (DESIGN.md §6): takes one IP or SMS command payload, answers it once, and
+ * The command agent (docs/agent.md, "Protocol"): takes one IP or SMS command payload, answers it once, and
  * answers a repeated id with the same reply without running it again. Synchronous and
  * allocation-light: nothing blocks, so a watchdog never starves. Transports (UDP socket, modem
  * driver) live in the ports; the agent only sees payloads.

@@ -1,6 +1,6 @@
 /**
  * The record of recently executed command ids and their replies, so that an id seen again is
- * answered with the same reply and never executed twice (DESIGN.md §6) — across restarts too.
+ * answered with the same reply and never executed twice (docs/agent.md, "Protocol") — across restarts too.
  *
  * Persisted as one storage key per entry (`id0`…`id<N-1>`, a ring, next slot in `idn`), each value
  * `<id hex>:<envelope t|c>:<reply hex>`: one reply of at most 1300 octets fits the 4000-byte limit

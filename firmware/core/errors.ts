@@ -1,5 +1,5 @@
 /**
- * The codec's two error kinds (DESIGN.md §7): `incomplete` — the input ended before a field did
+ * The codec's two error kinds (docs/pdu.md, "Errors"): `incomplete` — the input ended before a field did
  * (more octets would help); `malformed` — the octets present are invalid. Every error has a
  * stable `code`, the octet `offset` where it was found, and a message naming the field.
  *

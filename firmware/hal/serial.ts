@@ -1,5 +1,5 @@
 /**
- * The byte pipe to the modem's UART (DESIGN.md §2 `firmware/hal`). Injected into the AT engine
+ * The byte pipe to the modem's UART (one of the hardware seams in firmware/hal). Injected into the AT engine
  * (firmware/at), never opened by it: a port supplies the runtime's serial (Moddable
  * `embedded:io/serial`, Espruino `Serial2`, NodeMCU `uart`, Node `serialport`) behind this shape,
  * and tests supply a scripted fake.

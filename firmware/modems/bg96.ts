@@ -1,7 +1,7 @@
 /**
  * Quectel BG96 / BG95. Sections cite the "BG96 TCP/IP AT Commands Manual" (Quectel, V1.0,
  * 2017-11-23; the TCP/IP Application Note has the same chapter 2), and the "BG96 AT Commands
- * Manual" V2.x for AT+QCCID / AT+QPOWD. device-anchors.md §1.4.
+ * Manual" V2.x for AT+QCCID / AT+QPOWD. docs/modems.md has the support matrix.
  */
 import type { AtEngine, AtResult, Clock } from "../at/index.js";
 import { parseDecimal, splitParams } from "../at/index.js";

@@ -4,7 +4,7 @@
  * AT+USOCR, "SendTo command (UDP only)" AT+USOST, "Socket Read From" +UUSORF / "Receive From command
  * (UDP only)" AT+USORF, "Close Socket" AT+USOCL; and "HEX mode configuration" AT+UDCONF=1. Data
  * travels in hex mode, so payloads are plain line text (≤ 512 octets per command). Twilio's
- * Breakout SDK uses the same set (device-anchors.md §1.4).
+ * Breakout SDK uses the same set; docs/modems.md has the support matrix.
  */
 import type { AtEngine, AtResult, Clock } from "../at/index.js";
 import { parseDecimal, splitParams } from "../at/index.js";

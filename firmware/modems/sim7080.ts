@@ -3,7 +3,7 @@
  * "SIM7070_SIM7080_SIM7090 Series AT Command Manual" (SIMCom, V1.0x): chapter "AT Commands for IP
  * Application" (AT+CNCFG, AT+CNACT) and chapter "AT Commands for TCP/UDP" (AT+CAOPEN, AT+CASERVER,
  * AT+CACFG, AT+CASEND, AT+CARECV, AT+CACLOSE, +CADATAIND, +CAURC); the SIM7080 TCP/IP Application
- * Note and Twilio's Super SIM Pico demo use the same set. device-anchors.md §1.4.
+ * Note and Twilio's Super SIM Pico demo use the same set. docs/modems.md has the support matrix.
  */
 import type { AtEngine, AtResult, Clock } from "../at/index.js";
 import { parseDecimal, splitParams } from "../at/index.js";

@@ -1,4 +1,4 @@
-/** `simcmd bridge`: platform webhooks ⇄ MQTT (issue 6, DESIGN.md §3/§5, docs/bridge.md). */
+/** `simcmd bridge`: platform webhooks ⇄ MQTT (docs/bridge.md). */
 import { parseArgs } from "node:util";
 import { ConfigError, huaweiCallbackUrl, mergeSources, normalize, OPTION_SPECS, optionsHelp, readConfigFile, startBridge, type BridgeConfig } from "../bridge/index.js";
 import { flagOf } from "../bridge/options.js";

@@ -1,4 +1,4 @@
-/** `simcmd cloud`: the mock cloud alone (DESIGN.md §3, §4). */
+/** `simcmd cloud`: the mock cloud alone (docs/mock-network.md). */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEV_ACCOUNT_SID, DEV_AUTH_TOKEN, startCloud } from "../cloud/index.js";
@@ -9,7 +9,7 @@ import { UsageError } from "./io.js";
 const HELP = `Usage: simcmd cloud [options]
 
 Runs the mock cloud: Super SIM, Programmable Wireless, API 2010 and Huawei-style APIs with the UDP/SMS
-network simulator (DESIGN.md §4, docs/mock-network.md). Point the official twilio client at it with
+network simulator (docs/mock-network.md). Point the official twilio client at it with
 twilioClient({baseUrl}). Stops on Ctrl-C (SIGINT) or SIGTERM.
 
 Options:

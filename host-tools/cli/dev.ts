@@ -1,4 +1,4 @@
-/** `simcmd dev`: the local stack on embedded defaults (DESIGN.md §3). */
+/** `simcmd dev`: the local stack on embedded defaults (host-tools/dev). */
 import { checkOption, ConfigError } from "../bridge/config.js";
 import { parseArgs } from "node:util";
 import { startDev } from "../dev/index.js";

@@ -1,4 +1,4 @@
-/** `simcmd hil`: the modem-driver scenario against a serial port or a virtual modem (DESIGN.md §3, docs/hil.md). */
+/** `simcmd hil`: the modem-driver scenario against a serial port or a virtual modem (docs/hil.md). */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { MODEM_FAMILIES, type ModemFamily } from "../../firmware/core/limits.js";

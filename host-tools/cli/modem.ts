@@ -1,4 +1,4 @@
-/** `simcmd modem`: a virtual modem on a new pseudo-terminal, attached to the mock cloud (DESIGN.md §3). */
+/** `simcmd modem`: a virtual modem on a new pseudo-terminal, attached to the mock cloud (docs/mock-network.md). */
 import { parseArgs } from "node:util";
 import { CloudLink, DIALECTS, startModem, type DialectName, type FaultCommand } from "../modem/index.js";
 import type { CliIo } from "./io.js";

@@ -1,4 +1,4 @@
-/** `simcmd pdu decode|encode` (DESIGN.md §3, §7). */
+/** `simcmd pdu decode|encode`: the PDU codec on the command line (docs/pdu.md). */
 import { parseArgs } from "node:util";
 import { decodeMany, type DecodeItem, type Runtime } from "../pdu/runtimes.js";
 import { encodePdu, encodeSubmit, tpduLength, type PduInput, type SubmitOptions } from "../pdu/index.js";
@@ -42,7 +42,7 @@ Options:
   --concat16             16-bit concatenation reference (IEI 08); default 8-bit (IEI 00)
   --class N              message class 0-3; default none
   --port DEST[:SRC]      application port addressing (UDH IEI 04/05); default none
-  --from-json            read one PDU object (DESIGN.md §7 shape, any type decode produces) from stdin and encode it
+  --from-json            read one PDU object (the shape decode prints, any type it produces) from stdin and encode it
   --json                 print JSON instead of one hex line per part
   -h, --help             this help
 `;

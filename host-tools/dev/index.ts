@@ -1,5 +1,5 @@
 /**
- * `simcmd dev` / `startDev()`: the whole local stack on embedded defaults (DESIGN.md §3) — the mock
+ * `simcmd dev` / `startDev()`: the whole local stack on embedded defaults — the mock
  * cloud, the bridge with an embedded Aedes broker (or `mqtt`), a Fleet whose webhooks point at the
  * bridge, simulated devices whose firmware agent runs in XS on the mock network, and the dashboard
  * (docs/dashboard.md). Everything a backend needs is then MQTT: publish `{prefix}/devices/<name>/down`, read

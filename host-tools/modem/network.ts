@@ -62,7 +62,7 @@ export class CloudError extends Error {
   }
 }
 
-/** Attaches through `POST /_mock/sims/{sid|name}/attach` and detaches through `…/detach` (DESIGN.md §4). */
+/** Attaches through `POST /_mock/sims/{sid|name}/attach` and detaches through `…/detach` (docs/mock-network.md). */
 export class CloudLink implements NetworkLink {
   constructor(readonly options: CloudLinkOptions) {}
 

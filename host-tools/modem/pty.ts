@@ -1,5 +1,5 @@
 /**
- * A pseudo-terminal for the virtual modem without node-pty (DESIGN.md §8): a `socat` child process joins
+ * A pseudo-terminal for the virtual modem without a native add-on such as node-pty: a `socat` child process joins
  * its stdio to a new pty (`pty,raw,echo=0,link=…`), or, without socat, a small Python `pty` helper
  * does the same. The emulator reads and writes the child's stdio; any serial client opens the slave
  * path (`/dev/pts/N`). Closing the pair (or the death of this process, which closes the pipes) ends

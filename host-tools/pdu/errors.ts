@@ -1,5 +1,5 @@
 /**
- * The library's two error classes (DESIGN.md §7). decodePdu/encodeSubmit throw only these:
+ * The library's two error classes (docs/pdu.md, "Errors"). decodePdu/encodeSubmit throw only these:
  * PduIncompleteError when the input ends too early, PduDecodeError when it is malformed.
  */
 import type { PduErrorInfo } from "../../firmware/core/errors.js";

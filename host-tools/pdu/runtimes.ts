@@ -1,6 +1,6 @@
 /**
  * Decoding in a chosen runtime: Node (this process), XS (xsnap child) or Lua (lua5.3 child).
- * All three run the same firmware/core code and give the same JSON (DESIGN.md §7).
+ * All three run the same firmware/core code and give the same JSON (docs/pdu.md).
  */
 import { LuaRuntime } from "../runtimes/lua.js";
 import { XsRuntime } from "../runtimes/xs.js";

@@ -1,5 +1,5 @@
 /**
- * Bad input sweep (issue 3 "Bad input"): every create/update route of Super SIM, Wireless, API 2010 and the
+ * Bad input sweep: every create/update route of Super SIM, Wireless, API 2010 and the
  * Huawei product gets malformed form bodies, wrong types, unknown parameters, unknown SIDs, the wrong
  * account, an oversized body (> 1 MiB), bytes that are not UTF-8 and wrong content types. Every answer must
  * be a 4xx in the product's error shape (Twilio `{code, message, more_info, status}`, Huawei

@@ -1,5 +1,5 @@
 /**
- * Network conditions over real UDP (issue 3, DESIGN.md §4): LTE idle paging delay, latency, loss, eDRX with
+ * Network conditions over real UDP (docs/mock-network.md): LTE idle paging delay, latency, loss, eDRX with
  * and without HLCOM. Time-dependent behaviour runs on a FakeClock injected with startCloud({timers}), so the
  * tests move time instead of sleeping; every wait for something that should happen is a bounded wait on an
  * event, and "nothing arrived" is checked after the event that says the datagram was dropped.

@@ -47,7 +47,7 @@ test("an MQTT downlink reaches device-2's agent in XS and comes back as down/suc
   }
 });
 
-test("the handle describes the stack as DESIGN.md §3's --json line does", () => {
+test("the handle describes the stack as `simcmd dev --json`'s line does", () => {
   expect(Object.keys(dev).sort()).toEqual(["account_sid", "auth_token", "bridge", "close", "cloud", "dashboard", "devices", "mqtt", "prefix"]);
   expect(dev.devices.map((d) => d.name)).toEqual(["device-1", "device-2"]);
   for (const d of dev.devices) expect(d.sim_sid).toMatch(/^HS[0-9a-f]{32}$/);

@@ -1,5 +1,6 @@
 /**
- * Validates JSON against the official OpenAPI specs in ../shared/specs/ with ajv.
+ * Validates JSON against the platforms' official OpenAPI specs with ajv: the directory SIMCMD_SPECS names, else a
+ * `specs` folder beside the checkout (the specs are not part of this repository).
  *
  *   const check = schemaValidator("twilio_supersim_v1.json", "supersim.v1.ip_command");
  *   expectValid(check, body);                          // throws with ajv's messages when invalid

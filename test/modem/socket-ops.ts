@@ -1,4 +1,4 @@
-/** How a client does UDP on each family, in the manuals' command sequences (device-anchors.md §1.4). */
+/** How a client does UDP on each family, in the manuals' command sequences (the drivers in firmware/modems do the same). */
 import type { DialectName } from "../../host-tools/modem/index.js";
 import type { AtClient } from "./at-client.js";
 

@@ -1,4 +1,4 @@
-/** The command agent (DESIGN.md §6): envelopes, ids, dedupe across restarts, limits. */
+/** The command agent (docs/agent.md): envelopes, ids, dedupe across restarts, limits. */
 import { Decoder, Encoder } from "cbor-x";
 import { Agent, type AgentOptions } from "../../firmware/agent/agent.js";
 import { MemoryStore } from "../../firmware/hal/storage.js";

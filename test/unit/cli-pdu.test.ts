@@ -1,4 +1,4 @@
-/** `simcmd pdu decode|encode` as DESIGN.md §3/§7 specify. */
+/** `simcmd pdu decode|encode` as its --help and docs/pdu.md describe it. */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { cli } from "../helpers/cli.js";

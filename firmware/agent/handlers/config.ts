@@ -1,5 +1,5 @@
 /**
- * `config get <key>` / `config set <key> <value>` (DESIGN.md §6): the device settings, stored
+ * `config get <key>` / `config set <key> <value>` (docs/agent.md): the device settings, stored
  * under `c.<key>` (Moddable Preference keys are at most 15 characters).
  * CBOR: `a: ["get", key]` or `a: ["set", key, value]`.
  */

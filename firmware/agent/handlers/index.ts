@@ -1,4 +1,4 @@
-/** The built-in commands (DESIGN.md §6), one file each. */
+/** The built-in commands of the agent's protocol (docs/agent.md), one file each. */
 import type { CborValue } from "../../core/cbor.js";
 import { config } from "./config.js";
 import { echo } from "./echo.js";

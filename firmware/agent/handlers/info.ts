@@ -1,4 +1,4 @@
-/** `info` → firmware version, runtime, uptime and modem (DESIGN.md §6). */
+/** `info` → firmware version, runtime, uptime and modem (docs/agent.md). */
 import type { HandlerContext, HandlerResult } from "./types.js";
 
 export function info(_args: unknown, ctx: HandlerContext): HandlerResult {

@@ -1,4 +1,4 @@
-/** `ping` → `pong` (DESIGN.md §6). */
+/** `ping` → `pong`: the liveness check (docs/agent.md). */
 import type { HandlerResult } from "./types.js";
 
 export function ping(): HandlerResult {

@@ -1,5 +1,5 @@
 /**
- * The decoded shape of an SMS TPDU (DESIGN.md §7). Every runtime (Node, XS, Espruino, Lua)
+ * The decoded shape of an SMS TPDU (docs/pdu.md): what `simcmd pdu decode` prints and encodePdu takes. Every runtime (Node, XS, Espruino, Lua)
  * produces exactly this object; text fields are strings in the runtime's text representation
  * (UTF-16 on Node/XS, UTF-8 byte strings on Espruino/Lua, see ../text.ts).
  */

@@ -3,7 +3,7 @@
  * global `simcmdPdu` (rollup IIFE, see manifests/espruino/rollup.config.js):
  *
  *   simcmdPdu.decode(hex, { smsc: true|false, direction: "auto"|"mt"|"mo" })  // defaults: true, "auto"
- *     → the DESIGN.md §7 object, every text field a UTF-8 byte string, or { error: { code, message } }
+ *     → the decoded PDU object (core/pdu/types.ts), every text field a UTF-8 byte string, or { error: { code, message } }
  *   simcmdPdu.encode(pduObject, { smsc: true|false })  → { hex } | { error }   // default: true
  *   simcmdPdu.encodeSubmit(options)    → { parts } | { error }   (text given as UTF-8 bytes)
  *   simcmdPdu.text(s)                  → { code_points, text }   (UTF-8 codec round trip)

@@ -241,7 +241,7 @@ function writeNumber(v: number, out: string[]): void {
   out.push(asInt !== undefined ? tostring(asInt) : string.format("%.17g", v));
 }
 
-/** Keys whose values are objects in the PDU JSON (DESIGN.md §7), so an empty table there is `{}`. */
+/** Keys whose values are objects in the decoded PDU (core/pdu/types.ts), so an empty table there is `{}`. */
 const OBJECT_KEYS: { [key: string]: boolean } = {
   udh: true,
   dcs_info: true,

@@ -1,7 +1,7 @@
 /**
  * The PDU codec behind every port (Espruino, XS, Lua): option defaults, input checks, and the
  * one result shape they all return. Device code: ES5 syntax, nothing Espruino or Lua lacks,
- * never throws (every failure becomes `{ error: { code, message } }`, DESIGN.md §7).
+ * never throws (every failure becomes `{ error: { code, message } }`, the codes of docs/pdu.md).
  *
  * Batch protocol shared by the XS and Lua ports (see runRequest):
  *   `{ op: "decode" | "encode" | "encodeSubmit" | "text", items: [...] }` → one result per item;

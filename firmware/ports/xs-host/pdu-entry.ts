@@ -1,5 +1,5 @@
 /**
- * XS PDU bundle (dist/firmware/xs/pdu.js), a script for xsnap (DESIGN.md §8). It defines the
+ * XS PDU bundle (dist/firmware/xs/pdu.js), a script for xsnap (Moddable's XS engine as a child process; it has no console or timers). It defines the
  * global `handleCommand(ArrayBuffer) → ArrayBuffer` that xsnap calls for each issueCommand:
  * the request is UTF-8 JSON, `{ op: "decode"|"encode"|"encodeSubmit"|"text", items: [...] }`
  * (answer: a JSON array, one result per item) or a single `{ pdu, smsc?, direction? }` (answer:

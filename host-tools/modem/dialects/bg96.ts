@@ -1,7 +1,7 @@
 /**
  * Quectel BG96 / BG95 socket dialect. Sections cite the "BG96 TCP/IP Application Note" (Quectel,
  * V1.x; the same commands as the "BG96 TCP/IP AT Commands Manual" V1.0, 2017-11-23), chapter 2.
- * device-anchors.md §1.4 summarises the commands.
+ * The driver that speaks it: firmware/modems/bg96.ts.
  */
 import { intArg, unquote } from "../at-parser.js";
 import type { DeviceSocket } from "../device-sockets.js";

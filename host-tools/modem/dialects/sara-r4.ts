@@ -3,7 +3,7 @@
  * (u-blox UBX-17003787), chapter "Internet protocol transport layer" (AT+USOCR, AT+USOST, AT+USORF,
  * AT+USOCL, +UUSORF; each comment names the manual's section title) and AT+UDCONF=1 (HEX mode configuration); the SARA-R5 "AT commands manual" (UBX-19047455)
  * adds the packet switched data profile (AT+UPSD / AT+UPSDA / AT+UPSND). Twilio's Breakout SDK uses the
- * same set (device-anchors.md §1.1).
+ * same set (the drivers: firmware/modems/sara-r4.ts).
  */
 import { intArg, unquote } from "../at-parser.js";
 import type { DeviceSocket } from "../device-sockets.js";

@@ -1,7 +1,7 @@
 /**
  * SIMCom SIM7080G socket dialect. Sections cite the "SIM7070_SIM7080_SIM7090 Series AT Command Manual"
  * (SIMCom, V1.0x): chapter "AT Commands for IP Application" (AT+CNACT, AT+CNCFG) and chapter "AT
- * Commands for TCP/UDP" (AT+CAOPEN … AT+CACFG). Twilio's Pico demo uses the same set (device-anchors.md §1.3).
+ * Commands for TCP/UDP" (AT+CAOPEN … AT+CACFG). Twilio's Pico demo uses the same set (the driver: firmware/modems/sim7080.ts).
  */
 import { intArg, unquote } from "../at-parser.js";
 import type { DeviceSocket } from "../device-sockets.js";
