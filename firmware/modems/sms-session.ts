@@ -16,8 +16,8 @@
  * receiver), and a part is never dropped by the same call that stored it. Both paths therefore give up
  * and complete the same messages at the same times.
  *
- * Device code: ES5-safe, no closures; the session holds the Reassembler's few pending messages
- * (ReassemblerOptions.maxPending) and one reference counter.
+ * Device code: ES5-safe, no closures; the session holds only the Reassembler's few pending messages
+ * (ReassemblerOptions.maxPending).
  */
 import type { AgentReply, AgentRequest } from "../agent/agent.js";
 import { bytesToHex, hexToBytes } from "../core/hex.js";
@@ -41,8 +41,6 @@ export interface SmsReply {
 
 export class SmsSession {
   private reassembler: Reassembler;
-  /** Concatenation reference of the last reply `submits` encoded (TS 23.040 §9.2.3.24.1). */
-  private ref = 0;
 
   /** `timeoutMs`: how long a concatenated message may take from its first part. Default: the Reassembler's. */
   constructor(timeoutMs: number | undefined) {
@@ -60,13 +58,6 @@ export class SmsSession {
     const whole = this.reassembler.add(pdu, nowMs, abandoned);
     return whole !== null ? toMessage(whole) : null;
   }
-
-  /** The reply's SMS-SUBMIT TPDUs (no SMSC field), each with the next concatenation reference. */
-  submits(reply: SmsReply, text: TextCodec): SubmitResult {
-    this.ref = (this.ref + 1) & 0xff;
-    if (reply.text !== undefined) return encodeSubmit({ to: reply.to, text: reply.text, includeSmsc: false, ref: this.ref }, text);
-    return encodeSubmit({ to: reply.to, dataHex: reply.dataHex !== undefined ? reply.dataHex : "", includeSmsc: false, ref: this.ref }, text);
-  }
 }
 
 /** Runs a whole message as a command: its text, or its 8-bit data as bytes; the reply goes back to its originator. */
@@ -74,6 +65,16 @@ export function answer(handler: SmsCommandHandler, m: SmsMessage): SmsReply {
   const r = m.text !== undefined ? handler.handle({ transport: "sms", text: m.text }) : handler.handle({ transport: "sms", bytes: hexToBytes(m.dataHex !== undefined ? m.dataHex : "") });
   if (r.text !== undefined) return { to: m.from, text: r.text, executed: r.executed };
   return { to: m.from, dataHex: bytesToHex(r.bytes !== undefined ? r.bytes : []), executed: r.executed };
+}
+
+/**
+ * The reply's SMS-SUBMIT TPDUs (no SMSC field), for a path that sends TPDUs itself; `ref` is the
+ * concatenation reference of a reply that takes several parts (TS 23.040 §9.2.3.24.1). A function, not a
+ * method, so that firmware which sends through the modem (Sms.send) does not carry it.
+ */
+export function submits(reply: SmsReply, ref: number, text: TextCodec): SubmitResult {
+  if (reply.text !== undefined) return encodeSubmit({ to: reply.to, text: reply.text, includeSmsc: false, ref: ref }, text);
+  return encodeSubmit({ to: reply.to, dataHex: reply.dataHex !== undefined ? reply.dataHex : "", includeSmsc: false, ref: ref }, text);
 }
 
 function toMessage(w: Reassembled): SmsMessage {

@@ -19,6 +19,18 @@ function counts(m: VirtualModem): string {
   return m.sms.cpms.map((n) => `${used(m, n)},${m.sms.storages[n].capacity}`).join(",");
 }
 
+/** The "> " prompt of AT+CMGS / AT+CMGW (27.005 §3.5.1, §3.5.3): the PDU up to Ctrl-Z goes to `then`; ESC cancels with OK. */
+function pduPrompt(then: (data: Buffer) => Reply): Reply {
+  return {
+    final: "OK",
+    prompt: {
+      text: "\r\n> ",
+      until: "ctrl-z",
+      then: (data) => (data === null ? ok() : then(data)),
+    },
+  };
+}
+
 const textModeUnsupported = (m: VirtualModem): Reply | undefined => (m.sms.cmgf !== 0 ? cms(CMS.operationNotSupported) : undefined);
 
 /** Which <stat> values a list/delete selection takes. */
@@ -149,18 +161,10 @@ export const smsCommands: CommandTable = {
     if (c.form === "test") return ok();
     const len = intArg(c.args[0]);
     if (len === undefined || Number.isNaN(len) || len < 1 || len > 164) return cms(CMS.invalidPduParameter);
-    return {
-      final: "OK",
-      prompt: {
-        text: "\r\n> ",
-        until: "ctrl-z",
-        then: (data) => {
-          if (data === null) return ok();
-          const r = m.sms.submit(data.toString("latin1"), len);
-          return typeof r === "number" ? ok(`+CMGS: ${r}`) : { final: r };
-        },
-      },
-    };
+    return pduPrompt((data) => {
+      const r = m.sms.submit(data.toString("latin1"), len);
+      return typeof r === "number" ? ok(`+CMGS: ${r}`) : { final: r };
+    });
   },
   // §3.5.3 Write Message to Memory: AT+CMGW=<length>[,<stat>] → "> " → PDU → +CMGW: <index>
   "+CMGW": (c, m) => {
@@ -170,21 +174,13 @@ export const smsCommands: CommandTable = {
     const stat = intArg(c.args[1]) ?? 2;
     if (len === undefined || Number.isNaN(len) || len < 1 || len > 164 || stat < 0 || stat > 3) return cms(CMS.invalidPduParameter);
     if (m.sms.isFull(m.sms.storage(1))) return cms(CMS.memoryFull);
-    return {
-      final: "OK",
-      prompt: {
-        text: "\r\n> ",
-        until: "ctrl-z",
-        then: (data) => {
-          if (data === null) return ok();
-          const hex = data.toString("latin1").replace(/\s+/g, "").toUpperCase();
-          if (!/^([0-9A-F]{2})+$/.test(hex)) return cms(CMS.invalidPduParameter);
-          const tpduLen = hex.length / 2 - 1 - parseInt(hex.slice(0, 2), 16);
-          if (tpduLen !== len) return cms(CMS.invalidPduParameter);
-          const r = m.sms.write({ stat: stat as SmsStat, pdu: hex, length: len });
-          return typeof r === "number" ? ok(`+CMGW: ${r}`) : { final: r };
-        },
-      },
-    };
+    return pduPrompt((data) => {
+      const hex = data.toString("latin1").replace(/\s+/g, "").toUpperCase();
+      if (!/^([0-9A-F]{2})+$/.test(hex)) return cms(CMS.invalidPduParameter);
+      const tpduLen = hex.length / 2 - 1 - parseInt(hex.slice(0, 2), 16);
+      if (tpduLen !== len) return cms(CMS.invalidPduParameter);
+      const r = m.sms.write({ stat: stat as SmsStat, pdu: hex, length: len });
+      return typeof r === "number" ? ok(`+CMGW: ${r}`) : { final: r };
+    });
   },
 };

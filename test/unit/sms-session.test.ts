@@ -2,7 +2,7 @@
 import type { AgentReply, AgentRequest } from "../../firmware/agent/agent.js";
 import type { Abandoned } from "../../firmware/core/pdu/index.js";
 import { utf16Text } from "../../firmware/core/text.js";
-import { answer, SmsSession } from "../../firmware/modems/sms-session.js";
+import { answer, SmsSession, submits } from "../../firmware/modems/sms-session.js";
 import { decodePdu, encodePdu, type Pdu } from "../../host-tools/pdu/index.js";
 
 const TS = "2026-01-02T03:04:05+00:00";
@@ -66,17 +66,16 @@ describe("answer and submits", () => {
     const r = answer(handler, message);
     expect(seen).toEqual([request]);
     expect(r).toEqual(reply);
-    const out = new SmsSession(undefined).submits(r, utf16Text);
+    const out = submits(r, 1, utf16Text);
     expect(out.ok && out.parts.map((p) => decodePdu(p, { smsc: false, direction: "mo" }))).toEqual([expect.objectContaining(tpdu)]);
   });
 
-  test("each reply gets the next concatenation reference", () => {
-    const session = new SmsSession(undefined);
+  test("a reply of several parts carries the concatenation reference given", () => {
     const long = { to: "000", text: "x".repeat(200), executed: true };
-    const refs = [1, 2].map(() => {
-      const out = session.submits(long, utf16Text);
-      return out.ok ? out.parts.map((p) => decodePdu(p, { smsc: false, direction: "mo" }).udh?.concat?.ref) : [];
-    });
-    expect(refs).toEqual([[1, 1], [2, 2]]);
+    const out = submits(long, 42, utf16Text);
+    expect(out.ok && out.parts.map((p) => decodePdu(p, { smsc: false, direction: "mo" }).udh?.concat)).toEqual([
+      { ref: 42, total: 2, seq: 1, ref_bits: 8 },
+      { ref: 42, total: 2, seq: 2, ref_bits: 8 },
+    ]);
   });
 });

@@ -9,7 +9,7 @@ import type { KeyValueStore } from "../../hal/storage.js";
 import { bytesToHex, hexToBytes } from "../../core/hex.js";
 import { decodePdu, deliverReport, type Abandoned } from "../../core/pdu/index.js";
 import type { TextCodec } from "../../core/text.js";
-import { answer, SmsSession } from "../../modems/sms-session.js";
+import { answer, SmsSession, submits } from "../../modems/sms-session.js";
 
 /** The SMS-DELIVER-REPORT for RP-ACK (core/pdu/deliver-report.ts): every SMS-DELIVER is acknowledged. */
 const DELIVER_REPORT_ACK = bytesToHex(deliverReport());
@@ -22,6 +22,8 @@ export interface AgentService {
 export function createAgentService(storage: KeyValueStore, clock: Pick<Clock, "now">, text: TextCodec): AgentService {
   let agent: Agent | null = null;
   const session = new SmsSession(undefined);
+  /** Concatenation reference of the last reply. */
+  let ref = 0;
 
   function sms(tpdu: string, a: Agent): object {
     const d = decodePdu(tpdu, { smsc: false, direction: "mt", text: text });
@@ -32,7 +34,8 @@ export function createAgentService(storage: KeyValueStore, clock: Pick<Clock, "n
     const whole = session.receive(pdu, clock.now(), abandoned);
     if (whole === null) return { report: DELIVER_REPORT_ACK, replies: [], executed: false };
     const reply = answer(a, whole);
-    const parts = session.submits(reply, text);
+    ref = (ref + 1) & 0xff;
+    const parts = submits(reply, ref, text);
     return { report: DELIVER_REPORT_ACK, replies: parts.ok ? parts.parts : [], executed: reply.executed };
   }
 
