@@ -47,9 +47,9 @@ export interface ModemAgentOptions {
    */
   driver: ModemDriver;
   info: DeviceInfo;
-  /** UDP port IP Commands arrive on. Default 6969. */
+  /** UDP port IP Commands arrive on. Default DEFAULT_DEVICE_PORT (core/limits.ts). */
   devicePort?: number;
-  /** Where IP replies go. Default 100.64.0.1 : devicePort. */
+  /** Where IP replies go. Default DEFAULT_MO_HOST (core/limits.ts) : devicePort. */
   moHost?: string;
   moPort?: number;
   /** APN of the PDP context. Default "super". */

@@ -51,7 +51,7 @@ export interface ScenarioContext {
   reports: Inbox<StatusReport>;
   /** null on hardware: steps that need it are skipped. */
   network: MockNetwork | null;
-  /** The buffer-mode listener on device port 6969 (set by the "udp-listen" step). */
+  /** The buffer-mode listener on the default device port (set by the "udp-listen" step). */
   listener: UdpSocket | null;
   /** The payload the "udp-send" step sent (checked by "udp-arrival"). */
   sent: number[] | null;

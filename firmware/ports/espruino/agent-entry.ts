@@ -29,9 +29,9 @@ declare function require(name: "Storage"): Storage;
 declare function getTime(): number;
 
 export interface AgentConfig {
-  /** UDP port for IP Commands. Default 6969. */
+  /** UDP port for IP Commands. Default DEFAULT_DEVICE_PORT (core/limits.ts). */
   devicePort?: number;
-  /** Where replies go: Super SIM's 100.64.0.1 and a port. Default 100.64.0.1:6969. */
+  /** Where replies go: Super SIM's commands address and a port. Default DEFAULT_MO_HOST : DEFAULT_DEVICE_PORT (core/limits.ts). */
   mo?: { host: string; port: number };
   /** What `info` reports. Default version "0.1.0", modem "none". */
   version?: string;

@@ -33,9 +33,9 @@ export interface ModemAgentSettings {
   serial: EspruinoSerial;
   /** The bundle's family ("bg96", "sim7080" or "sara-r4"); when given, it must be the bundle's. */
   family?: ModemFamily;
-  /** UDP port for IP Commands. Default 6969. */
+  /** UDP port for IP Commands. Default DEFAULT_DEVICE_PORT (core/limits.ts). */
   devicePort?: number;
-  /** Where IP replies go. Default 100.64.0.1:<devicePort>. */
+  /** Where IP replies go. Default DEFAULT_MO_HOST (core/limits.ts) : devicePort. */
   moHost?: string;
   moPort?: number;
   /** APN of the data context. Default "super". */
