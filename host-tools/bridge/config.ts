@@ -59,6 +59,7 @@ export interface BridgeOptions {
   retryBase?: number;
   retryMax?: number;
   messagingRetry?: number;
+  qos?: "1" | "2" | 1 | 2;
   inflight?: number;
   requestTimeout?: number;
   outboxStuckAfter?: number;
@@ -107,6 +108,7 @@ export interface BridgeConfig {
   retryBase: number;
   retryMax: number;
   messagingRetry: number;
+  qos: 1 | 2;
   inflight: number;
   requestTimeout: number;
   outboxStuckAfter: number;
@@ -228,8 +230,9 @@ export function normalize(o: BridgeOptions): BridgeConfig {
     const val = v === undefined || v === null ? s.default : coerce(s, v, `option ${s.path}`);
     if (val !== undefined) setPath(out, s.path, val);
   }
-  const c = out as unknown as BridgeConfig & { mqttVersion: string | number };
+  const c = out as unknown as BridgeConfig & { mqttVersion: string | number; qos: string | number };
   c.mqttVersion = Number(c.mqttVersion) === 4 ? 4 : 5;
+  c.qos = Number(c.qos) === 2 ? 2 : 1;
   c.instance ??= hostname().replace(/[^A-Za-z0-9_.-]/g, "-") || "bridge";
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(c.instance)) throw new ConfigError(`option instance: letters, digits, _ . - only (1..64), got ${JSON.stringify(c.instance)}`);
   if (/[#+]/.test(c.prefix) || c.prefix.startsWith("/") || c.prefix.endsWith("/")) throw new ConfigError("option prefix: no wildcards (+ #) and no leading/trailing slash");

@@ -19,6 +19,7 @@ import { Engine } from "./engine.js";
 import { Metrics } from "./metrics.js";
 import { MqttLink, type LinkState } from "./mqtt-link.js";
 import { Outbox } from "./outbox.js";
+import { SessionStore } from "./session-store.js";
 import { PlatformHealth } from "./platform-health.js";
 import { Platforms } from "./platforms.js";
 import { Store } from "./store.js";
@@ -140,6 +141,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       onMessage: (t, p, dup) => engine.onMqttMessage(t, p, dup),
       onConnect: () => outbox.reconnected(),
       onClose: (reason) => outbox.disconnected(reason),
+      session: cfg.qos === 2 ? new SessionStore(store) : null,
+      resumed: (seq, kind) => outbox.adopt(seq, kind),
     });
     const l = link;
     // Webhooks have been taken since app.listen, whatever the broker does; only a broker that refuses us for

@@ -7,15 +7,20 @@
  * Incoming QoS 1 PUBLISHes are acknowledged only after `onMessage` returned: mqtt.js sends the PUBACK when
  * `handleMessage`'s callback runs, and `onMessage` stores the request in SQLite synchronously first.
  *
+ * The outbox's publishes go at QoS 1 by default. With `session` (option `qos: 2`) they go at QoS 2 and the
+ * session's outgoing state is mqtt.js's outgoing store backed by the outbox (session-store.ts): what was in
+ * flight when the process died is sent again under its packet id once connected, before anything new.
+ *
  * Reconnecting is scheduled here rather than by mqtt.js's fixed period: after a failed attempt or a lost
  * connection the next attempt waits RECONNECT_FIRST_MS, doubling up to RECONNECT_MAX_MS (±20 %), and starts
  * from the first delay again once connected. The link's state (up or down, since when, the last error) is
  * what /healthz and /metrics report.
  */
 import { readFileSync } from "node:fs";
-import mqtt, { type IClientOptions, type MqttClient, type IConnackPacket, type IPublishPacket } from "mqtt";
+import mqtt, { type IClientOptions, type MqttClient, type IConnackPacket, type IPublishPacket, type Packet } from "mqtt";
 import type { Clock } from "../../firmware/hal/clock.js";
 import type { BridgeConfig } from "./config.js";
+import type { SessionStore } from "./session-store.js";
 
 /** First reconnect delay after a failed attempt or a lost connection, ms. */
 export const RECONNECT_FIRST_MS = 500;
@@ -65,6 +70,13 @@ export interface LinkOptions {
   log: (line: string) => void;
   /** The bridge's clock: the reconnect backoff and the times of the link's state. */
   clock: Clock;
+  /** Publish at QoS 2 with the session's outgoing state in the outbox; absent: QoS 1, the session in memory. */
+  session?: SessionStore | null;
+  /**
+   * QoS 2: for each outbox row the session held at the start (a restart), the callback its completion is
+   * reported to (as `publish`'s); asked before the first CONNACK, which sends those rows again.
+   */
+  resumed?: (seq: number, kind: string) => (err?: Error) => void;
 }
 
 export class MqttLink {
@@ -82,8 +94,10 @@ export class MqttLink {
   /** Callbacks of the outbox's publishes still waiting for their PUBACK. */
   private readonly pending = new Set<(err?: Error | null) => void>();
   private disconnectReason: number | null = null;
+  private readonly session: SessionStore | null;
 
   constructor(private readonly o: LinkOptions) {
+    this.session = o.session ?? null;
     this.current = { state: "down", since: o.clock.now(), error: null };
     const c = o.cfg;
     this.presenceTopic = `${c.prefix}/bridge/${c.instance}/state`;
@@ -105,7 +119,17 @@ export class MqttLink {
     if (c.mqttCert !== undefined) opts.cert = readFileSync(c.mqttCert);
     if (c.mqttKey !== undefined) opts.key = readFileSync(c.mqttKey);
     if (c.mqttInsecure) opts.rejectUnauthorized = false;
+    if (this.session !== null) {
+      opts.outgoingStore = this.session;
+      opts.messageIdProvider = this.session.ids;
+    }
     this.client = mqtt.connect(o.url, opts);
+    // before the CONNACK (it comes in a later turn): the rows the session held get their callbacks, which
+    // mqtt.js keeps when it sends them again from the store
+    for (const r of this.session?.resumed ?? []) {
+      const cb = o.resumed?.(r.seq, r.kind) ?? (() => undefined);
+      this.client.outgoing[r.mid] = { volatile: false, cmd: r.rel === 1 ? "pubrel" : "publish", cb: (err, packet) => cb(completed(err, packet)) };
+    }
     this.client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void): void => {
       try {
         o.onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), packet.dup === true);
@@ -143,8 +167,9 @@ export class MqttLink {
     this.client.on("close", () => this.onClose());
   }
 
+  /** Connected, and what the session held has been sent again (mqtt.js emits `connect` after that). */
   get connected(): boolean {
-    return this.client.connected && !this.closed;
+    return this.client.connected && this.current.state === "up" && !this.closed;
   }
 
   /** Up or down, since when, and the last error. */
@@ -184,9 +209,10 @@ export class MqttLink {
     const reason = this.disconnectReason;
     this.disconnectReason = null;
     if (!this.closed) {
-      // the outbox learns what was in flight, then takes it back (see withdraw)
+      // the outbox learns what was in flight, then takes it back at QoS 1 (see withdraw); at QoS 2 it stays
+      // in the session, to be sent again under the same packet ids
       this.o.onClose?.(reason);
-      this.withdraw();
+      if (this.session === null) this.withdraw();
     }
     if (this.current.state === "up") {
       this.current = { state: "down", since: this.o.clock.now(), error: null };
@@ -205,13 +231,39 @@ export class MqttLink {
     }, Math.round(base * (0.8 + 0.4 * Math.random())));
   }
 
-  publish(topic: string, payload: string, retain: boolean, cb: (err?: Error) => void): void {
+  /** Publishes outbox row `seq`; `cb` once the broker has it (PUBACK or PUBCOMP), or with why not. */
+  publish(seq: number, topic: string, payload: string, retain: boolean, cb: (err?: Error) => void): void {
+    const session = this.session;
+    if (session !== null) {
+      session.stage(seq);
+      this.client.publish(topic, payload, { qos: 2, retain }, (err, packet) => {
+        session.unstage(seq);
+        cb(completed(err, packet));
+      });
+      return;
+    }
     const done = (err?: Error | null): void => {
       this.pending.delete(done);
       cb(err ?? undefined);
     };
     this.pending.add(done);
     this.client.publish(topic, payload, { qos: 1, retain }, done);
+  }
+
+  /**
+   * QoS 2: outbox rows deleted (acknowledged, or moved to dead letters) — their packet ids may be used again.
+   * Row `seq` given to `forget` is also taken out of the session first (a dead letter still in flight).
+   */
+  released(seqs: Iterable<number>): void {
+    this.session?.release(seqs);
+  }
+
+  /** QoS 2: takes row `seq` out of the session (it is dead-lettered; mqtt.js would send it again) and frees its id. */
+  forget(seq: number): void {
+    const mid = this.session?.packetId(seq);
+    if (mid === undefined) return;
+    if (this.client.outgoing[mid] !== undefined) this.client.removeOutgoingMessage(mid);
+    this.session?.release([seq]);
   }
 
   /**
@@ -244,6 +296,15 @@ export class MqttLink {
     }
     await new Promise<void>((r) => this.client.end(force, {}, () => r()));
   }
+}
+
+/**
+ * A publish's outcome. A PUBCOMP answers our PUBREL, which goes only after the broker's PUBREC: the broker
+ * has the message whatever the PUBCOMP says (MQTT 5 0x92 "packet identifier not found" after a restart in
+ * which our PUBREL had already been taken, OASIS MQTT 5.0 §3.7.2.1).
+ */
+function completed(err: Error | null | undefined, packet?: Packet): Error | undefined {
+  return err && packet?.cmd !== "pubcomp" ? err : undefined;
 }
 
 /** The message a start fails with when retrying cannot mend `e`; null when it can. */

@@ -62,7 +62,8 @@ export const OPTION_SPECS: OptionSpec[] = [
   { path: "messagingRetry", type: "int", default: 5000, min: 0, unit: "ms", help: "Messaging SMS sends: the one retry comes after this delay, then failure" },
   { path: "requestTimeout", type: "int", default: 10000, min: 100, max: 600000, unit: "ms", help: "a webhook request (headers and body) must arrive within this; else 408 and the connection is closed" },
   { path: "outboxStuckAfter", type: "int", default: 60, min: 1, unit: "s", help: "outbox rows waiting with no PUBACK for this long → /healthz says outbox_stuck (503)" },
-  { path: "inflight", type: "int", default: 256, min: 1, max: 65535, unit: "messages", help: "outbox publishes awaiting PUBACK at once" },
+  { path: "qos", type: "enum", values: ["1", "2"], default: "1", help: "QoS of the outbox's publishes: 1 = at least once (a crash may publish a row again); 2 = exactly once across a crash (the MQTT session's packet ids and PUBREC state are kept in the outbox; needs a broker that keeps sessions)" },
+  { path: "inflight", type: "int", default: 256, min: 1, max: 65535, unit: "messages", help: "outbox publishes awaiting PUBACK (QoS 2: PUBCOMP) at once" },
 ];
 
 export function flagOf(path: string): string {

@@ -4,6 +4,10 @@
  * a time, only while connected, and deletes a row only when its PUBACK arrives. A publish that fails
  * (connection lost before the PUBACK and the client gave up on it) is dispatched again.
  *
+ * At QoS 2 (the link has a session store) "PUBACK" reads PUBCOMP, and a row in flight stays with the session
+ * across a lost connection or a restart: the link sends it again under its packet id, and the pump counts it
+ * in flight (`adopt` for the rows a restart found) instead of dispatching it again.
+ *
  * Two ways to find the next rows. The table is the truth and is read after a start, a reconnect or a failed
  * publish, until a read comes back short ("caught up"). From then on the rows the store reports committed
  * (`Store.takeCommitted`, taken at each pump) are kept in memory and published from there, without reading
@@ -113,6 +117,15 @@ export class Outbox {
     if (!this.stopped) this.pumping.request();
   }
 
+  /**
+   * A row the MQTT session held when the bridge started (QoS 2): in flight from now on, sent again by the
+   * link; returns the callback for its outcome.
+   */
+  adopt(seq: number, kind: string): (err?: Error) => void {
+    this.inflight.add(seq);
+    return (err) => this.done(seq, kind, err);
+  }
+
   /** After a (re)connect: everything not in flight is dispatched again from the oldest row. */
   reconnected(): void {
     this.cursor = 0;
@@ -127,7 +140,7 @@ export class Outbox {
     if (this.stopped || !link || !link.connected) return;
     const send = (r: OutboxRow): void => {
       this.inflight.add(r.seq);
-      link.publish(r.topic, r.payload, r.retain === 1, (err) => this.done(r.seq, r.kind, err));
+      link.publish(r.seq, r.topic, r.payload, r.retain === 1, (err) => this.done(r.seq, r.kind, err));
     };
     const window = this.suspects.size > 0 ? 1 : this.window;
     while (this.inflight.size < window) {
@@ -193,6 +206,7 @@ export class Outbox {
     this.suspects.delete(seq);
     if (!this.store.open) return;
     this.store.deadLetter(seq, code, why, this.clock.now());
+    this.link()?.forget(seq);
     this.metrics.inc("simcmd_bridge_dead_letters_total", { kind, reason_code: `0x${code.toString(16)}` });
     this.log(`outbox: row ${seq} (${kind}): ${why}; kept in dead_letters, not retried`);
     this.wakeIfDrained();
@@ -243,6 +257,7 @@ export class Outbox {
     this.remove(batch).then(
       () => {
         for (const seq of batch) this.acked.delete(seq);
+        this.link()?.released(batch);
         settled();
       },
       settled, // not deleted: still acked, tried again at the next flush (never dispatched again meanwhile)

@@ -1,6 +1,7 @@
 /**
- * The bridge's SQLite file (`<data>/bridge.db`, WAL): the outbox of MQTT messages not yet PUBACKed, the local
- * dedupe record of webhook events, downlink requests and their lifecycle, and per-device state.
+ * The bridge's SQLite file (`<data>/bridge.db`, WAL): the outbox of MQTT messages not yet PUBACKed (at QoS 2
+ * with each row's part of the MQTT session: its packet id and whether PUBREC came), the local dedupe record
+ * of webhook events, downlink requests and their lifecycle, and per-device state.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +20,19 @@ export interface OutboxRow {
   retain: number;
   kind: string;
 }
+
+/** An outbox row the QoS 2 session holds: its packet id, and `rel` 1 once PUBREC came (PUBREL is next). */
+export interface SessionRow extends OutboxRow {
+  mid: number;
+  rel: number;
+}
+
+/** Columns added after the first files were written: added to an older file when it is opened. */
+const ADDED_COLUMNS: [table: string, column: string, decl: string][] = [
+  ["downlinks", "last_event", "TEXT"],
+  ["outbox", "mid", "INTEGER"],
+  ["outbox", "rel", "INTEGER NOT NULL DEFAULT 0"],
+];
 
 export interface DownlinkRow {
   rowid: number;
@@ -115,9 +129,9 @@ export class Store {
     this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(SCHEMA);
-    // files written before `last_event` existed
-    if (!(this.db.pragma("table_info(downlinks)") as { name: string }[]).some((c) => c.name === "last_event"))
-      this.db.exec("ALTER TABLE downlinks ADD COLUMN last_event TEXT");
+    for (const [table, column, decl] of ADDED_COLUMNS)
+      if (!(this.db.pragma(`table_info(${table})`) as { name: string }[]).some((c) => c.name === column))
+        this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${decl}`);
     const d = this.db;
     this.st = {
       addOut: d.prepare("INSERT INTO outbox (topic, payload, retain, kind, created_ms) VALUES (?,?,?,?,?)"),
@@ -125,6 +139,9 @@ export class Store {
       nextOut: d.prepare("SELECT seq, topic, payload, retain, kind FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
       delOut: d.prepare("DELETE FROM outbox WHERE seq BETWEEN ? AND ?"),
       depth: d.prepare("SELECT COUNT(*) AS n FROM outbox"),
+      session: d.prepare("SELECT seq, topic, payload, retain, kind, mid, rel FROM outbox WHERE mid IS NOT NULL ORDER BY seq"),
+      setMid: d.prepare("UPDATE outbox SET mid = ?, rel = 0 WHERE seq = ?"),
+      setRel: d.prepare("UPDATE outbox SET rel = 1 WHERE seq = ?"),
       oldest: d.prepare("SELECT seq, created_ms FROM outbox ORDER BY seq LIMIT 1"),
       toDead: d.prepare(`INSERT OR REPLACE INTO dead_letters (seq, topic, payload, retain, kind, created_ms, reason_code, reason, at_ms)
         SELECT seq, topic, payload, retain, kind, created_ms, ?, ?, ? FROM outbox WHERE seq = ?`),
@@ -234,6 +251,18 @@ export class Store {
       }
     })();
   };
+  /** The rows the QoS 2 session holds (a packet id given), in seq order: what a restart sends again. */
+  sessionRows(): SessionRow[] {
+    return this.st.session.all() as SessionRow[];
+  }
+  /** Row `seq` goes out as QoS 2 PUBLISH `mid` (PUBREC not yet received); false if the row is gone. */
+  setPacketId(seq: number, mid: number): boolean {
+    return this.st.setMid.run(mid, seq).changes === 1;
+  }
+  /** PUBREC came for row `seq`: the broker has it, PUBREL is what goes out (again) from now on. */
+  setReleased(seq: number): boolean {
+    return this.st.setRel.run(seq).changes === 1;
+  }
   /** Moves an outbox row to `dead_letters` (one transaction): the broker refused it for good. */
   deadLetter(seq: number, reasonCode: number, reason: string, now: number): void {
     this.db.transaction(() => {

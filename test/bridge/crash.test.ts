@@ -1,13 +1,16 @@
 /**
  * A real crash: the bridge runs in a child process (bridge-child.mjs, on the built dist/), is SIGKILLed
  * mid-stream while 600 uplink webhooks arrive, and is restarted on the same data directory. The platform
- * retries every webhook that got no 2xx; a persistent subscriber must then see every one of the 600 events
- * (at least once — a row PUBACKed but not yet deleted when the process died goes out again).
+ * retries every webhook that got no 2xx; a persistent subscriber must then see every one of the 600 events.
+ * At QoS 1, at least once: a row PUBACKed but not yet deleted when the process died goes out again. At QoS 2
+ * (against Mosquitto with persistence, the subscriber at QoS 2), exactly once: the restarted bridge sends
+ * what was in flight again under the same packet ids, and the broker delivers none of it twice.
  */
 import { afterAll, describe, expect, test } from "@jest/globals";
 import { startBroker, type EmbeddedBroker } from "../../host-tools/bridge/index.js";
 import { commandSid as sid, flood as floodAs, gone, killChildren, signedUplink, spawnBridgeChild as spawnBridge } from "./child-bridge.js";
 import { Recorder, tempDir } from "./helpers.js";
+import { MosquittoProcess } from "./mosquitto-process.js";
 
 const TOKEN = "f".repeat(32);
 const ACCOUNT = "AC" + "0".repeat(32);
@@ -19,8 +22,8 @@ afterAll(async () => {
   dirs.forEach((d) => d.remove());
 });
 
-const opts = (data: string, mqtt: string, instance: string) => ({
-  port: 0, data, mqtt, mqttVersion: 4 as const, instance, prefix: `fault/${instance}`,
+const opts = (data: string, mqtt: string, instance: string, qos: 1 | 2) => ({
+  port: 0, data, mqtt, mqttVersion: 4 as const, instance, prefix: `fault/${instance}`, qos,
   twilio: { accountSid: ACCOUNT, authToken: TOKEN },
 });
 
@@ -46,17 +49,36 @@ function until(rec: Recorder, pred: () => boolean, timeoutMs: number, what: () =
   });
 }
 
+/** A broker for one case: the embedded Aedes, or a private Mosquitto with persistence. */
+async function brokerFor(kind: "aedes" | "mosquitto"): Promise<{ url: string; close(): Promise<void> }> {
+  if (kind === "aedes") {
+    const b: EmbeddedBroker = await startBroker({ port: 0 });
+    return { url: b.url, close: () => b.close() };
+  }
+  const dir = tempDir("sigkill-mosquitto");
+  dirs.push(dir);
+  const m = await MosquittoProcess.start(dir.dir);
+  return { url: m.url, close: () => m.stop() };
+}
+
+const CASES: { qos: 1 | 2; broker: "aedes" | "mosquitto" }[] = [
+  { qos: 1, broker: "aedes" },
+  { qos: 1, broker: "mosquitto" },
+  { qos: 2, broker: "mosquitto" },
+];
+
 describe("bridge process crash", () => {
-  test("SIGKILLed mid-stream and restarted on the same data dir: all 600 events published, none lost", async () => {
+  test.each(CASES)("QoS $qos, $broker: SIGKILLed mid-stream and restarted on the same data dir: all 600 events published", async ({ qos, broker: kind }) => {
     const N = 600;
     const KILL_AFTER = 250;
-    const instance = "sigkill";
+    const instance = `sigkill-q${qos}-${kind}`;
     const prefix = `fault/${instance}`;
     const upTopic = `${prefix}/devices/fault-dev/up`;
     const data = tempDir("sigkill");
     dirs.push(data);
-    const broker: EmbeddedBroker = await startBroker({ port: 0 });
-    const rec = await Recorder.open(broker.url, [`${prefix}/devices/+/up`], { clientId: "sigkill-subscriber", clean: false });
+    const broker = await brokerFor(kind);
+    const rec = await Recorder.open(broker.url, [], { clientId: `${instance}-subscriber`, clean: false });
+    await rec.client.subscribeAsync(`${prefix}/devices/+/up`, { qos });
     const seen = new Map<string, number>();
     rec.client.on("message", (topic, payload) => {
       if (topic !== upTopic) return;
@@ -66,7 +88,7 @@ describe("bridge process crash", () => {
     const refs = Array.from({ length: N }, (_, i) => sid(i, "k"));
     const t0 = Date.now();
     try {
-      const first = await spawnBridge(opts(data.dir, broker.url, instance));
+      const first = await spawnBridge(opts(data.dir, broker.url, instance, qos));
       let killedAt = -1;
       const statuses = await flood(first.url, Array.from({ length: N }, (_, i) => i), "k", 32, (done) => {
         if (done === KILL_AFTER && killedAt < 0) {
@@ -83,7 +105,7 @@ describe("bridge process crash", () => {
       expect(unacked.length).toBeGreaterThan(0);
       expect(unacked.every((n) => statuses.get(n) === 0)).toBe(true); // only "no response", never an error status
 
-      const second = await spawnBridge(opts(data.dir, broker.url, instance));
+      const second = await spawnBridge(opts(data.dir, broker.url, instance, qos));
       const retried = await flood(second.url, unacked, "k");
       expect([...retried.values()].filter((s) => s !== 204)).toEqual([]);
 
@@ -97,10 +119,10 @@ describe("bridge process crash", () => {
       expect(lost).toEqual([]);
       const dups = refs.filter((r) => (seen.get(r) ?? 0) > 1).length;
       const extra = refs.reduce((a, r) => a + (seen.get(r) ?? 0) - 1, 0);
+      if (qos === 2) expect(refs.filter((r) => (seen.get(r) ?? 0) > 1)).toEqual([]); // exactly once
       // At least once: a row the broker had but the killed process had not yet deleted is published
       // again after the restart. There was one crash, so no event may arrive more than twice.
-      expect(refs.filter((r) => (seen.get(r) ?? 0) > 2)).toEqual([]);
-      expect(dups).toBeLessThanOrEqual(N);
+      else expect(refs.filter((r) => (seen.get(r) ?? 0) > 2)).toEqual([]);
       expect(seen.get(marker)).toBe(1);
 
       second.proc.kill("SIGTERM");
@@ -108,12 +130,12 @@ describe("bridge process crash", () => {
       expect([code2, signal2]).toEqual([0, null]);
       expect(gone(second.proc.pid as number)).toBe(true);
       process.stdout.write(
-        `bridge SIGKILL: ${acked.length} acknowledged before the kill, ${unacked.length} retried, ${N - lost.length} of ${N} published, ` +
+        `bridge SIGKILL, QoS ${qos}, ${kind}: ${acked.length} acknowledged before the kill, ${unacked.length} retried, ${N - lost.length} of ${N} published, ` +
           `${dups} duplicated (${extra} extra copies), ${Date.now() - t0} ms\n`,
       );
     } finally {
       await rec.close();
       await broker.close();
     }
-  }, 30_000); // runs in ~2–3 s; above the 20 s event wait so a loss fails with its count, not a Jest timeout
+  }, 60_000); // ~3 s idle, ~20 s on a loaded machine; above the 20 s event wait so a loss fails with its count, not a Jest timeout
 });

@@ -34,11 +34,14 @@ class ScriptedLink {
   readonly published: string[] = [];
   private pending: ((err?: Error) => void)[] = [];
   maxInFlight = 0;
-  publish(_topic: string, payload: string, _retain: boolean, cb: (err?: Error) => void): void {
+  publish(_seq: number, _topic: string, payload: string, _retain: boolean, cb: (err?: Error) => void): void {
     this.published.push(payload);
     this.pending.push(cb);
     this.maxInFlight = Math.max(this.maxInFlight, this.pending.length);
   }
+  /** QoS 2 only: packet ids freed, a dead letter taken out of the session. */
+  released(): void {}
+  forget(): void {}
   get inFlight(): number {
     return this.pending.length;
   }
