@@ -2,6 +2,9 @@
 // dedupe, QoS 1 with PUBACK) against the real Mosquitto on 127.0.0.1:1883: events per second and p50/p99
 // latency from the HTTP request to the subscriber's receipt; beside, in the same run, a raw mqtt.js QoS 1
 // publish loop to the same broker with the same number in flight (the ceiling); prints the ratio (target ≥ 30%).
+// The bridge runs twice per round: with its default QoS 1 and with `qos: 2` (exactly once across a crash: one
+// more round trip per message, and the packet id and PUBREC written to the outbox row before each packet
+// leaves); the QoS 2 rate is printed beside, with its ratio to the QoS 1 bridge of the same rounds.
 // The bridge runs in its own process (as in production); the load (autocannon) and the subscriber run here.
 // "(received/answered)": for the bridge, events at the subscriber / webhooks answered 204 while the load ran;
 // up to BENCH_CONCURRENCY more were in flight when it stopped (committed and published, answer not read).
@@ -13,7 +16,8 @@
 //   BENCH_ROUNDS       interleaved rounds (default 3); the ratio printed is the median of the rounds'
 //   BENCH_CONCURRENCY  webhooks / publishes in flight (default 32)
 //   BENCH_MQTT         broker URL (default mqtt://127.0.0.1:1883)
-//   BENCH_MIN_RATIO    when set (e.g. 0.3), exit 1 if the ratio is below it
+//   BENCH_MIN_RATIO    when set (e.g. 0.3), exit 1 if the (QoS 1) ratio is below it
+//   BENCH_QOS          the bridge's QoS settings to measure, "1,2" (default) or "1"
 //   BENCH_PROF         a directory: the bridge process writes a V8 CPU profile there (--cpu-prof)
 //
 // `npm run bench:bridge -- --backlog 100000` runs bench/bridge-backlog.js instead (a broker outage's backlog).
@@ -37,6 +41,7 @@ const BROKER = process.env.BENCH_MQTT ?? "mqtt://127.0.0.1:1883";
 /** Webhooks signed in advance per second of load (more are signed on the fly if the bridge is faster). */
 const PREPARED_PER_SECOND = 15_000;
 const MIN_RATIO = process.env.BENCH_MIN_RATIO === undefined ? null : Number(process.env.BENCH_MIN_RATIO);
+const QOS = (process.env.BENCH_QOS ?? "1,2").split(",").map(Number);
 const ACCOUNT = "AC" + "7".repeat(32);
 const TOKEN = "b".repeat(32);
 const run = `${process.pid}-${Date.now().toString(36)}`;
@@ -123,10 +128,10 @@ function platformRef(payload) {
 }
 
 /** Starts the bridge in a child process; resolves {url, stop()}. */
-function bridgeProcess(prefix, data) {
+function bridgeProcess(prefix, data, qos) {
   const code = `import { startBridge } from ${JSON.stringify(new URL("../dist/host-tools/bridge/index.js", import.meta.url).href)};
     const b = await startBridge({ port: 0, mqtt: ${JSON.stringify(BROKER)}, prefix: ${JSON.stringify(prefix)}, data: ${JSON.stringify(data)},
-      instance: ${JSON.stringify("bench-" + run)}, twilio: { accountSid: ${JSON.stringify(ACCOUNT)}, authToken: ${JSON.stringify(TOKEN)} } });
+      instance: ${JSON.stringify(`bench-${run}-q${qos}`)}, qos: ${qos}, twilio: { accountSid: ${JSON.stringify(ACCOUNT)}, authToken: ${JSON.stringify(TOKEN)} } });
     process.stdout.write(JSON.stringify({ url: b.url }) + "\\n");
     process.stdin.on("data", () => { const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ cpu: u.user + u.system }) + "\\n"); });
     process.stdin.on("end", async () => { await b.close(); process.exit(0); });
@@ -154,10 +159,10 @@ function bridgeProcess(prefix, data) {
   });
 }
 
-async function bridged() {
+async function bridged(qos) {
   const data = mkdtempSync(join(tmpdir(), "simcmd-bench-bridge-"));
-  const prefix = `simcmdbench/${run}`;
-  const bridge = await bridgeProcess(prefix, data);
+  const prefix = `simcmdbench/${run}/q${qos}`;
+  const bridge = await bridgeProcess(prefix, data, qos);
   const sub = await subscriber(`${prefix}/devices/+/up`, (_t, p) => platformRef(p));
   const url = `${bridge.url}/webhooks/twilio/ip-commands`;
   // The platform signs its webhooks on its own machines: the signed bodies are prepared before the clock
@@ -203,14 +208,28 @@ const fmt = (r) => `${r.rate.toFixed(0).padStart(7)} events/s  p50 ${r.p50.toFix
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 console.log(`bench:bridge — ${BROKER}, ${CONCURRENCY} in flight, ${ROUNDS} interleaved rounds of ${SECONDS} s each; rates are receipts at the subscriber within the load window`);
 const ratios = [];
+const q2ratios = [];
+const q2vsq1 = [];
 for (let r = 0; r < ROUNDS; r++) {
   const raw = await ceiling();
-  console.log(`round ${r + 1}: raw mqtt.js QoS 1 publish   ${fmt(raw)}`);
-  const br = await bridged();
-  console.log(`round ${r + 1}: webhook → bridge → MQTT     ${fmt(br)}`);
+  console.log(`round ${r + 1}: raw mqtt.js QoS 1 publish         ${fmt(raw)}`);
+  const br = await bridged(1);
+  console.log(`round ${r + 1}: webhook → bridge → MQTT, QoS 1    ${fmt(br)}`);
   ratios.push(br.rate / raw.rate);
+  if (QOS.includes(2)) {
+    const b2 = await bridged(2);
+    console.log(`round ${r + 1}: webhook → bridge → MQTT, QoS 2    ${fmt(b2)}`);
+    q2ratios.push(b2.rate / raw.rate);
+    q2vsq1.push(b2.rate / br.rate);
+  }
 }
-const ratio = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
-console.log(`ratio (median of rounds) ${(ratio * 100).toFixed(1)}% of the raw QoS 1 ceiling (rounds ${ratios.map((x) => (x * 100).toFixed(1) + "%").join(", ")}; target ≥ 30%)`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pcts = (xs) => xs.map((x) => (x * 100).toFixed(1) + "%").join(", ");
+const ratio = median(ratios);
+console.log(`ratio (median of rounds) ${(ratio * 100).toFixed(1)}% of the raw QoS 1 ceiling (rounds ${pcts(ratios)}; target ≥ 30%)`);
+if (q2ratios.length > 0) {
+  console.log(`QoS 2 bridge (median of rounds) ${(median(q2ratios) * 100).toFixed(1)}% of the raw QoS 1 ceiling (rounds ${pcts(q2ratios)}); ` +
+    `${(median(q2vsq1) * 100).toFixed(1)}% of the QoS 1 bridge's rate (rounds ${pcts(q2vsq1)})`);
+}
 if (MIN_RATIO !== null && ratio < MIN_RATIO) process.exit(1);
 process.exit(0);
