@@ -122,6 +122,8 @@ export class MqttLink {
     if (this.session !== null) {
       opts.outgoingStore = this.session;
       opts.messageIdProvider = this.session.ids;
+      // not stored, so not sent: the outbox gets the publish back (its callback fails) and tries it again later
+      this.session.onLost = (mid) => this.client.removeOutgoingMessage(mid);
     }
     this.client = mqtt.connect(o.url, opts);
     // before the CONNACK (it comes in a later turn): the rows the session held get their callbacks, which

@@ -7,7 +7,10 @@
  * comes (again before writing), deletes it on PUBCOMP, and on every CONNACK sends again what the store holds
  * (OASIS MQTT 3.1.1 §4.4, MQTT 5.0 §4.4: unacknowledged PUBLISH and PUBREL packets are resent on a resumed
  * session). Here each put of an outbox publish also writes its packet id, and each PUBREL sets `rel`, on the
- * outbox row itself — a write that commits before the packet leaves. After a crash, the rows that have a
+ * outbox row itself, and the put's callback — upon which mqtt.js writes the packet — waits for the commit.
+ * The puts of one turn share a transaction (committed in a microtask: after the pump's loop of publishes, or
+ * after the PUBRECs of one read from the socket): one commit costs about what six row updates do.
+ * After a crash, the rows that have a
  * packet id are loaded back: PUBLISH (with DUP, OASIS MQTT 3.1.1 §3.3.1.1) under the same packet id while
  * `rel` is 0, so a broker that already has it answers PUBREC without delivering it again, or PUBREL when the
  * broker has it already.
@@ -70,6 +73,13 @@ export class SessionStore implements IStore {
   readonly ids = new HeldPacketIds((mid) => this.seqOf.has(mid));
   /** The rows the session held when the store was opened (a restart): they go out first, with their packet ids. */
   readonly resumed: SessionRow[];
+  /** Puts waiting for the turn's commit. */
+  private batch: { write: () => void; done: (err?: Error) => void }[] = [];
+  /**
+   * A put that could not be committed (its packet was not sent): told its packet id, so that the link takes
+   * the message back from mqtt.js, whose callback would otherwise wait for an answer that cannot come.
+   */
+  onLost: (mid: number) => void = () => undefined;
 
   constructor(private readonly store: Store) {
     this.resumed = store.sessionRows();
@@ -107,38 +117,71 @@ export class SessionStore implements IStore {
     }
   }
 
+  /** What the packet says about its outbox row is committed before `cb` lets mqtt.js write it to the broker. */
   put(packet: Packet, cb: DoneCallback): this {
-    try {
-      this.write(packet);
-    } catch (e) {
-      cb(e as Error);
+    const mid = packet.messageId;
+    if (mid === undefined) {
+      cb(new Error(`${packet.cmd} without a packet id`));
       return this;
     }
-    cb();
+    if (packet.cmd === "publish" && packet.qos === 2) {
+      const seq = this.staged.shift();
+      if (seq === undefined) {
+        cb(new Error(`QoS 2 publish ${mid} is not an outbox row`));
+        return this;
+      }
+      this.defer(() => this.store.setPacketId(seq, mid), (err) => {
+        if (err === undefined) this.track(seq, mid, packet);
+        cb(err);
+        if (err !== undefined) this.onLost(mid);
+      });
+      return this;
+    }
+    const seq = packet.cmd === "pubrel" ? this.seqOf.get(mid) : undefined;
+    if (seq === undefined) {
+      this.packets.set(mid, packet); // not an outbox row: in memory only
+      cb();
+      return this;
+    }
+    // not committed: the PUBREL is not sent and the row stays a PUBLISH of the session, sent again (DUP) at the
+    // next connection — never republished under a new id, which a broker that already has it would deliver twice
+    this.defer(() => this.store.setReleased(seq), (err) => {
+      if (err === undefined) this.packets.set(mid, packet);
+      cb(err);
+    });
     return this;
   }
 
-  /** Commits what the packet says about its outbox row before mqtt.js writes it to the broker. */
-  private write(packet: Packet): void {
-    const mid = packet.messageId;
-    if (mid === undefined) throw new Error(`${packet.cmd} without a packet id`);
-    if (packet.cmd === "publish" && packet.qos === 2) {
-      const seq = this.staged.shift();
-      if (seq === undefined) throw new Error(`QoS 2 publish ${mid} is not an outbox row`);
-      const before = this.midOf.get(seq);
-      if (before !== undefined && before !== mid) {
-        // the row goes out again after a refusal, under a new id: the old one is free once this is on disk
-        this.store.setPacketId(seq, mid);
-        this.seqOf.delete(before);
-        this.ids.release(before);
-      } else this.store.setPacketId(seq, mid);
-      this.seqOf.set(mid, seq);
-      this.midOf.set(seq, mid);
-    } else if (packet.cmd === "pubrel") {
-      const seq = this.seqOf.get(mid);
-      if (seq !== undefined) this.store.setReleased(seq);
+  /** Row `seq` is on disk as packet `mid`. */
+  private track(seq: number, mid: number, packet: Packet): void {
+    const before = this.midOf.get(seq);
+    if (before !== undefined && before !== mid) {
+      // the row went out again after a refusal, under a new id: the old one is free now that this is on disk
+      this.seqOf.delete(before);
+      this.ids.release(before);
     }
+    this.seqOf.set(mid, seq);
+    this.midOf.set(seq, mid);
     this.packets.set(mid, packet);
+  }
+
+  private defer(write: () => void, done: (err?: Error) => void): void {
+    if (this.batch.length === 0) queueMicrotask(() => this.commit());
+    this.batch.push({ write, done });
+  }
+
+  private commit(): void {
+    const items = this.batch;
+    this.batch = [];
+    let err: Error | undefined;
+    try {
+      this.store.tx(() => {
+        for (const it of items) it.write();
+      });
+    } catch (e) {
+      err = e as Error;
+    }
+    for (const it of items) it.done(err);
   }
 
   /** mqtt.js's type is readable-stream's Readable; it only reads (read, `readable`, `end`, destroy), as Node's has them. */

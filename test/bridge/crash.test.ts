@@ -6,7 +6,9 @@
  * (against Mosquitto with persistence, the subscriber at QoS 2), exactly once: the restarted bridge sends
  * what was in flight again under the same packet ids, and the broker delivers none of it twice.
  */
+import { join } from "node:path";
 import { afterAll, describe, expect, test } from "@jest/globals";
+import Database from "better-sqlite3";
 import { startBroker, type EmbeddedBroker } from "../../host-tools/bridge/index.js";
 import { commandSid as sid, flood as floodAs, gone, killChildren, signedUplink, spawnBridgeChild as spawnBridge } from "./child-bridge.js";
 import { Recorder, tempDir } from "./helpers.js";
@@ -105,6 +107,10 @@ describe("bridge process crash", () => {
       expect(unacked.length).toBeGreaterThan(0);
       expect(unacked.every((n) => statuses.get(n) === 0)).toBe(true); // only "no response", never an error status
 
+      // what the killed process left in flight: rows with a packet id (QoS 2), of them PUBREC received
+      const db = new Database(join(data.dir, "bridge.db"), { readonly: true });
+      const left = db.prepare("SELECT COUNT(*) AS rows, COUNT(mid) AS session, COALESCE(SUM(rel), 0) AS released FROM outbox").get() as { rows: number; session: number; released: number };
+      db.close();
       const second = await spawnBridge(opts(data.dir, broker.url, instance, qos));
       const retried = await flood(second.url, unacked, "k");
       expect([...retried.values()].filter((s) => s !== 204)).toEqual([]);
@@ -130,7 +136,8 @@ describe("bridge process crash", () => {
       expect([code2, signal2]).toEqual([0, null]);
       expect(gone(second.proc.pid as number)).toBe(true);
       process.stdout.write(
-        `bridge SIGKILL, QoS ${qos}, ${kind}: ${acked.length} acknowledged before the kill, ${unacked.length} retried, ${N - lost.length} of ${N} published, ` +
+        `bridge SIGKILL, QoS ${qos}, ${kind}: ${acked.length} acknowledged before the kill, ${unacked.length} retried, ` +
+          `${left.rows} outbox rows left (${left.session} in the session, ${left.released} of them PUBREC received), ${N - lost.length} of ${N} published, ` +
           `${dups} duplicated (${extra} extra copies), ${Date.now() - t0} ms\n`,
       );
     } finally {
