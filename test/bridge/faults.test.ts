@@ -161,9 +161,9 @@ describe("broker restarted with publishes in flight", () => {
   // Mosquitto stopped (SIGTERM: it saves its sessions) and started again while webhooks arrive. At QoS 1 the
   // rows in flight are published again after the reconnect (at least once); at QoS 2 the session sends them
   // again under their packet ids and the broker takes each once. MQTT 5, the subscriber at the same QoS.
-  // The subscriber's own session is cut by the restart too, and gets again some of
-  // what it had taken, with DUP set (Mosquitto 2.0.11, an mqtt.js subscriber) — a copy the bridge caused would come without DUP (a broker does not
-  // pass an incoming DUP on to subscribers, OASIS MQTT 5.0 §3.3.1.1), so at QoS 2 each event has one such.
+  // The subscriber's own session is cut by the restart too, and it gets again some of what it had taken, with
+  // DUP set (Mosquitto 2.0.11, an mqtt.js subscriber). A copy the bridge caused would come without DUP (a
+  // broker does not pass an incoming DUP on to subscribers, OASIS MQTT 5.0 §3.3.1.1): at QoS 2 one per event.
   test.each([1, 2] as const)("QoS %i: 600 webhooks, the broker restarted after 200: none lost, at QoS 2 none published twice", async (qos) => {
     const N = 600;
     const instance = `restart-q${qos}`;
