@@ -252,10 +252,7 @@ export class MqttLink {
     this.client.publish(topic, payload, { qos: 1, retain }, done);
   }
 
-  /**
-   * QoS 2: outbox rows deleted (acknowledged, or moved to dead letters) — their packet ids may be used again.
-   * Row `seq` given to `forget` is also taken out of the session first (a dead letter still in flight).
-   */
+  /** QoS 2: these outbox rows are deleted (acknowledged and deleted): their packet ids may be given again. */
   released(seqs: Iterable<number>): void {
     this.session?.release(seqs);
   }
