@@ -31,19 +31,27 @@ export class NodeClock implements Clock {
     return Date.now();
   }
 
-  /** `ms` below 0 is 0; above MAX_TIMER_MS it is cut to it (the timer fires early rather than at once). */
+  /**
+   * `ms` below 0 is 0; above MAX_TIMER_MS it is cut to it (the timer fires early rather than at once).
+   * Node starts a timer's wait at the event loop's cached time, which lags Date.now() by whatever ran since
+   * the loop last woke (milliseconds under load): a timer that fires before `now()` has reached its due
+   * time waits again for the rest, so a callback never runs before its `ms` have passed on this clock.
+   */
   setTimeout(cb: () => void, ms: number): number {
     const id = this.next++;
     const wait = Math.min(Math.max(0, ms), MAX_TIMER_MS);
-    const t = setTimeout(
-      () => {
+    const due = this.now() + wait;
+    const arm = (after: number): void => {
+      const t = setTimeout(() => {
+        const left = due - this.now();
+        if (left > 0) return arm(left);
         this.timers.delete(id);
         cb();
-      },
-      wait,
-    );
-    if (this.o.unref === true) t.unref();
-    this.timers.set(id, { t, due: this.now() + wait });
+      }, after);
+      if (this.o.unref === true) t.unref();
+      this.timers.set(id, { t, due });
+    };
+    arm(wait);
     return id;
   }
 
