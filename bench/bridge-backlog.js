@@ -11,6 +11,7 @@
 //
 //   BENCH_CONCURRENCY  webhooks / publishes in flight, one device per connection (default 32)
 //   BENCH_UP           webhooks in the broker-up phase (default min(N, 20000))
+//   BENCH_QOS          the bridge's `qos` and the subscriber's (default 1; 2: exactly once end to end)
 import { mkdtempSync, rmSync } from "node:fs";
 import { clearInterval, setInterval, setTimeout, clearTimeout } from "node:timers";
 import http from "node:http";
@@ -23,6 +24,7 @@ const arg = process.argv.indexOf("--backlog");
 const N = Number(arg >= 0 ? process.argv[arg + 1] : process.argv[2] ?? 100_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const UP = Number(process.env.BENCH_UP ?? Math.min(N, 20_000));
+const QOS = Number(process.env.BENCH_QOS ?? 1);
 const CEILING_SECONDS = 5;
 const DRAIN_LIMIT_MS = 600_000;
 const run = `${process.pid}-${Date.now().toString(36)}`;
@@ -66,7 +68,7 @@ async function ceiling() {
 
 const prefix = `simcmdbench/${run}`;
 const data = mkdtempSync(join(tmpdir(), "simcmd-bench-backlog-bridge-"));
-const bridge = await bridgeProcess({ broker: broker.url, prefix, data, instance: `bench-backlog-${run}` });
+const bridge = await bridgeProcess({ broker: broker.url, prefix, data, instance: `bench-backlog-${run}`, options: { qos: QOS } });
 const url = `${bridge.url}/webhooks/twilio/ip-commands`;
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
@@ -79,6 +81,7 @@ let lastReceipt = 0;
 const lastOf = new Map();
 const sub = await subscriber(broker.url, `${prefix}/devices/+/up`, () => "", {
   session: `bench-backlog-sub-${run}`,
+  qos: QOS,
   onMessage: (topic, payload) => {
     const n = parseInt(platformRef(payload).slice(2), 16);
     const device = topic.slice(prefix.length + 9, topic.length - 3);
@@ -138,7 +141,7 @@ try {
   const mb = (b) => (b / 1048576).toFixed(0) + " MB";
   const pctOf = (a, b) => ((a / b) * 100).toFixed(0) + "%";
   const row = (name, r) => `${name.padEnd(14)} ${r.rate.toFixed(0).padStart(6)} webhooks/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  ${r.refused} refused  bridge RSS ≤ ${mb(r.rssMax)}`;
-  console.log(`bench:bridge --backlog ${N} — private Mosquitto ${broker.url}, ${CONCURRENCY} connections (one device each)`);
+  console.log(`bench:bridge --backlog ${N} — private Mosquitto ${broker.url}, ${CONCURRENCY} connections (one device each), bridge and subscriber at QoS ${QOS}`);
   console.log(`raw ceiling    ${raw.toFixed(0).padStart(6)} msgs/s  (mqtt.js QoS 1, ${CONCURRENCY} in flight, ${CEILING_SECONDS} s)`);
   console.log(row(`broker up`, up) + `  (${UP} webhooks)`);
   console.log(row(`broker down`, down) + `  (${N} webhooks, outbox depth ${depth} at the end)`);

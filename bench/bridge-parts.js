@@ -24,8 +24,8 @@ export const median = (xs) => pct(xs, 50);
 
 /**
  * A subscriber that resolves `sent` timestamps to latencies by key. `session`: a client id for a persistent
- * session (clean: false), which the broker keeps across its restarts; `onMessage(topic, payload)` sees every
- * message as well.
+ * session (clean: false), which the broker keeps across its restarts; `qos`: of the subscription (default 1);
+ * `onMessage(topic, payload)` sees every message as well.
  */
 export async function subscriber(broker, filter, keyOf, o = {}) {
   const persistent = o.session !== undefined;
@@ -47,7 +47,7 @@ export async function subscriber(broker, filter, keyOf, o = {}) {
       received++;
     }
   });
-  await c.subscribeAsync(filter, { qos: 1 });
+  await c.subscribeAsync(filter, { qos: o.qos ?? 1 });
   return {
     sent, lat, at, get received() { return received; },
     /** Receipts per second inside [start, start + seconds]: throughput at the subscriber, tail excluded. */

@@ -21,14 +21,12 @@
 //   BENCH_PROF         a directory: the bridge process writes a V8 CPU profile there (--cpu-prof)
 //
 // `npm run bench:bridge -- --backlog 100000` runs bench/bridge-backlog.js instead (a broker outage's backlog).
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import autocannon from "autocannon";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { URLSearchParams } from "node:url";
 import mqtt from "mqtt";
-import { twilioSignature } from "../dist/host-tools/platform/signature.js";
+import { bridgeProcess, median, pct, platformRef, signedWebhook, subscriber } from "./bridge-parts.js";
 
 if (process.argv.includes("--backlog")) {
   await import("./bridge-backlog.js");
@@ -42,44 +40,7 @@ const BROKER = process.env.BENCH_MQTT ?? "mqtt://127.0.0.1:1883";
 const PREPARED_PER_SECOND = 15_000;
 const MIN_RATIO = process.env.BENCH_MIN_RATIO === undefined ? null : Number(process.env.BENCH_MIN_RATIO);
 const QOS = (process.env.BENCH_QOS ?? "1,2").split(",").map(Number);
-const ACCOUNT = "AC" + "7".repeat(32);
-const TOKEN = "b".repeat(32);
 const run = `${process.pid}-${Date.now().toString(36)}`;
-
-function pct(xs, p) {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
-/** A subscriber that resolves `sent` timestamps to latencies by key. */
-async function subscriber(filter, keyOf) {
-  const c = await mqtt.connectAsync(BROKER, { clientId: `bench-sub-${run}-${Math.random().toString(16).slice(2)}`, clean: true });
-  const sent = new Map();
-  const lat = [];
-  const at = [];
-  let received = 0;
-  c.on("message", (topic, payload) => {
-    const t0 = sent.get(keyOf(topic, payload));
-    if (t0 !== undefined) {
-      const now = performance.now();
-      lat.push(now - t0);
-      at.push(now);
-      received++;
-    }
-  });
-  await c.subscribeAsync(filter, { qos: 1 });
-  return {
-    sent, lat, at, get received() { return received; },
-    /** Receipts per second inside [start, start + seconds]: throughput at the subscriber, tail excluded. */
-    rateIn(start, seconds) {
-      const end = start + seconds * 1000;
-      return at.filter((t) => t >= start && t <= end).length / seconds;
-    },
-    reset() { sent.clear(); lat.length = 0; at.length = 0; received = 0; },
-    close: () => c.endAsync(),
-  };
-}
 
 /** Runs `one(i)` with CONCURRENCY in flight for SECONDS; then waits (bounded) for receipts. */
 async function drive(sub, one) {
@@ -98,7 +59,7 @@ async function drive(sub, one) {
 
 async function ceiling() {
   const topic = `simcmdbench/${run}/raw`;
-  const sub = await subscriber(topic, (_t, p) => p.toString());
+  const sub = await subscriber(BROKER, topic, (_t, p) => p.toString());
   const pub = await mqtt.connectAsync(BROKER, { clientId: `bench-raw-${run}`, clean: true });
   const r = await drive(sub, async (i) => {
     const key = `raw-${i}`;
@@ -110,60 +71,11 @@ async function ceiling() {
   return r;
 }
 
-/** The n-th Fleet IP Command webhook, signed as Twilio signs it: {sid, headers, body}. */
-function signedWebhook(url, n) {
-  const sid = "HG" + n.toString(16).padStart(32, "0");
-  const p = {
-    AccountSid: ACCOUNT, CommandSid: sid, SimSid: "HS" + "e".repeat(32), SimUniqueName: "bench-dev", PayloadType: "binary",
-    Payload: "aGVsbG8=", Direction: "from_sim", Status: "received",
-  };
-  return { sid, headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilioSignature(TOKEN, url, p) }, body: new URLSearchParams(p).toString() };
-}
-
-/** The `platform_ref` of an uplink event, found without parsing the whole JSON (the subscriber shares the CPU). */
-function platformRef(payload) {
-  const s = payload.toString();
-  const at = s.indexOf('"platform_ref":"') + 16;
-  return s.slice(at, s.indexOf('"', at));
-}
-
-/** Starts the bridge in a child process; resolves {url, stop()}. */
-function bridgeProcess(prefix, data, qos) {
-  const code = `import { startBridge } from ${JSON.stringify(new URL("../dist/host-tools/bridge/index.js", import.meta.url).href)};
-    const b = await startBridge({ port: 0, mqtt: ${JSON.stringify(BROKER)}, prefix: ${JSON.stringify(prefix)}, data: ${JSON.stringify(data)},
-      instance: ${JSON.stringify(`bench-${run}-q${qos}`)}, qos: ${qos}, twilio: { accountSid: ${JSON.stringify(ACCOUNT)}, authToken: ${JSON.stringify(TOKEN)} } });
-    process.stdout.write(JSON.stringify({ url: b.url }) + "\\n");
-    process.stdin.on("data", () => { const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ cpu: u.user + u.system }) + "\\n"); });
-    process.stdin.on("end", async () => { await b.close(); process.exit(0); });
-    process.stdin.resume();`;
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-interval=200", "--cpu-prof-dir=" + process.env.BENCH_PROF] : []), "--input-type=module", "-e", code], { stdio: ["pipe", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    const waiting = [];
-    child.on("exit", (c) => reject(new Error(`bridge process exited ${c}`)));
-    child.stdout.on("data", (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const msg = JSON.parse(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-        if (msg.url) resolve({
-          url: msg.url,
-          /** The bridge process's CPU time so far (user + system), in µs. */
-          cpu: () => new Promise((r) => { waiting.push(r); child.stdin.write("cpu\n"); }),
-          stop: () => new Promise((r) => { child.removeAllListeners("exit"); child.on("exit", r); child.stdin.end(); }),
-        });
-        else waiting.shift()?.(msg.cpu);
-      }
-    });
-  });
-}
-
 async function bridged(qos) {
   const data = mkdtempSync(join(tmpdir(), "simcmd-bench-bridge-"));
   const prefix = `simcmdbench/${run}/q${qos}`;
-  const bridge = await bridgeProcess(prefix, data, qos);
-  const sub = await subscriber(`${prefix}/devices/+/up`, (_t, p) => platformRef(p));
+  const bridge = await bridgeProcess({ broker: BROKER, prefix, data, instance: `bench-${run}-q${qos}`, options: { qos }, prof: process.env.BENCH_PROF });
+  const sub = await subscriber(BROKER, `${prefix}/devices/+/up`, (_t, p) => platformRef(p));
   const url = `${bridge.url}/webhooks/twilio/ip-commands`;
   // The platform signs its webhooks on its own machines: the signed bodies are prepared before the clock
   // starts, so the load generator's HMACs do not take CPU from the bridge on this 2-core machine.
@@ -223,7 +135,6 @@ for (let r = 0; r < ROUNDS; r++) {
     q2vsq1.push(b2.rate / br.rate);
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pcts = (xs) => xs.map((x) => (x * 100).toFixed(1) + "%").join(", ");
 const ratio = median(ratios);
 console.log(`ratio (median of rounds) ${(ratio * 100).toFixed(1)}% of the raw QoS 1 ceiling (rounds ${pcts(ratios)}; target ≥ 30%)`);
