@@ -35,18 +35,25 @@ function singleOrDefault(id: number): number[] {
   return t === undefined ? GSM7_DEFAULT_EXT : t;
 }
 
+/** Reused by unpackToCodePoints; grows (by appends) to the longest text decoded so far. */
+const SCRATCH: number[] = [];
+
 /**
  * Unpacks and maps in one pass: the code points of `count` septets at `skipBits` bits after
  * `start`, through the given tables (TS 23.038 §6.1.2.1.1 packing, least significant bit first). The caller guarantees that
  * `octets` holds ceil((skipBits + 7·count) / 8) octets from `start`. Locking/single are national
  * language ids (0 = default tables); an id without a table falls back to the default one
  * (§6.2.1.2.4/5).
+ *
+ * The code points are gathered in a reused array and copied out once at their final length: one
+ * allocation per call instead of the array growing as it is filled.
  */
 export function unpackToCodePoints(octets: number[], start: number, count: number, skipBits: number, locking: number, single: number): number[] {
   const base = lockingOrDefault(locking);
   const ext = singleOrDefault(single);
-  const out: number[] = [];
-  if (count <= 0) return out; // nothing to read (and no octet may be touched past the data)
+  if (count <= 0) return []; // nothing to read (and no octet may be touched past the data)
+  const out = SCRATCH;
+  let n = 0;
   let escaped = false;
   // A bit accumulator: octets go in least significant bit first, septets come out 7 bits at a time
   // (TS 23.038 §6.1.2.1.1); the first `skipBits` are fill bits.
@@ -66,17 +73,17 @@ export function unpackToCodePoints(octets: number[], start: number, count: numbe
     if (escaped) {
       escaped = false;
       const cp = ext[s] as number;
-      if (s === ESC) out.push(0x20); // ESC ESC: shown as a space (TS 23.038 §6.2.1.1)
-      else if (cp >= 0) out.push(cp);
-      else out.push(base[s] as number); // undefined in the shift table: the base character (§6.2.1.1)
+      if (s === ESC) out[n++] = 0x20; // ESC ESC: shown as a space (TS 23.038 §6.2.1.1)
+      else if (cp >= 0) out[n++] = cp;
+      else out[n++] = base[s] as number; // undefined in the shift table: the base character (§6.2.1.1)
     } else if (s === ESC) {
       escaped = true;
     } else {
-      out.push(base[s] as number);
+      out[n++] = base[s] as number;
     }
   }
-  if (escaped) out.push(0x20); // a dangling escape is shown as a space (§6.2.1.1)
-  return out;
+  if (escaped) out[n++] = 0x20; // a dangling escape is shown as a space (§6.2.1.1)
+  return out.slice(0, n);
 }
 
 /**
