@@ -7,6 +7,7 @@ import {
   decodePdu as decodeCore,
   encodePdu as encodeCore,
   encodeSubmit as submitCore,
+  type DecodeOptions,
   type Direction,
   type Pdu,
   type PduInput,
@@ -42,10 +43,18 @@ const nodeText: TextCodec = {
 /** Scratch octets for decodePdu: 1 KiB, far more than an SMSC field and a TPDU (≤ 176 octets). */
 const SCRATCH = Buffer.allocUnsafe(1024);
 
+/** The six decode options (SMSC field or not × auto, mt, mo), made once rather than per call. */
+const DECODE_OPTIONS: DecodeOptions[] = [];
+for (const smsc of [true, false]) {
+  for (const direction of ["auto", "mt", "mo"] as const) DECODE_OPTIONS.push({ smsc, direction, text: nodeText });
+}
+
 /** Decodes one PDU (hex, surrounding white space ignored). Throws PduIncompleteError / PduDecodeError. */
 export function decodePdu(hex: string, options: DecodePduOptions = {}): Pdu {
   const h = hex.trim();
-  const opts = { smsc: options.smsc !== false, direction: options.direction ?? "auto", text: nodeText };
+  const d = options.direction;
+  // Any other direction reads as "auto" in the decoder too (it tests only for "mt" and "mo").
+  const opts = DECODE_OPTIONS[(options.smsc === false ? 3 : 0) + (d === "mt" ? 1 : d === "mo" ? 2 : 0)] as DecodeOptions;
   // Node's native hex decoder stops at the first bad digit; then the portable parser reports it.
   // Node's hex decoder writes into one scratch buffer (decoding keeps no reference to it); it stops
   // at the first bad digit, and then the portable parser reports that digit. The decoder only

@@ -11,7 +11,7 @@ import { Reader } from "./reader.js";
 import { readTimestamp } from "./timestamp.js";
 import { readUdh } from "./udh.js";
 import type { Direction, Pdu, PduType } from "./types.js";
-import { addUserData, addWarnings, readUserData } from "./user-data.js";
+import { addWarnings, readUserData } from "./user-data.js";
 import { readValidity } from "./validity.js";
 
 export interface DecodeOptions {
@@ -45,14 +45,13 @@ function readDcs(r: Reader, pdu: Pdu): { alphabet: "gsm7" | "8bit" | "ucs2" | "r
   return info;
 }
 
-/** SMS-DELIVER, §9.2.2.1. Built as one literal so every DELIVER has the same shape (fast on V8). */
+/** SMS-DELIVER, §9.2.2.1. Built as one literal so every DELIVER has the same shape (fast on V8); readUserData fills in udl. */
 function deliver(r: Reader, smsc: string | null, fo: number, text: TextCodec): Pdu {
   const oa = readAddress(r, "originating address", text);
   const pid = r.u8("protocol identifier");
   const dcs = r.u8("data coding scheme");
   const info = decodeDcs(dcs);
   const timestamp = readTimestamp(r, "service centre time stamp");
-  const ud = readUserData(r, (fo & 0x40) !== 0, info.alphabet, info.compressed, text);
   const pdu: Pdu = {
     type: "deliver",
     smsc: smsc,
@@ -66,9 +65,9 @@ function deliver(r: Reader, smsc: string | null, fo: number, text: TextCodec): P
     dcs: dcs,
     dcs_info: info,
     timestamp: timestamp,
-    udl: ud.udl,
+    udl: 0, // set by readUserData
   };
-  addUserData(pdu, ud);
+  readUserData(r, pdu, (fo & 0x40) !== 0, info.alphabet, info.compressed, text);
   return pdu;
 }
 
@@ -80,7 +79,6 @@ function submit(r: Reader, smsc: string | null, fo: number, text: TextCodec): Pd
   const dcs = r.u8("data coding scheme");
   const info = decodeDcs(dcs);
   const vp = readValidity(r, (fo >>> 3) & 3);
-  const ud = readUserData(r, (fo & 0x40) !== 0, info.alphabet, info.compressed, text);
   const pdu: Pdu = {
     type: "submit",
     smsc: smsc,
@@ -95,9 +93,9 @@ function submit(r: Reader, smsc: string | null, fo: number, text: TextCodec): Pd
     dcs: dcs,
     dcs_info: info,
     validity_period: vp,
-    udl: ud.udl,
+    udl: 0, // set by readUserData
   };
-  addUserData(pdu, ud);
+  readUserData(r, pdu, (fo & 0x40) !== 0, info.alphabet, info.compressed, text);
   return pdu;
 }
 
@@ -121,9 +119,7 @@ function piFields(r: Reader, pdu: Pdu, fo: number, text: TextCodec, pi: number):
     compressed = d.compressed;
   }
   if ((pi & 4) !== 0) {
-    const ud = readUserData(r, (fo & 0x40) !== 0, alphabet, compressed, text);
-    pdu.udl = ud.udl;
-    addUserData(pdu, ud);
+    readUserData(r, pdu, (fo & 0x40) !== 0, alphabet, compressed, text);
   }
 }
 

@@ -11,23 +11,6 @@ import type { Reader } from "./reader.js";
 import type { Alphabet, Pdu, Udh } from "./types.js";
 import { readUdh, writeUdh } from "./udh.js";
 
-/** What TP-UDL + TP-UD decode to (only `udl` is always there). */
-export interface UserData {
-  udl: number;
-  udh: Udh | undefined;
-  text: string | undefined;
-  data_hex: string | undefined;
-  warnings: PduWarning[] | undefined;
-}
-
-/** Adds the optional user-data fields that are present to a decoded PDU. */
-export function addUserData(pdu: Pdu, ud: UserData): void {
-  if (ud.udh !== undefined) pdu.udh = ud.udh;
-  if (ud.text !== undefined) pdu.text = ud.text;
-  if (ud.data_hex !== undefined) pdu.data_hex = ud.data_hex;
-  if (ud.warnings !== undefined) addWarnings(pdu, ud.warnings);
-}
-
 /** Appends warnings to a decoded PDU (the field stays absent while there are none). */
 export function addWarnings(pdu: Pdu, warnings: PduWarning[]): void {
   if (warnings.length === 0) return;
@@ -75,12 +58,13 @@ export function codePointsToUcs2(cps: number[]): number[] {
 
 /**
  * Reads TP-UDL and TP-UD (§9.2.3.16, §9.2.3.24). Fails only when the input ends before the octets TP-UDL
- * announces; what is wrong but readable is decoded and reported (docs/pdu.md "Warnings").
+ * announces; what is wrong but readable is decoded and reported (docs/pdu.md "Warnings"). Sets `udl` and
+ * adds `udh`, `text` or `data_hex` and `warnings` when present, on the PDU itself (no intermediate object).
  */
-export function readUserData(r: Reader, udhi: boolean, alphabet: Alphabet, compressed: boolean, text: TextCodec): UserData {
+export function readUserData(r: Reader, pdu: Pdu, udhi: boolean, alphabet: Alphabet, compressed: boolean, text: TextCodec): void {
   const at = r.pos;
   const udl = r.u8("user data length");
-  const out: UserData = { udl: udl, udh: undefined, text: undefined, data_hex: undefined, warnings: undefined };
+  pdu.udl = udl;
   const w: PduWarning[] = [];
   const septets = alphabet === "gsm7" && !compressed;
   if (septets ? udl > MAX_SMS_SEPTETS : udl > MAX_SMS_OCTETS) {
@@ -93,12 +77,14 @@ export function readUserData(r: Reader, udhi: boolean, alphabet: Alphabet, compr
   const udEnd = udStart + octetCount;
   let headerOctets = 0;
   let overrun = false;
+  let udh: Udh | undefined = undefined;
   if (udhi && udl === 0) {
     // TP-UDHI says the user data starts with a header (§9.2.3.23): with no user data there is none to read
     w.push(warning("udhi-empty", "TP-UDHI is set but the user data is empty", at));
   } else if (udhi) {
     const h = readUdh(ud, udStart, udEnd, w);
-    out.udh = h.udh;
+    udh = h.udh;
+    pdu.udh = udh;
     headerOctets = h.length;
     overrun = h.overrun;
   }
@@ -106,20 +92,18 @@ export function readUserData(r: Reader, udhi: boolean, alphabet: Alphabet, compr
     // After a header the text starts at the next septet boundary (fill bits, §9.2.3.24).
     const headerSeptets = Math.floor((headerOctets * 8 + 6) / 7);
     if (headerSeptets > udl && !overrun) w.push(warning("udh-exceeds-ud", "UDH of " + headerSeptets + " septets is longer than the user data length", udStart));
-    const udh = out.udh;
     const locking = udh !== undefined && udh.locking_shift !== undefined ? udh.locking_shift : 0;
     const single = udh !== undefined && udh.single_shift !== undefined ? udh.single_shift : 0;
     const count = headerSeptets > udl ? 0 : udl - headerSeptets;
-    out.text = text.fromCodePoints(unpackToCodePoints(ud, udStart, count, headerSeptets * 7, locking, single));
+    pdu.text = text.fromCodePoints(unpackToCodePoints(ud, udStart, count, headerSeptets * 7, locking, single));
   } else {
     const bodyStart = udStart + (headerOctets > udl ? udl : headerOctets);
     if (alphabet === "ucs2" && !compressed) {
       if ((udStart + udl - bodyStart) % 2 !== 0) w.push(warning("odd-ucs2-length", "UCS2 text of an odd number of octets", bodyStart));
-      out.text = text.fromCodePoints(ucs2ToCodePoints(ud, bodyStart, udStart + udl));
-    } else out.data_hex = bytesToHex(ud, bodyStart, udStart + udl);
+      pdu.text = text.fromCodePoints(ucs2ToCodePoints(ud, bodyStart, udStart + udl));
+    } else pdu.data_hex = bytesToHex(ud, bodyStart, udStart + udl);
   }
-  if (w.length > 0) out.warnings = w;
-  return out;
+  if (w.length > 0) addWarnings(pdu, w);
 }
 
 export interface UserDataInput {
