@@ -2,11 +2,21 @@
 // same run, timed by this process's CPU time (robust to other load), plus the same firmware decoder
 // inside XS (xsnap) and Lua 5.3, timed inside each runtime.
 // Not a test: it prints numbers. Bounded: each measurement stops after its time or 3,000,000 decodes.
+//
+//   --before DIR   also measure an earlier build of the codec (DIR = that checkout's dist/, built with
+//                  `npm run build`), interleaved in the same rounds: prints before / after on Node.
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { parse } from "node-pdu";
 import { decodePdu } from "../dist/host-tools/pdu/index.js";
 import { XsRuntime } from "../dist/host-tools/runtimes/xs.js";
 import { LuaRuntime } from "../dist/host-tools/runtimes/lua.js";
+
+const beforeAt = process.argv.indexOf("--before");
+const beforeDir = beforeAt > 0 ? process.argv[beforeAt + 1] : undefined;
+if (beforeAt > 0 && beforeDir === undefined) throw new Error("--before needs an earlier build's dist/ directory");
+const before = beforeDir === undefined ? null : (await import(pathToFileURL(path.resolve(beforeDir, "host-tools/pdu/index.js")).href)).decodePdu;
 
 const vectors = JSON.parse(readFileSync(new URL("../test/fixtures/pdu-vectors.json", import.meta.url), "utf8"));
 
@@ -48,37 +58,73 @@ const fmt = (x) => Math.round(x).toLocaleString("en").padStart(12);
 
 const simcmd = (h) => decodePdu(h, { smsc: true });
 const nodePdu = (h) => parse(h);
+const earlier = before === null ? null : (h) => before(h, { smsc: true });
 for (let i = 0; i < 5000; i++) {
-  simcmd(hexes[i % hexes.length]); // warm up both
+  simcmd(hexes[i % hexes.length]); // warm up all
   nodePdu(hexes[i % hexes.length]);
+  earlier?.(hexes[i % hexes.length]);
 }
-// Interleaved rounds, so load from anything else on the machine hits both alike.
-const ROUNDS = 7;
+// Interleaved rounds (the order alternating), so load from anything else on the machine hits all alike.
+const ROUNDS = before === null ? 7 : 15;
+const ROUND_MS = before === null ? 300 : 150;
 const ours = [];
 const peer = [];
+const old = [];
 for (let r = 0; r < ROUNDS; r++) {
-  ours.push(rate(simcmd, 300));
-  peer.push(rate(nodePdu, 300));
+  if (r % 2 === 0) {
+    ours.push(rate(simcmd, ROUND_MS));
+    if (earlier) old.push(rate(earlier, ROUND_MS));
+  } else {
+    if (earlier) old.push(rate(earlier, ROUND_MS));
+    ours.push(rate(simcmd, ROUND_MS));
+  }
+  peer.push(rate(nodePdu, ROUND_MS));
 }
 const ratios = ours.map((o, i) => o / peer[i]);
-console.log(`fixture PDUs both libraries decode: ${hexes.length} of ${vectors.length}; ${ROUNDS} interleaved rounds of 300 ms CPU time, medians:\n`);
+const range = (xs) => `rounds ${Math.min(...xs).toFixed(1)}x-${Math.max(...xs).toFixed(1)}x`;
+console.log(`fixture PDUs both libraries decode: ${hexes.length} of ${vectors.length}; ${ROUNDS} interleaved rounds of ${ROUND_MS} ms CPU time, medians:\n`);
 console.log(`${"simcmd (Node)".padEnd(30)} ${fmt(median(ours))} decodes per CPU-second`);
+if (earlier) console.log(`${"simcmd before (Node)".padEnd(30)} ${fmt(median(old))} decodes per CPU-second  (${beforeDir})`);
 console.log(`${"node-pdu 2.x (Node)".padEnd(30)} ${fmt(median(peer))} decodes per CPU-second`);
-console.log(`\nsimcmd / node-pdu on Node: ${median(ratios).toFixed(1)}x median (rounds ${Math.min(...ratios).toFixed(1)}x-${Math.max(...ratios).toFixed(1)}x; target >= 10x)\n`);
+console.log(`\nsimcmd / node-pdu on Node: ${median(ratios).toFixed(1)}x median (${range(ratios)}; target >= 15x)`);
+if (earlier) {
+  const oldRatios = old.map((o, i) => o / peer[i]);
+  const gains = ours.map((o, i) => o / old[i]);
+  console.log(`before / node-pdu on Node: ${median(oldRatios).toFixed(1)}x median (${range(oldRatios)})`);
+  console.log(`after / before on Node:    ${median(gains).toFixed(2)}x median (${range(gains)})`);
+}
+console.log("");
 const oursMedian = median(ours);
 
-async function inRuntime(label, start) {
-  let rt;
+/**
+ * Decodes per second inside a device runtime, timed by its own clock: 5 rounds of 400 ms, medians; with
+ * --before, the earlier build's bundle runs in its own child, the rounds alternating between the two.
+ */
+async function inRuntime(label, start, beforeBundle) {
+  const rts = [];
   try {
-    rt = await start();
-    const r = await rt.request({ op: "bench", items: hexes, ms: 1000 });
-    const perSec = r.decoded / (r.ms / 1000);
-    console.log(`${label.padEnd(30)} ${fmt(perSec)} decodes/s  (${(perSec / oursMedian).toFixed(2)}x Node simcmd)`);
+    rts.push(await start(undefined));
+    if (beforeBundle !== undefined) rts.push(await start(beforeBundle));
+    const rates = rts.map(() => []);
+    for (let r = 0; r < 5; r++) {
+      const order = r % 2 === 0 ? rts.map((_, i) => i) : rts.map((_, i) => i).reverse();
+      for (const i of order) {
+        const res = await rts[i].request({ op: "bench", items: hexes, ms: 400 });
+        rates[i].push(res.decoded / (res.ms / 1000));
+      }
+    }
+    const now = median(rates[0]);
+    console.log(`${label.padEnd(30)} ${fmt(now)} decodes/s  (${(now / oursMedian).toFixed(2)}x Node simcmd)`);
+    if (rates.length > 1) {
+      const gains = rates[0].map((x, i) => x / rates[1][i]);
+      console.log(`${(label + " before").padEnd(30)} ${fmt(median(rates[1]))} decodes/s  (after / before ${median(gains).toFixed(2)}x median)`);
+    }
   } catch (e) {
     console.log(`${label.padEnd(30)} unavailable: ${e.message}`);
   } finally {
-    await rt?.close();
+    for (const rt of rts) await rt.close();
   }
 }
-await inRuntime("simcmd in XS (xsnap)", () => XsRuntime.start());
-await inRuntime("simcmd in Lua 5.3", () => LuaRuntime.start());
+const beforeFile = (rel) => (beforeDir === undefined ? undefined : path.resolve(beforeDir, rel));
+await inRuntime("simcmd in XS (xsnap)", (bundle) => XsRuntime.start({ bundle }), beforeFile("firmware/xs/pdu.js"));
+await inRuntime("simcmd in Lua 5.3", (script) => LuaRuntime.start({ script }), beforeFile("firmware/lua/pdu.lua"));
