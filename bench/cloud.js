@@ -10,6 +10,13 @@
 //   BENCH_ROUNDS       interleaved rounds (default 7, odd so the median is one round)
 //   BENCH_CONNECTIONS  concurrent connections (default 10)
 //   BENCH_MIN_RATIO    when set (e.g. 0.5), exit 1 if the median ratio is below it
+//
+// With --records N it runs the growth bench instead (bench/cloud-growth.js: the same create rate with N
+// stored IpCommands, filtered lists, the retention purge).
+if (process.argv.includes("--records")) {
+  await import("./cloud-growth.js");
+  process.exit();
+}
 import autocannon from "autocannon";
 import Fastify from "fastify";
 import { startCloud } from "../dist/host-tools/cloud/index.js";
