@@ -88,6 +88,8 @@ export interface CloudHandle {
 
 /** Expired rows are purged this often (ms of the cloud's clock), besides before requests. */
 const PURGE_EVERY_MS = 60_000;
+/** Rows of one table a purge step deletes at most (a step takes a few ms, whatever the backlog). */
+const PURGE_BATCH = 500;
 
 /** Default of `maxRecords`. */
 export const MAX_RECORDS = 100_000;
@@ -136,6 +138,18 @@ function capTables(db: Database.Database, retained: readonly string[], max: numb
   }
 }
 
+/**
+ * Gives each retained table an index on its retention column unless one starts with it already, so the
+ * purge (several times a minute) finds the expired rows without reading the table.
+ */
+function indexRetention(db: Database.Database, retained: readonly [string, string][]): void {
+  for (const [table, col] of retained) {
+    const indexes = db.prepare(`PRAGMA index_list(${table})`).all() as { name: string }[];
+    const covered = indexes.some((i) => (db.prepare(`PRAGMA index_info(${i.name})`).all() as { seqno: number; name: string }[]).some((c) => c.seqno === 0 && c.name === col));
+    if (!covered) db.exec(`CREATE INDEX IF NOT EXISTS ${table}_${col}_retention ON ${table} (${col})`);
+  }
+}
+
 /** The real clock with `now()` from `dates` when startCloud got only a date source. */
 function withDates(real: Clock, dates: (() => Date) | undefined): Clock {
   if (dates === undefined) return real;
@@ -171,9 +185,31 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
   const callbacks = new Callbacks(db, events, authToken, now, o.callbacks);
   const retained: [string, string][] = [["mock_callbacks", "created_ms"]];
   let lastPurge = 0;
+  /** Deletes at most PURGE_BATCH expired rows of each retained table; true when some may be left. */
+  const purgeStep = (cutoff: number): boolean => {
+    let more = false;
+    for (const [table, col] of retained) {
+      const sql = `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${col} < ? LIMIT ${PURGE_BATCH})`;
+      if (db.prepare(sql).run(cutoff).changes >= PURGE_BATCH) more = true;
+    }
+    return more;
+  };
   const purge = (): void => {
     const cutoff = now().getTime() - RETENTION_MS;
-    for (const [table, col] of retained) db.prepare(`DELETE FROM ${table} WHERE ${col} < ?`).run(cutoff);
+    while (purgeStep(cutoff));
+  };
+  // The purge before requests and on the timer: one batch now, the rest one batch per event-loop turn, so a
+  // large backlog of expired rows (a month of history expiring) never holds requests for long.
+  let purging = false;
+  const purgeInTurns = (): void => {
+    if (purging) return;
+    purging = true;
+    const cutoff = now().getTime() - RETENTION_MS;
+    const step = (): void => {
+      if (db.open && purgeStep(cutoff)) setImmediate(step);
+      else purging = false;
+    };
+    step();
   };
   // Group commit: hot paths call ctx.groupCommit() before writing; their statements then share one
   // transaction that commits at the end of the event-loop turn (setImmediate). Reads on this connection
@@ -216,7 +252,7 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
     const t = now().getTime();
     if (Math.abs(t - lastPurge) >= 1000) {
       lastPurge = t;
-      purge();
+      purgeInTurns();
     }
     done();
   });
@@ -224,11 +260,12 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
   callbacks.registerRoutes(app);
   registerNetworkRoutes(app, network);
   for (const register of PRODUCTS) register(app, ctx);
+  indexRetention(db, retained);
   capTables(db, retained.map(([t]) => t), maxRecords);
   let purgeTimer = 0;
   const purgeEvery = (): void => {
     purgeTimer = clock.setTimeout(() => {
-      purge();
+      purgeInTurns();
       purgeEvery();
     }, PURGE_EVERY_MS);
   };

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS ss_ip_commands (seq INTEGER PRIMARY KEY AUTOINCREMENT
 CREATE INDEX IF NOT EXISTS ss_sims_unique_name ON ss_sims (unique_name);
 CREATE INDEX IF NOT EXISTS ss_ip_commands_sim ON ss_ip_commands (sim_sid, seq);
 CREATE INDEX IF NOT EXISTS ss_ip_commands_created ON ss_ip_commands (created_ms);
+CREATE INDEX IF NOT EXISTS ss_ip_commands_status ON ss_ip_commands (status, seq);
 CREATE TABLE IF NOT EXISTS ss_sms_commands (seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT UNIQUE NOT NULL, sim_sid TEXT NOT NULL,
   payload TEXT, status TEXT NOT NULL, direction TEXT NOT NULL, callback_url TEXT, callback_method TEXT NOT NULL,
   created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
@@ -241,7 +242,9 @@ export function ipCommandPage(ctx: CloudContext, q: { Sim?: string; SimIccid?: s
   const f = new ListFilter()
     .eq("Sim", q.Sim, "sim_sid", (v) => simByRef(ctx, v)?.sid ?? "")
     .eq("SimIccid", q.SimIccid, "sim_iccid")
-    .eq("Status", q.Status, "status")
+    // With a Sim the (sim_sid, seq) index finds the page (a SIM's rows are few); the unary + keeps SQLite from
+    // walking every row of that status through (status, seq) instead.
+    .eq("Status", q.Status, q.Sim === undefined ? "status" : "+status")
     .eq("Direction", q.Direction, "direction");
   return { page: fetchPage<IpRow & Record<string, unknown>>(ctx.db, { table: "ss_ip_commands", where: f.where, args: f.args }, pr), filters: f.params };
 }

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS wireless_commands (
   updated_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS wireless_commands_sim ON wireless_commands(sim_sid, seq);
+CREATE INDEX IF NOT EXISTS wireless_commands_status ON wireless_commands(status, seq);
 `;
 
 export const SIM_STATUSES = ["new", "ready", "active", "suspended", "deactivated", "canceled", "scheduled", "updating"] as const;
