@@ -5,8 +5,8 @@
 // Two clouds in this process: one empty, one seeded through the store (products/*/store.ts, in transactions
 // of 50,000 rows) with --records IpCommands (default 1,000,000) over --sims Super SIMs (default 1,000) and a
 // tenth as many Wireless Commands; a tenth of each are older than the 30-day retention. Then, in order:
-//   1. the retention purge: the first request runs it; a steady GET load meanwhile gives the longest request
-//      (target ≤ 50 ms) and the expired rows left after it;
+//   1. the retention purge: the first request starts it; a steady GET load until it is done gives the longest
+//      request (target ≤ 50 ms);
 //   2. IpCommand creates/s on the seeded cloud vs the empty one, BENCH_ROUNDS interleaved rounds (default 5),
 //      medians (target: within 20%);
 //   3. filtered lists of the seeded cloud — IpCommands by Sim, by Status, Wireless Commands by Status — p50/p99
@@ -125,21 +125,36 @@ const expired = (ctx) => {
 
 const empty = await cloudWithSim("bench-empty");
 const big = await cloudWithSim("bench-big");
+// Warm up both clouds (the JIT, and what fastify builds at a route's first request) before the seeding, so
+// the purge measure below sees the purge and nothing else.
+const latestSid = (cloud) => cloud.ctx.db.prepare("SELECT sid FROM ss_ip_commands ORDER BY seq DESC LIMIT 1").get()?.sid;
+for (const c of [empty, big]) {
+  await run({ ...c.create, duration: 0.5 });
+  await run({ url: `${c.cloud.url}/supersim/v1/IpCommands/${latestSid(c.cloud)}`, headers: c.headers, duration: 0.5 });
+}
 console.log(`bench:cloud --records ${n(RECORDS)}: ${n(RECORDS)} IpCommands over ${n(SIMS)} Super SIMs + ${n(WIRELESS)} Wireless Commands, a tenth of each past the 30-day retention`);
 const seeded = seed(big.cloud.ctx, big.fleet.sid);
 console.log(`seeded through the stores in ${(seeded.ipMs / 1000).toFixed(1)} s (IpCommands) + ${(seeded.wlMs / 1000).toFixed(1)} s (Wireless Commands), RSS ${n(process.memoryUsage().rss / 1e6)} MB`);
 
-// 1. The retention purge under a steady load of cheap requests (the first request starts it). The same
-// request on the empty cloud first, so the code is compiled before (the purge's stall is all that is left).
-const latestSid = (cloud) => cloud.ctx.db.prepare("SELECT sid FROM ss_ip_commands ORDER BY seq DESC LIMIT 1").get()?.sid;
-await run({ ...empty.create, duration: 0.5 });
-await run({ url: `${empty.cloud.url}/supersim/v1/IpCommands/${latestSid(empty.cloud)}`, headers: empty.headers, duration: 1 });
+// 1. The retention purge under a steady load of cheap requests (the first request starts it), in 2 s runs
+// until no expired row is left (at most 5 minutes).
 const [ipOld, wlOld] = expired(big.cloud.ctx);
 const someSid = latestSid(big.cloud);
-const purgeLoad = await run({ url: `${big.cloud.url}/supersim/v1/IpCommands/${someSid}`, headers: big.headers, duration: 3 });
-const [ipLeft, wlLeft] = expired(big.cloud.ctx);
-console.log(`\n1. retention purge of ${n(ipOld)} IpCommands + ${n(wlOld)} Wireless Commands under GET load (${CONNECTIONS} connections, 3 s):`);
-console.log(`   longest request ${purgeLoad.latency.max} ms (target <= 50 ms), p99 ${purgeLoad.latency.p99} ms, ${n(purgeLoad.requests.average)} req/s; expired rows left after: ${n(ipLeft)} + ${n(wlLeft)}`);
+const purgeStart = performance.now();
+let longest = 0;
+let p99 = 0;
+let served = 0;
+let left = [ipOld, wlOld];
+while ((left[0] > 0 || left[1] > 0 || served === 0) && performance.now() - purgeStart < 300_000) {
+  const res = await run({ url: `${big.cloud.url}/supersim/v1/IpCommands/${someSid}`, headers: big.headers, duration: 2 });
+  longest = Math.max(longest, res.latency.max);
+  p99 = Math.max(p99, res.latency.p99);
+  served += res.requests.total;
+  left = expired(big.cloud.ctx);
+}
+const purgeS = (performance.now() - purgeStart) / 1000;
+console.log(`\n1. retention purge of ${n(ipOld)} IpCommands + ${n(wlOld)} Wireless Commands under GET load (${CONNECTIONS} connections):`);
+console.log(`   longest request ${longest} ms (target <= 50 ms), worst 2-s p99 ${p99} ms, ${n(served / purgeS)} req/s; done in ${purgeS.toFixed(1)} s, expired rows left: ${n(left[0])} + ${n(left[1])}`);
 
 // 2. Create rate, seeded vs empty, interleaved.
 await run({ ...empty.create, duration: 1 });

@@ -89,7 +89,9 @@ export interface CloudHandle {
 /** Expired rows are purged this often (ms of the cloud's clock), besides before requests. */
 const PURGE_EVERY_MS = 60_000;
 /** Rows of one table a purge step deletes at most (a step takes a few ms, whatever the backlog). */
-const PURGE_BATCH = 500;
+const PURGE_BATCH = 100;
+/** Pause between purge steps while expired rows are left (ms of the cloud's clock). */
+const PURGE_PAUSE_MS = 10;
 
 /** Default of `maxRecords`. */
 export const MAX_RECORDS = 100_000;
@@ -198,15 +200,17 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
     const cutoff = now().getTime() - RETENTION_MS;
     while (purgeStep(cutoff));
   };
-  // The purge before requests and on the timer: one batch now, the rest one batch per event-loop turn, so a
-  // large backlog of expired rows (a month of history expiring) never holds requests for long.
+  // The purge before requests and on the timer: one batch now, the rest one batch every PURGE_PAUSE_MS, so a
+  // large backlog of expired rows (a month of history expiring) never holds requests for long: a request
+  // spans several event-loop turns, and a batch in each of them would add up.
   let purging = false;
-  const purgeInTurns = (): void => {
+  let purgeNext = 0;
+  const purgeInSteps = (): void => {
     if (purging) return;
     purging = true;
     const cutoff = now().getTime() - RETENTION_MS;
     const step = (): void => {
-      if (db.open && purgeStep(cutoff)) setImmediate(step);
+      if (db.open && purgeStep(cutoff)) purgeNext = clock.setTimeout(step, PURGE_PAUSE_MS);
       else purging = false;
     };
     step();
@@ -252,7 +256,7 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
     const t = now().getTime();
     if (Math.abs(t - lastPurge) >= 1000) {
       lastPurge = t;
-      purgeInTurns();
+      purgeInSteps();
     }
     done();
   });
@@ -265,7 +269,7 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
   let purgeTimer = 0;
   const purgeEvery = (): void => {
     purgeTimer = clock.setTimeout(() => {
-      purgeInTurns();
+      purgeInSteps();
       purgeEvery();
     }, PURGE_EVERY_MS);
   };
@@ -275,6 +279,7 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
     ctx,
     close: () => {
       clock.clearTimeout(purgeTimer);
+      clock.clearTimeout(purgeNext);
       commitGroup();
       callbacks.close();
       network.close();
