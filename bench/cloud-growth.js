@@ -137,24 +137,30 @@ const seeded = seed(big.cloud.ctx, big.fleet.sid);
 console.log(`seeded through the stores in ${(seeded.ipMs / 1000).toFixed(1)} s (IpCommands) + ${(seeded.wlMs / 1000).toFixed(1)} s (Wireless Commands), RSS ${n(process.memoryUsage().rss / 1e6)} MB`);
 
 // 1. The retention purge under a steady load of cheap requests (the first request starts it), in 2 s runs
-// until no expired row is left (at most 5 minutes).
+// until no expired row is left (at most 5 minutes); each run is followed by the same load on the empty cloud,
+// the peer that shows what this machine's noise alone does to the longest request.
 const [ipOld, wlOld] = expired(big.cloud.ctx);
-const someSid = latestSid(big.cloud);
+const getLoad = (c) => ({ url: `${c.cloud.url}/supersim/v1/IpCommands/${latestSid(c.cloud)}`, headers: c.headers, duration: 2 });
 const purgeStart = performance.now();
-let longest = 0;
-let p99 = 0;
-let served = 0;
+const worst = { big: { max: 0, p99: 0, n: 0 }, empty: { max: 0, p99: 0, n: 0 } };
 let left = [ipOld, wlOld];
-while ((left[0] > 0 || left[1] > 0 || served === 0) && performance.now() - purgeStart < 300_000) {
-  const res = await run({ url: `${big.cloud.url}/supersim/v1/IpCommands/${someSid}`, headers: big.headers, duration: 2 });
-  longest = Math.max(longest, res.latency.max);
-  p99 = Math.max(p99, res.latency.p99);
-  served += res.requests.total;
-  left = expired(big.cloud.ctx);
+let purgeS = 0;
+while ((left[0] > 0 || left[1] > 0 || worst.big.n === 0) && performance.now() - purgeStart < 300_000) {
+  for (const name of ["big", "empty"]) {
+    const res = await run(getLoad(name === "big" ? big : empty));
+    const w = worst[name];
+    w.max = Math.max(w.max, res.latency.max);
+    w.p99 = Math.max(w.p99, res.latency.p99);
+    w.n += 1;
+    if (name === "big") {
+      left = expired(big.cloud.ctx);
+      if (left[0] === 0 && left[1] === 0 && purgeS === 0) purgeS = (performance.now() - purgeStart) / 1000;
+    }
+  }
 }
-const purgeS = (performance.now() - purgeStart) / 1000;
-console.log(`\n1. retention purge of ${n(ipOld)} IpCommands + ${n(wlOld)} Wireless Commands under GET load (${CONNECTIONS} connections):`);
-console.log(`   longest request ${longest} ms (target <= 50 ms), worst 2-s p99 ${p99} ms, ${n(served / purgeS)} req/s; done in ${purgeS.toFixed(1)} s, expired rows left: ${n(left[0])} + ${n(left[1])}`);
+console.log(`\n1. retention purge of ${n(ipOld)} IpCommands + ${n(wlOld)} Wireless Commands under GET load (${CONNECTIONS} connections, ${worst.big.n} runs of 2 s):`);
+console.log(`   during the purge: longest request ${worst.big.max} ms (target <= 50 ms), worst p99 ${worst.big.p99} ms; done within ${purgeS.toFixed(1)} s, expired rows left: ${n(left[0])} + ${n(left[1])}`);
+console.log(`   empty cloud, runs in between: longest request ${worst.empty.max} ms, worst p99 ${worst.empty.p99} ms (this machine's noise)`);
 
 // 2. Create rate, seeded vs empty, interleaved.
 await run({ ...empty.create, duration: 1 });

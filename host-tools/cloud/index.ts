@@ -88,10 +88,12 @@ export interface CloudHandle {
 
 /** Expired rows are purged this often (ms of the cloud's clock), besides before requests. */
 const PURGE_EVERY_MS = 60_000;
-/** Rows of one table a purge step deletes at most (a step takes a few ms, whatever the backlog). */
-const PURGE_BATCH = 100;
+/** Rows of one table a purge batch deletes at most (well under a millisecond on a big table). */
+const PURGE_BATCH = 10;
+/** A purge step runs batches for this long (ms) before it pauses, so a request never waits much longer. */
+const PURGE_SLICE_MS = 2;
 /** Pause between purge steps while expired rows are left (ms of the cloud's clock). */
-const PURGE_PAUSE_MS = 10;
+const PURGE_PAUSE_MS = 20;
 
 /** Default of `maxRecords`. */
 export const MAX_RECORDS = 100_000;
@@ -188,7 +190,7 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
   const retained: [string, string][] = [["mock_callbacks", "created_ms"]];
   let lastPurge = 0;
   /** Deletes at most PURGE_BATCH expired rows of each retained table; true when some may be left. */
-  const purgeStep = (cutoff: number): boolean => {
+  const purgeBatch = (cutoff: number): boolean => {
     let more = false;
     for (const [table, col] of retained) {
       const sql = `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${col} < ? LIMIT ${PURGE_BATCH})`;
@@ -196,13 +198,20 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
     }
     return more;
   };
+  /** Batches for about PURGE_SLICE_MS of the clock (all of them when it does not move); true when some may be left. */
+  const purgeStep = (cutoff: number): boolean => {
+    const start = clock.now();
+    let more = purgeBatch(cutoff);
+    while (more && clock.now() - start < PURGE_SLICE_MS) more = purgeBatch(cutoff);
+    return more;
+  };
   const purge = (): void => {
     const cutoff = now().getTime() - RETENTION_MS;
-    while (purgeStep(cutoff));
+    while (purgeBatch(cutoff));
   };
-  // The purge before requests and on the timer: one batch now, the rest one batch every PURGE_PAUSE_MS, so a
+  // The purge before requests and on the timer: one step now, the rest one step every PURGE_PAUSE_MS, so a
   // large backlog of expired rows (a month of history expiring) never holds requests for long: a request
-  // spans several event-loop turns, and a batch in each of them would add up.
+  // spans several event-loop turns, and a step in each of them would add up.
   let purging = false;
   let purgeNext = 0;
   const purgeInSteps = (): void => {
