@@ -3,6 +3,9 @@ import { startCloud, type CloudHandle } from "../../host-tools/cloud/index.js";
 import { twilioClient } from "../../host-tools/platform/twilio-client.js";
 import { request } from "node:http";
 import { activeSim, admin, cloudAndClient, type Client } from "./harness.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { createIpCommand } from "../../host-tools/cloud/products/supersim/store.js";
+import type { Clock } from "../../firmware/hal/clock.js";
 
 let cloud: CloudHandle;
 let client: Client;
@@ -147,6 +150,40 @@ describe("retention and events", () => {
       now += 2 * 86_400_000;
       await expect(cl.supersim.v1.ipCommands(cmd.sid).fetch()).rejects.toMatchObject({ status: 404 });
       expect((await cl.supersim.v1.sims(sim.sid).fetch()).sid).toBe(sim.sid);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("a backlog of expired records is purged in short steps, requests answered in between", async () => {
+    const fake = new FakeClock(Date.parse("2025-03-01T00:00:00Z"));
+    // Every reading of this clock moves it 1 ms, as if each purge batch took that long.
+    let ticks = 0;
+    const clock: Clock = { now: () => fake.now() + ticks++, setTimeout: (cb, ms) => fake.setTimeout(cb, ms), clearTimeout: (id) => fake.clearTimeout(id) };
+    const c = await startCloud({ timers: clock });
+    try {
+      const old = fake.now() - 31 * 86_400_000;
+      c.ctx.db.transaction(() => {
+        for (let i = 0; i < 300; i++) {
+          createIpCommand(c.ctx, {
+            seq: 0, sid: c.ctx.sid("HG"), sim_sid: "HS" + "0".repeat(32), sim_iccid: null, status: "sent", direction: "to_sim", device_ip: null,
+            device_port: 1, payload_type: "text", payload: "old", callback_url: null, callback_method: "POST", created_ms: old, updated_ms: old,
+          }, { sid: "HS" + "0".repeat(32), status: "active" });
+        }
+      })();
+      const expired = (): number => (c.ctx.db.prepare("SELECT COUNT(*) AS n FROM ss_ip_commands WHERE created_ms < ?").get(fake.now() - c.ctx.retentionMs) as { n: number }).n;
+      const res = await fetch(`${c.url}/supersim/v1/Fleets`, { headers: { authorization: basic(c.accountSid, c.authToken) } });
+      expect(res.status).toBe(200); // answered after one step, not after the whole backlog
+      const afterFirst = expired();
+      expect(afterFirst).toBeGreaterThan(0);
+      expect(afterFirst).toBeLessThan(300);
+      let steps = 0;
+      while (expired() > 0 && steps < 500) {
+        fake.advance(20);
+        steps++;
+      }
+      expect(expired()).toBe(0);
+      expect(steps).toBeGreaterThan(1);
     } finally {
       await c.close();
     }
