@@ -4,15 +4,14 @@
  * memory) or in this Node process (the same firmware/ code, for debugging).
  * Both answer the requests of firmware/ports/shared/agent-service.ts.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { createAgentService, type AgentService } from "../../firmware/ports/shared/agent-service.js";
-import { NodeClock } from "../clock/node-clock.js";
-import type { KeyValueStore } from "../../firmware/hal/storage.js";
 import { utf16Text } from "../../firmware/core/text.js";
 import { LuaRuntime } from "../runtimes/lua.js";
 import { XsRuntime } from "../runtimes/xs.js";
 import { packageRoot } from "../runtimes/line-process.js";
+import { NodeClock } from "../clock/node-clock.js";
+import { JsonFileStore } from "./json-file-store.js";
 
 export type AgentRuntimeName = "xs" | "node" | "lua";
 
@@ -37,41 +36,6 @@ export interface DeviceInfo {
   version: string;
   runtime: string;
   modem: string;
-}
-
-/** Storage in a JSON file (written atomically), or in memory when `file` is undefined. */
-export class JsonFileStore implements KeyValueStore {
-  readonly #file: string | undefined;
-  readonly #values: Record<string, string>;
-  constructor(file: string | undefined) {
-    this.#file = file;
-    let values: Record<string, string> = {};
-    if (file !== undefined && fs.existsSync(file)) {
-      try {
-        const v: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
-        if (v !== null && typeof v === "object" && !Array.isArray(v)) values = v as Record<string, string>;
-      } catch {
-        values = {}; // a damaged file starts afresh, as a reformatted flash would
-      }
-    }
-    this.#values = values;
-  }
-  get(key: string): string | undefined {
-    return Object.hasOwn(this.#values, key) ? this.#values[key] : undefined;
-  }
-  set(key: string, value: string): void {
-    this.#values[key] = value;
-    this.#save();
-  }
-  remove(key: string): void {
-    delete this.#values[key];
-    this.#save();
-  }
-  #save(): void {
-    if (this.#file === undefined) return;
-    fs.writeFileSync(this.#file + ".tmp", JSON.stringify(this.#values));
-    fs.renameSync(this.#file + ".tmp", this.#file);
-  }
 }
 
 function check<T>(reply: unknown, what: string): T {

@@ -7,10 +7,12 @@
  *   …
  *   await device.close();
  */
-import { createSocket, type Socket } from "node:dgram";
+import type { Socket } from "node:dgram";
 import { EventEmitter } from "node:events";
 import { DEFAULT_DEVICE_PORT } from "../../firmware/core/limits.js";
 import { startAgent, type AgentRuntime, type AgentRuntimeName, type DeviceInfo } from "./agent-runtime.js";
+import { CloudLink, type AttachInfo } from "./network-link.js";
+import { addressOf, bindLoopback, closeSocket, parseAddress, sendTo } from "./udp.js";
 
 /** The UDP port the device listens on for IP Commands when none is given. */
 export { DEFAULT_DEVICE_PORT };
@@ -37,27 +39,6 @@ export interface Handled {
   executed: boolean;
 }
 
-interface AttachReply {
-  device_ip: string;
-  mo: string;
-  smsc?: string;
-}
-
-function endpoint(s: string): { host: string; port: number } {
-  const i = s.lastIndexOf(":");
-  return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
-}
-
-function bind(socket: Socket): Promise<number> {
-  return new Promise((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(0, "127.0.0.1", () => {
-      socket.off("error", reject);
-      resolve(socket.address().port);
-    });
-  });
-}
-
 export class SimulatedDevice extends EventEmitter<{ handled: [Handled]; error: [Error] }> {
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
@@ -67,21 +48,22 @@ export class SimulatedDevice extends EventEmitter<{ handled: [Handled]; error: [
     readonly agent: AgentRuntime,
     readonly ipSocket: Socket,
     readonly smsSocket: Socket,
-    readonly attachment: AttachReply,
+    readonly attachment: AttachInfo,
+    readonly link: CloudLink,
   ) {
     super();
-    const mo = endpoint(attachment.mo);
-    const smsc = attachment.smsc === undefined ? undefined : endpoint(attachment.smsc);
+    const mo = parseAddress(attachment.mo);
+    const smsc = attachment.smsc === undefined ? undefined : parseAddress(attachment.smsc);
     ipSocket.on("message", (msg) => this.#enqueue(async () => {
       const r = await agent.ip(msg.toString("hex"));
-      if (r.hex !== "") await send(ipSocket, Buffer.from(r.hex, "hex"), mo);
+      if (r.hex !== "") await sendTo(ipSocket, Buffer.from(r.hex, "hex"), mo);
       this.emit("handled", { transport: "ip", executed: r.executed });
     }));
     smsSocket.on("message", (msg) => this.#enqueue(async () => {
       if (smsc === undefined) return;
       const r = await agent.sms(msg.toString("hex"));
-      await send(smsSocket, Buffer.from(r.report, "hex"), smsc);
-      for (const tpdu of r.replies) await send(smsSocket, Buffer.from(tpdu, "hex"), smsc);
+      await sendTo(smsSocket, Buffer.from(r.report, "hex"), smsc);
+      for (const tpdu of r.replies) await sendTo(smsSocket, Buffer.from(tpdu, "hex"), smsc);
       if (r.replies.length > 0) this.emit("handled", { transport: "sms", executed: r.executed });
     }));
   }
@@ -91,20 +73,19 @@ export class SimulatedDevice extends EventEmitter<{ handled: [Handled]; error: [
     const runtime = options.runtime ?? "xs";
     const info: DeviceInfo = { version: "0.1.0", runtime, modem: "none", ...options.info };
     const agent = await startAgent(runtime, info, options.storage, options.maxIds);
-    const ipSocket = createSocket("udp4");
-    const smsSocket = createSocket("udp4");
+    const sockets: Socket[] = [];
     try {
-      const ipPort = await bind(ipSocket);
-      const smsPort = await bind(smsSocket);
+      const ipSocket = await bindLoopback();
+      sockets.push(ipSocket);
+      const smsSocket = await bindLoopback();
+      sockets.push(smsSocket);
       const devicePort = options.devicePort ?? DEFAULT_DEVICE_PORT;
-      const attachment = await cloudCall<AttachReply>(options, "attach", {
-        ports: { [String(devicePort)]: `127.0.0.1:${ipPort}` },
-        sms: `127.0.0.1:${smsPort}`,
-      });
-      return new SimulatedDevice(options, agent, ipSocket, smsSocket, attachment);
+      const { url, accountSid, authToken } = options.cloud;
+      const link = new CloudLink({ url, sim: options.sim, accountSid, authToken });
+      const attachment = await link.attach({ ports: { [String(devicePort)]: addressOf(ipSocket) }, sms: addressOf(smsSocket) });
+      return new SimulatedDevice(options, agent, ipSocket, smsSocket, attachment, link);
     } catch (e) {
-      ipSocket.close();
-      smsSocket.close();
+      await Promise.all(sockets.map(closeSocket));
       await agent.close();
       throw e;
     }
@@ -121,31 +102,9 @@ export class SimulatedDevice extends EventEmitter<{ handled: [Handled]; error: [
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue;
-    await cloudCall(this.options, "detach", {}).catch(() => undefined);
-    this.ipSocket.close();
-    this.smsSocket.close();
+    await this.link.detach().catch(() => undefined);
+    await closeSocket(this.ipSocket);
+    await closeSocket(this.smsSocket);
     await this.agent.close();
   }
-}
-
-function send(socket: Socket, data: Buffer, to: { host: string; port: number }): Promise<void> {
-  return new Promise((resolve, reject) => socket.send(data, to.port, to.host, (e) => (e ? reject(e) : resolve())));
-}
-
-async function cloudCall<T>(o: DeviceOptions, action: string, body: object): Promise<T> {
-  const url = `${o.cloud.url}/_mock/sims/${encodeURIComponent(o.sim)}/${action}`;
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      authorization: "Basic " + Buffer.from(`${o.cloud.accountSid}:${o.cloud.authToken}`).toString("base64"),
-    },
-    body: JSON.stringify(body),
-  }).catch((e: unknown) => {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(`cannot reach the mock cloud at ${o.cloud.url} to ${action} SIM '${o.sim}': ${cause?.code ?? cause?.message ?? (e as Error).message}`);
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`mock cloud ${action} of SIM '${o.sim}' failed: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
 }

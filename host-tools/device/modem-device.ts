@@ -16,13 +16,14 @@ import { ModemAgent, type ModemAgentStatus, type ModemTuning } from "../../firmw
 import { utf16Text } from "../../firmware/core/text.js";
 import type { ModemFamily } from "../../firmware/modems/capabilities.js";
 import { modemDriver } from "../../firmware/modems/index.js";
-import { NodeClock } from "../clock/node-clock.js";
-import { NodeSerial } from "../hil/node-hal.js";
 import { startModem, type AttachInfo, type ModemHandle } from "../modem/index.js";
 import { packageRoot } from "../runtimes/line-process.js";
 import { XsRuntime } from "../runtimes/xs.js";
-import { JsonFileStore, type DeviceInfo } from "./agent-runtime.js";
+import type { DeviceInfo } from "./agent-runtime.js";
 import { DEFAULT_DEVICE_PORT, type Handled } from "./device.js";
+import { NodeClock } from "../clock/node-clock.js";
+import { JsonFileStore } from "./json-file-store.js";
+import { NodeSerial } from "./node-serial.js";
 
 export const DEFAULT_APN = "super";
 /** How long start() waits for the modem bring-up (init, registration, PDP, listener, SMS). */

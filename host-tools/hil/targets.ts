@@ -7,7 +7,7 @@ import type { ModemFamily } from "../../firmware/modems/index.js";
 import { startCloud, type CloudHandle } from "../cloud/index.js";
 import { twilioClient } from "../platform/twilio-client.js";
 import { startModem, type ModemHandle } from "../modem/index.js";
-import { DEFAULT_BAUD_RATE } from "./node-hal.js";
+import { DEFAULT_BAUD_RATE } from "../device/node-serial.js";
 import type { MockNetwork } from "./session.js";
 
 export interface HilTarget {

@@ -5,7 +5,8 @@
  */
 import type { Socket } from "node:dgram";
 import { DEFAULT_MO_HOST } from "../../firmware/core/limits.js";
-import { addressOf, bindLoopback, closeSocket, parseAddress, type AttachInfo, type NetworkLink } from "./network.js";
+import { addressOf, bindLoopback, closeSocket, parseAddress } from "../device/udp.js";
+import type { AttachInfo, NetworkLink } from "../device/network-link.js";
 import type { VirtualModem } from "./virtual-modem.js";
 
 export interface Datagram {

@@ -1,10 +1,9 @@
 /**
- * The modem's side of the mock network (docs/mock-network.md): real UDP sockets on 127.0.0.1 play the
- * device ports and the SMS endpoint, and an attach call tells the network simulator where they are.
- * A CloudLink calls the mock cloud's admin route; a StaticLink serves tests that play the network
- * with their own UDP sockets.
+ * A Node device host's attachment to the mock network (docs/mock-network.md), shared by the simulated
+ * device and the virtual modem: real UDP sockets on 127.0.0.1 (udp.ts) play the device ports and the
+ * SMS endpoint, and an attach call tells the network simulator where they are. A CloudLink calls the
+ * mock cloud's admin route; a StaticLink serves tests that play the network with their own UDP sockets.
  */
-import { createSocket, type Socket } from "node:dgram";
 import { EventEmitter } from "node:events";
 
 export interface AttachRequest {
@@ -62,7 +61,7 @@ export class CloudError extends Error {
   }
 }
 
-/** Attaches through `POST /_mock/sims/{sid|name}/attach` and detaches through `…/detach` (docs/mock-network.md). */
+/** Attaches through `POST /_mock/sims/{sid|name}/attach` and detaches through `…/detach` (the mock cloud's network admin routes). */
 export class CloudLink implements NetworkLink {
   constructor(readonly options: CloudLinkOptions) {}
 
@@ -77,7 +76,8 @@ export class CloudLink implements NetworkLink {
     try {
       res = await fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
     } catch (e) {
-      throw new CloudError(`cannot reach the mock cloud at ${o.url}: ${(e as Error).message}`);
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new CloudError(`cannot reach the mock cloud at ${o.url} to ${path} SIM '${o.sim}': ${cause?.code ?? cause?.message ?? (e as Error).message}`);
     }
     const text = await res.text();
     if (!res.ok) throw new CloudError(`${path} for SIM ${o.sim} failed: HTTP ${res.status} ${text}`, res.status);
@@ -114,38 +114,4 @@ export class CloudLink implements NetworkLink {
     }
     return null;
   }
-}
-
-/** "host:port" → parts. */
-export function parseAddress(a: string): { host: string; port: number } {
-  const i = a.lastIndexOf(":");
-  return { host: a.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(a.slice(i + 1)) };
-}
-
-/** A UDP socket bound to 127.0.0.1 on a free port. */
-export function bindLoopback(): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket("udp4");
-    s.once("error", reject);
-    s.bind(0, "127.0.0.1", () => {
-      s.removeListener("error", reject);
-      s.on("error", () => undefined);
-      resolve(s);
-    });
-  });
-}
-
-export function addressOf(s: Socket): string {
-  const a = s.address();
-  return `${a.address}:${a.port}`;
-}
-
-export function closeSocket(s: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      s.close(() => resolve());
-    } catch {
-      resolve();
-    }
-  });
 }

@@ -1,7 +1,10 @@
 /**
- * The firmware HAL on Node for `simcmd hil` and the contract suites: a SerialPort
- * (firmware/hal/serial.ts) over the `serialport` package on a real tty (a virtual modem's
- * /dev/pts/N, or hardware). Its Clock is host-tools/clock/node-clock.ts.
+ * The Node device hosts' serial HAL (the device behind the virtual modem, the XS child's host services,
+ * `simcmd hil` and the contract suites): a SerialPort (firmware/hal/serial.ts) over the `serialport`
+ * package on a real tty (a virtual modem's /dev/pts/N, or hardware). The rest of the Node HAL sits
+ * beside it, each in its own module so a host loads only what it uses: json-file-store.ts (the
+ * KeyValueStore), udp.ts (loopback sockets), network-link.ts (the attachment to the mock network); the
+ * Clock is host-tools/clock/node-clock.ts.
  */
 import { SerialPort as NodeSerialPort } from "serialport";
 import type { SerialPort } from "../../firmware/hal/serial.js";
