@@ -2,7 +2,7 @@
  * A simulated device with a cellular modem (docs/agent.md, "The modem path"): the virtual modem of
  * `family` on a real pty, attached to the mock cloud as the SIM (host-tools/modem), and the firmware
  * agent with the AT engine and the family's driver talking to it through that pty — inside the real
- * XS engine (dist/firmware/xs/modem-agent.js, HAL served by host-tools/runtimes/xs-child.js) or, for
+ * XS engine (dist/firmware/xs/modem-agent.js, HAL served by host-tools/runtimes/xs-child.ts) or, for
  * debugging, in this Node process. IP Commands arrive as the modem's socket URCs, SMS Commands as
  * +CMTI; replies leave through AT+QISEND / AT+CASEND / AT+USOST and AT+CMGS.
  *

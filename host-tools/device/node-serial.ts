@@ -20,6 +20,14 @@ function printable(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
+/** What a host wants to hear about an open port besides its bytes. */
+export interface SerialEvents {
+  /** Each error the port reports after it was opened (also kept as lastError). */
+  onError?: (e: Error) => void;
+  /** The port closed: by close(), or because the other end went away. */
+  onClose?: () => void;
+}
+
 export class NodeSerial implements SerialPort {
   private receiver: ((bytes: number[]) => void) | null = null;
   /** Traffic since startTranscript(): chunks as written (">") and read ("<"), latin1. */
@@ -29,7 +37,10 @@ export class NodeSerial implements SerialPort {
   /** The last error the port reported after it was opened (e.g. the other end went away). */
   lastError: Error | null = null;
 
-  private constructor(private readonly port: NodeSerialPort) {
+  private constructor(
+    private readonly port: NodeSerialPort,
+    events: SerialEvents,
+  ) {
     port.on("data", (d: Buffer) => {
       this.record("<", d.toString("latin1"));
       this.receiver?.([...d]);
@@ -37,13 +48,16 @@ export class NodeSerial implements SerialPort {
     // Without a listener an 'error' event would be thrown; a broken line shows up as timeouts instead.
     port.on("error", (e: Error) => {
       this.lastError = e;
+      events.onError?.(e);
     });
+    const onClose = events.onClose;
+    if (onClose !== undefined) port.on("close", () => onClose());
   }
 
   /** Opens `path` (8N1, no flow control); rejects with the `serialport` error when it cannot. */
-  static open(path: string, baudRate = DEFAULT_BAUD_RATE): Promise<NodeSerial> {
+  static open(path: string, baudRate = DEFAULT_BAUD_RATE, events: SerialEvents = {}): Promise<NodeSerial> {
     return new Promise((resolve, reject) => {
-      const port = new NodeSerialPort({ path, baudRate }, (e) => (e ? reject(e) : resolve(new NodeSerial(port))));
+      const port = new NodeSerialPort({ path, baudRate }, (e) => (e ? reject(e) : resolve(new NodeSerial(port, events))));
     });
   }
 

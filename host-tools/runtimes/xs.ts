@@ -1,7 +1,7 @@
 /**
- * The firmware PDU codec running in the real XS engine (xsnap), behind a child process
- * (host-tools/runtimes/xs-child.js, see there for the protocol). Needs `npm run build` (the
- * bundle dist/firmware/xs/pdu.js). One child serves any number of requests, in order.
+ * A firmware bundle running in the real XS engine (xsnap), behind a child process (xs-child.ts; the
+ * protocol is xs-protocol.ts). Needs `npm run build` (the child dist/host-tools/runtimes/xs-child.js and
+ * the bundles, by default dist/firmware/xs/pdu.js). One child serves any number of requests, in order.
  *
  *   const xs = await XsRuntime.start();
  *   await xs.request({ op: "decode", items: [hex, { pdu: hex, smsc: false }] });  // → [result, …]
@@ -9,6 +9,9 @@
  */
 import path from "node:path";
 import { LineProcess, packageRoot } from "./line-process.js";
+import { childArgs, type XsMeter, type XsReady, type XsReply } from "./xs-protocol.js";
+
+export type { XsMeter } from "./xs-protocol.js";
 
 export interface XsRuntimeOptions {
   /** The script to evaluate in the worker. Default: <package>/dist/firmware/xs/pdu.js. */
@@ -19,24 +22,6 @@ export interface XsRuntimeOptions {
   serial?: string;
   /** The worker's events (`{op: "event", …}` through issueCommand). Default: dropped. */
   onEvent?: (event: Record<string, unknown>) => void;
-}
-
-/** What XS reports after each command (xsnap's meter). */
-export interface XsMeter {
-  /** Bytes the XS machine has allocated (chunks and slots). */
-  allocate: number | null;
-  /** Live slots on the heap. */
-  currentHeapCount: number | null;
-  /** Computation units of the command. */
-  compute: number | null;
-}
-
-interface ChildReply {
-  ok?: boolean;
-  reply?: unknown;
-  meter?: XsMeter;
-  error?: string;
-  ready?: boolean;
 }
 
 export class XsRuntime {
@@ -51,21 +36,27 @@ export class XsRuntime {
   static async start(options: XsRuntimeOptions = {}): Promise<XsRuntime> {
     const root = packageRoot();
     const bundle = path.resolve(options.bundle ?? path.join(root, "dist/firmware/xs/pdu.js"));
-    const child = path.join(root, "host-tools/runtimes/xs-child.js");
-    const args = options.storage === undefined ? [child, bundle] : [child, bundle, path.resolve(options.storage)];
-    if (options.serial !== undefined) args.push("--serial", options.serial);
+    const child = path.join(root, "dist/host-tools/runtimes/xs-child.js");
+    const args = [
+      child,
+      ...childArgs({
+        bundle,
+        ...(options.storage === undefined ? {} : { storage: path.resolve(options.storage) }),
+        ...(options.serial === undefined ? {} : { serial: options.serial }),
+      }),
+    ];
     const proc = new LineProcess("xs runtime", process.execPath, args, root, options.onEvent);
-    const ready = (await proc.nextLine()) as ChildReply;
+    const ready = (await proc.nextLine()) as Partial<XsReady>;
     if (ready.ready !== true) {
       await proc.close();
-      throw new Error(ready.error ?? "xs runtime: the child did not start");
+      throw new Error((ready as { error?: string }).error ?? "xs runtime: the child did not start");
     }
     return new XsRuntime(proc);
   }
 
   /** Sends one request to the bundle's handleCommand; resolves with its parsed JSON answer. */
   async request(req: object): Promise<unknown> {
-    const r = (await this.#proc.request(req)) as ChildReply;
+    const r = (await this.#proc.request(req)) as XsReply;
     if (r.ok !== true) throw new Error(`xs runtime: ${r.error ?? "request failed"}`);
     this.lastMeter = r.meter ?? null;
     return r.reply;

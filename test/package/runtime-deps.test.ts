@@ -72,7 +72,7 @@ describe("the packed file list", () => {
   test("has the CLI, the library, the firmware bundles and what the CLI reads by path", () => {
     const needed = [
       "package.json", "README.md", pkg.bin.simcmd as string, "dist/host-tools/index.js", "dist/host-tools/index.d.ts", "dist/host-tools/cli/main.js",
-      "host-tools/runtimes/xs-child.js",
+      "dist/host-tools/runtimes/xs-child.js",
       "dist/firmware/xs/pdu.js", "dist/firmware/xs/agent.js", "dist/firmware/xs/modem-agent.js",
       "dist/firmware/espruino/pdu.js", "dist/firmware/espruino/agent.js",
       "dist/firmware/espruino/modem-agent-bg96.js", "dist/firmware/espruino/modem-agent-sim7080.js", "dist/firmware/espruino/modem-agent-sara-r4.js",

@@ -2,7 +2,7 @@
  * The device agent as an xsnap script (dist/firmware/xs/agent.js): what `simcmd device --runtime xs`
  * and `simcmd dev` run, so end-to-end tests exercise the code that ships. The Node host owns the
  * sockets (UDP, or a modem on a pty) and hands payloads in; persistent storage is served by the
- * host through `issueCommand` (host-tools/runtimes/xs-child.js). Never throws: an uncaught
+ * host through `issueCommand` (host-tools/runtimes/xs-child.ts). Never throws: an uncaught
  * exception would end the worker.
  *
  * Requests (JSON, one per handleCommand):

@@ -1,8 +1,9 @@
 /**
- * What an xsnap bundle asks of its Node host (host-tools/runtimes/xs-child.js) through xsnap's
- * synchronous `issueCommand`: JSON requests, JSON answers. Shared by the xs-host entries.
+ * What an xsnap bundle asks of its Node host (host-tools/runtimes/xs-child.ts) through xsnap's
+ * synchronous `issueCommand`: JSON requests, JSON answers (protocol.ts). Shared by the xs-host entries.
  */
 import type { KeyValueStore } from "../../hal/storage.js";
+import type { HostCommand } from "./protocol.js";
 
 declare const TextEncoder: { new (): { encode(s: string): { buffer: ArrayBuffer } } };
 declare const TextDecoder: { new (): { decode(b: ArrayBuffer): string } };
@@ -10,7 +11,7 @@ declare const TextDecoder: { new (): { decode(b: ArrayBuffer): string } };
 declare function issueCommand(message: ArrayBuffer): ArrayBuffer;
 
 /** One request to the host; its JSON answer. */
-export function host(req: object): { [key: string]: unknown } {
+export function host(req: HostCommand): { [key: string]: unknown } {
   const reply = issueCommand(new TextEncoder().encode(JSON.stringify(req)).buffer);
   return JSON.parse(new TextDecoder().decode(reply)) as { [key: string]: unknown };
 }

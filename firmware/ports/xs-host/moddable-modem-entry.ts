@@ -1,7 +1,7 @@
 /**
  * The Moddable modem firmware (../moddable/modem-main.ts with its hal.ts and uart.ts) as an xsnap
  * script, dist/firmware/xs/moddable-modem.js: its Moddable modules are moddable-apis.ts, served by
- * the Node host (host-tools/runtimes/xs-child.js, `--serial <tty>`). The CI runs the board's entry
+ * the Node host (host-tools/runtimes/xs-child.ts, `--serial <tty>`). The CI runs the board's entry
  * this way; the Moddable SDK itself is a by-hand check (scripts/moddable-lin.js).
  *
  * Requests from the host (handleCommand, JSON):

@@ -1,7 +1,7 @@
 /**
  * The device agent behind a modem, as an xsnap script (dist/firmware/xs/modem-agent.js): what
  * `simcmd device --runtime xs --modem <family>` runs. The agent, the AT engine and the modem driver
- * all run here, in XS; the HAL is served by the Node host (host-tools/runtimes/xs-child.js). XS has
+ * all run here, in XS; the HAL is served by the Node host (host-tools/runtimes/xs-child.ts). XS has
  * no timers or I/O of its own, so the host owns them and calls in when something happens.
  * Never throws: an uncaught exception would end the worker.
  *
@@ -21,6 +21,7 @@
  *   {op: "event", event: "log", message} · {op: "event", event: "handled", transport, executed} ·
  *   {op: "event", event: "state", state}
  */
+import type { Transport } from "../../agent/agent.js";
 import type { ModemAgent } from "../../agent/modem-agent.js";
 import { bytesToHex, hexToBytes } from "../../core/hex.js";
 import { utf16Text } from "../../core/text.js";
@@ -73,7 +74,7 @@ function init(req: { [key: string]: unknown }): object {
     onLog: function (message: string): void {
       host({ op: "event", event: "log", message: message });
     },
-    onHandled: function (transport: string, executed: boolean): void {
+    onHandled: function (transport: Transport, executed: boolean): void {
       host({ op: "event", event: "handled", transport: transport, executed: executed });
     },
     onState: function (state: string): void {
