@@ -5,38 +5,40 @@
 import fs from "node:fs";
 import type { KeyValueStore } from "../../firmware/hal/storage.js";
 
-/** Storage in a JSON file (written atomically), or in memory when `file` is undefined. */
+/**
+ * Storage in a JSON file (one object of key → value, written atomically), or in memory when `file` is
+ * undefined. Kept in a Map, so a key naming an Object.prototype member is an ordinary key.
+ */
 export class JsonFileStore implements KeyValueStore {
   readonly #file: string | undefined;
-  readonly #values: Record<string, string>;
+  readonly #values = new Map<string, string>();
   constructor(file: string | undefined) {
     this.#file = file;
-    let values: Record<string, string> = {};
-    if (file !== undefined && fs.existsSync(file)) {
-      try {
-        const v: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
-        if (v !== null && typeof v === "object" && !Array.isArray(v)) values = v as Record<string, string>;
-      } catch {
-        values = {}; // a damaged file starts afresh, as a reformatted flash would
-      }
+    if (file === undefined || !fs.existsSync(file)) return;
+    let v: unknown;
+    try {
+      v = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch {
+      return; // a damaged file starts afresh, as a reformatted flash would
     }
-    this.#values = values;
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return;
+    for (const [key, value] of Object.entries(v)) if (typeof value === "string") this.#values.set(key, value);
   }
   get(key: string): string | undefined {
-    return Object.hasOwn(this.#values, key) ? this.#values[key] : undefined;
+    return this.#values.get(key);
   }
   set(key: string, value: string): void {
-    this.#values[key] = value;
+    this.#values.set(key, value);
     this.#save();
   }
   remove(key: string): void {
-    delete this.#values[key];
+    this.#values.delete(key);
     this.#save();
   }
   /** Atomic: a crash leaves the old or the new file, never half of one. */
   #save(): void {
     if (this.#file === undefined) return;
-    fs.writeFileSync(this.#file + ".tmp", JSON.stringify(this.#values));
+    fs.writeFileSync(this.#file + ".tmp", JSON.stringify(Object.fromEntries(this.#values)));
     fs.renameSync(this.#file + ".tmp", this.#file);
   }
 }

@@ -54,13 +54,9 @@ export class XsHostServices {
   async run(cmd: HostCommand): Promise<HostAnswer> {
     switch (cmd.op) {
       case "storage.get":
-        return { value: this.store.get(cmd.key) ?? null };
       case "storage.set":
-        this.store.set(cmd.key, cmd.value);
-        return { ok: true };
       case "storage.remove":
-        this.store.remove(cmd.key);
-        return { ok: true };
+        return this.storage(cmd);
       case "serial.open":
         return this.#openSerial();
       case "serial.write":
@@ -79,6 +75,14 @@ export class XsHostServices {
         return { ok: true };
       }
     }
+  }
+
+  /** A storage command: answered at once (the store is synchronous, as the worker's side of it is). */
+  storage(cmd: Extract<HostCommand, { op: `storage.${string}` }>): HostAnswer {
+    if (cmd.op === "storage.get") return { value: this.store.get(cmd.key) ?? null };
+    if (cmd.op === "storage.set") this.store.set(cmd.key, cmd.value);
+    else this.store.remove(cmd.key);
+    return { ok: true };
   }
 
   /** Cancels the timers and closes the tty; nothing is delivered afterwards. */

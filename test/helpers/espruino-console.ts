@@ -6,10 +6,8 @@
  * test/conformance/espruino-vm.ts (the globals Espruino lacks deleted), printing `=result` (echo on)
  * and `Uncaught Error: …` as Espruino does. The context has:
  *
- * - `require("Storage")`: read / readJSON / write / erase / list over `files` (bytes), with Espruino's
- *   Storage.write(name, data, offset, size): without offset the file is replaced; a write at offset 0
- *   with a size allocates the file (`size` bytes of 0xFF), later writes fill it in and may not go past it.
- *   Every name read is recorded in `storageReads`.
+ * - `require("Storage")`: ./espruino-storage.ts over `files` (bytes). Every name read is recorded in
+ *   `storageReads`.
  * - `E.CRC32(data)` (CRC-32 of the 8-bit string, via node:zlib — independent of the host's code);
  * - `print`, `console.log`, `echo(on)`, `getTime()`, and `require("dgram")` recording bound ports;
  * - `Serial1`…`Serial3` recording `setup(baud, options)` in `serialSetups` and what is written to them in
@@ -25,6 +23,7 @@ import vm from "node:vm";
 import zlib from "node:zlib";
 import { openPty, type PtyPair } from "../../host-tools/modem/pty.js";
 import { BANNED_GLOBALS } from "../conformance/es5-check.js";
+import { espruinoStorage, type EspruinoStorage } from "./espruino-storage.js";
 
 export interface EspruinoConsoleOptions {
   corruptWrite?: number;
@@ -202,51 +201,15 @@ export class EspruinoConsole {
     for (const w of waiters) w();
   }
 
-  private storage() {
-    const files = this.files;
-    const reads = this.storageReads;
-    return {
-      read: (name: string, offset?: number, length?: number): string | undefined => {
-        reads.push(name);
-        const f = files.get(name);
-        if (f === undefined) return undefined;
-        const start = offset ?? 0;
-        return f.subarray(start, length === undefined ? f.length : start + length).toString("latin1");
+  private storage(): EspruinoStorage {
+    return espruinoStorage(this.files, {
+      onRead: (name) => void this.storageReads.push(name),
+      onWrite: (name, bytes, offset) => {
+        if (name !== ".bootcde" || offset === undefined) return;
+        if (this.bootWrites.length === this.options.corruptWrite && bytes.length > 0) bytes[0] = (bytes[0] as number) ^ 0x01;
+        this.bootWrites.push(offset);
       },
-      readJSON: (name: string, noExceptions?: boolean): unknown => {
-        reads.push(name);
-        const f = files.get(name);
-        if (f === undefined) return undefined;
-        try {
-          return JSON.parse(f.toString("latin1"));
-        } catch (e) {
-          if (noExceptions) return undefined;
-          throw e;
-        }
-      },
-      write: (name: string, data: unknown, offset?: number, size?: number): boolean => {
-        const bytes = Buffer.from(String(data), "latin1");
-        if (name === ".bootcde" && offset !== undefined) {
-          if (this.bootWrites.length === this.options.corruptWrite && bytes.length > 0) bytes[0] = (bytes[0] as number) ^ 0x01;
-          this.bootWrites.push(offset);
-        }
-        if (offset === undefined) {
-          files.set(name, bytes);
-          return true;
-        }
-        if (offset === 0 && size !== undefined) {
-          if (bytes.length > size) throw new Error(`Too much data for file size`);
-          files.set(name, Buffer.alloc(size, 0xff));
-        }
-        const f = files.get(name);
-        if (f === undefined) throw new Error(`File ${JSON.stringify(name)} does not exist: the first write needs offset 0 and a size`);
-        if (offset < 0 || offset + bytes.length > f.length) throw new Error(`Write of ${bytes.length} bytes at ${offset} is past the end of ${JSON.stringify(name)} (${f.length} bytes)`);
-        bytes.copy(f, offset);
-        return true;
-      },
-      erase: (name: string): void => void files.delete(name),
-      list: (): string[] => [...files.keys()],
-    };
+    });
   }
 
   private serialPorts(): Record<string, object> {

@@ -9,23 +9,11 @@ import Preference from "preference";
 import type { Clock } from "../../hal/clock.js";
 import type { KeyValueStore } from "../../hal/storage.js";
 import type { PowerHooks } from "../../modems/capabilities.js";
+import { preferenceStoreOf } from "./preference-store.js";
 
-/** Preference domain for everything simcmd stores (keys ≤ 15 characters, values ≤ 4000 bytes). */
-export const PREFERENCE_DOMAIN = "simcmd";
-
+/** The KeyValueStore over Moddable's Preference (preference-store.ts). */
 export function preferenceStore(): KeyValueStore {
-  return {
-    get(key: string): string | undefined {
-      const v = Preference.get(PREFERENCE_DOMAIN, key);
-      return typeof v === "string" ? v : undefined;
-    },
-    set(key: string, value: string): void {
-      Preference.set(PREFERENCE_DOMAIN, key, value);
-    },
-    remove(key: string): void {
-      Preference.delete(PREFERENCE_DOMAIN, key);
-    },
-  };
+  return preferenceStoreOf(Preference);
 }
 
 /** Timer-backed clock. Ids map to Moddable Timer objects. */

@@ -10,6 +10,7 @@
  * and Preference domains and keys over 15 characters or values over 4000 bytes throw (ESP32 NVS).
  */
 import { bytesToHex, hexToBytes } from "../../core/hex.js";
+import { MAX_KEY_LENGTH, MAX_VALUE_BYTES } from "../../hal/storage.js";
 import { host, hostStore } from "./host.js";
 
 /** The room one onWritable announces (the Linux serial's write buffer). */
@@ -66,7 +67,7 @@ export const Timer = {
 };
 
 function checkName(what: string, s: string): void {
-  if (s.length === 0 || s.length > 15) throw new Error("Preference " + what + " must be 1 to 15 characters: " + s);
+  if (s.length === 0 || s.length > MAX_KEY_LENGTH) throw new Error("Preference " + what + " must be 1 to " + MAX_KEY_LENGTH + " characters: " + s);
 }
 
 export const Preference = {
@@ -78,7 +79,7 @@ export const Preference = {
   set: function (domain: string, key: string, value: string): void {
     checkName("domain", domain);
     checkName("key", key);
-    if (value.length > 4000) throw new Error("Preference value over 4000 bytes");
+    if (value.length > MAX_VALUE_BYTES) throw new Error("Preference value over " + MAX_VALUE_BYTES + " bytes");
     hostStore.set(domain + "." + key, value);
   },
   delete: function (domain: string, key: string): void {
