@@ -25,7 +25,7 @@ import path from "node:path";
 import { URLSearchParams } from "node:url";
 import { startCloud } from "../dist/host-tools/cloud/index.js";
 import { twilioClient } from "../dist/host-tools/platform/twilio-client.js";
-import { startModem } from "../dist/host-tools/modem/index.js";
+import { startModem } from "../dist/host-tools/virtual-modem/index.js";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { tokenizer } from "acorn";
-import { startAgent } from "../dist/host-tools/device/agent-runtime.js";
+import { startAgent } from "../dist/host-tools/device-host/agent-runtime.js";
 import { XsRuntime } from "../dist/host-tools/runtimes/xs.js";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");

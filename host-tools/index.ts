@@ -17,5 +17,5 @@ export { startCloud, DEV_ACCOUNT_SID, DEV_AUTH_TOKEN, type CloudOptions, type Cl
 export { twilioClient, type TwilioClientOptions } from "./platform/twilio-client.js";
 export { validateSignature, validateKoreSignature, twilioSignature, koreSignature } from "./platform/signature.js";
 export { startBridge, type BridgeOptions, type BridgeHandle } from "./bridge/index.js";
-export { startDev, type DevOptions, type DevHandle } from "./dev/index.js";
+export { startDev, type DevOptions, type DevHandle } from "./local-stack/index.js";
 export { startDashboard, type DashboardOptions, type DashboardHandle } from "./dashboard/index.js";

@@ -29,8 +29,8 @@ async function shoot(locator, file) {
   return shrink(`${out}/${file}`) ? " (pngquant)" : "";
 }
 
-if (!existsSync(`${root}dist/host-tools/dev/index.js`)) throw new Error("run `npm run build` first: the screenshots use dist/");
-const { startDev } = await import(`${root}dist/host-tools/dev/index.js`);
+if (!existsSync(`${root}dist/host-tools/local-stack/index.js`)) throw new Error("run `npm run build` first: the screenshots use dist/");
+const { startDev } = await import(`${root}dist/host-tools/local-stack/index.js`);
 mkdirSync(out, { recursive: true });
 
 const dev = await startDev({ devices: 2, cloudPort: 0, bridgePort: 0, brokerPort: 0, dashboardPort: 0 });

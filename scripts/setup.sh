@@ -6,7 +6,7 @@
 # Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# socat creates the virtual modem's pseudo-terminal (`simcmd modem`, test/modem); python3 is its fallback.
+# socat creates the virtual modem's pseudo-terminal (`simcmd modem`, test/virtual-modem); python3 is its fallback.
 # Chromium: Debian's package at /usr/bin/chromium (playwright-core downloads no browser of its own).
 if ! command -v lua5.3 >/dev/null 2>&1 || ! command -v socat >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then
   SUDO=""

@@ -1,7 +1,7 @@
-/** `simcmd dev`: the local stack on embedded defaults (host-tools/dev). */
+/** `simcmd dev`: the local stack on embedded defaults (host-tools/local-stack). */
 import { checkOption, ConfigError } from "../bridge/config.js";
 import { parseArgs } from "node:util";
-import { startDev } from "../dev/index.js";
+import { startDev } from "../local-stack/index.js";
 import type { CliIo } from "./io.js";
 import { UsageError } from "./io.js";
 

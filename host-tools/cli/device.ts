@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_DEVICE_PORT, DEFAULT_MO_HOST, MODEM_FAMILIES, type ModemFamily } from "../../firmware/core/limits.js";
-import { SimulatedDevice } from "../device/device.js";
-import { DEFAULT_APN, DEFAULT_READY_TIMEOUT_MS, ModemDevice } from "../device/modem-device.js";
+import { SimulatedDevice } from "../device-host/device.js";
+import { DEFAULT_APN, DEFAULT_READY_TIMEOUT_MS, ModemDevice } from "../device-host/modem-device.js";
 import type { CliIo } from "./io.js";
 import { UsageError } from "./io.js";
 

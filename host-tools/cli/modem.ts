@@ -1,6 +1,6 @@
 /** `simcmd modem`: a virtual modem on a new pseudo-terminal, attached to the mock cloud (docs/mock-network.md). */
 import { parseArgs } from "node:util";
-import { CloudLink, DIALECTS, startModem, type DialectName, type FaultCommand } from "../modem/index.js";
+import { CloudLink, DIALECTS, startModem, type DialectName, type FaultCommand } from "../virtual-modem/index.js";
 import type { CliIo } from "./io.js";
 import { intFlag, UsageError } from "./io.js";
 

@@ -20,7 +20,7 @@ import type { FastifyRequest } from "fastify";
 import type { Callbacks } from "./callbacks.js";
 import type { Errors } from "./errors.js";
 import type { EventBus } from "./events.js";
-import type { Network } from "./network/index.js";
+import type { Network } from "./mock-network/index.js";
 import type { Product } from "./host-routing.js";
 import type { Clock } from "../../firmware/hal/clock.js";
 

@@ -6,6 +6,6 @@ export { scenario, type Step, type StepId } from "./scenario.js";
 export { runScenario, runStep, PortOpenError, DEFAULT_STEP_TIMEOUT_MS, NEEDS_NETWORK, type HilReport, type RunOptions, type StepFailure, type StepResult } from "./runner.js";
 export { serialTarget, startVirtualTarget, type HilTarget, type VirtualTargetOptions } from "./targets.js";
 export { createSession, DEFAULT_TIMINGS, type CloudClient, type DriverTimings, type MockNetwork, type ScenarioContext } from "./session.js";
-export { NodeSerial, DEFAULT_BAUD_RATE } from "../device/node-serial.js";
+export { NodeSerial, DEFAULT_BAUD_RATE } from "../device-host/node-serial.js";
 export { NodeClock } from "../clock/node-clock.js";
 export { call, callOutcome, Inbox, ModemCallError, DEFAULT_INBOX_WAIT_MS } from "./driver-calls.js";

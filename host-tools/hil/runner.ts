@@ -6,7 +6,7 @@
 import { AssertionError } from "node:assert/strict";
 import type { ModemError, ModemFamily } from "../../firmware/modems/index.js";
 import { ModemCallError } from "./driver-calls.js";
-import { NodeSerial } from "../device/node-serial.js";
+import { NodeSerial } from "../device-host/node-serial.js";
 import { scenario, type Step, type StepId } from "./scenario.js";
 import { createSession, type DriverTimings, type ScenarioContext } from "./session.js";
 import type { HilTarget } from "./targets.js";

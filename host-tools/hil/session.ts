@@ -8,7 +8,7 @@ import type { CloudHandle } from "../cloud/index.js";
 import type { twilioClient } from "../platform/twilio-client.js";
 import { Inbox } from "./driver-calls.js";
 import { NodeClock } from "../clock/node-clock.js";
-import type { NodeSerial } from "../device/node-serial.js";
+import type { NodeSerial } from "../device-host/node-serial.js";
 
 /** The official twilio client, as `twilioClient` returns it. */
 export type CloudClient = ReturnType<typeof twilioClient>;

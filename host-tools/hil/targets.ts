@@ -6,8 +6,8 @@
 import type { ModemFamily } from "../../firmware/modems/index.js";
 import { startCloud, type CloudHandle } from "../cloud/index.js";
 import { twilioClient } from "../platform/twilio-client.js";
-import { startModem, type ModemHandle } from "../modem/index.js";
-import { DEFAULT_BAUD_RATE } from "../device/node-serial.js";
+import { startModem, type ModemHandle } from "../virtual-modem/index.js";
+import { DEFAULT_BAUD_RATE } from "../device-host/node-serial.js";
 import type { MockNetwork } from "./session.js";
 
 export interface HilTarget {
@@ -29,7 +29,7 @@ export function serialTarget(port: string, baudRate = DEFAULT_BAUD_RATE): HilTar
 }
 
 export interface VirtualTargetOptions {
-  /** Which pty helper the virtual modem uses (host-tools/modem/pty.ts). Default "auto". */
+  /** Which pty helper the virtual modem uses (host-tools/virtual-modem/pty.ts). Default "auto". */
   ptyHelper?: "auto" | "socat" | "python3";
 }
 

@@ -5,8 +5,8 @@
  * to the worker through `deliver`, which the child queues behind the command in progress: these services
  * never call into the worker themselves (it is waiting for their answer).
  */
-import { JsonFileStore } from "../device/json-file-store.js";
-import { DEFAULT_BAUD_RATE, NodeSerial } from "../device/node-serial.js";
+import { JsonFileStore } from "../device-host/json-file-store.js";
+import { DEFAULT_BAUD_RATE, NodeSerial } from "../device-host/node-serial.js";
 import { NodeClock } from "../clock/node-clock.js";
 import type { HostAnswer, HostCommand, HostDelivery } from "./xs-protocol.js";
 

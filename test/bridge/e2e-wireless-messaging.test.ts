@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
-import { SimulatedDevice } from "../../host-tools/device/device.js";
+import { SimulatedDevice } from "../../host-tools/device-host/device.js";
 import { decodePdu, encodeSubmit } from "../../host-tools/pdu/index.js";
 import { admin, cloudAndClient, Udp, type Client } from "../cloud/harness.js";
 import { Recorder, tempDir, type Msg } from "./helpers.js";

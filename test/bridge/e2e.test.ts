@@ -10,7 +10,7 @@ import { connect } from "node:net";
 import { startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
 import { run } from "../../host-tools/cli/main.js";
 import { koreSignature, twilioSignature } from "../../host-tools/platform/signature.js";
-import { SimulatedDevice } from "../../host-tools/device/device.js";
+import { SimulatedDevice } from "../../host-tools/device-host/device.js";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
 import { activeSim, admin, cloudAndClient, type Client } from "../cloud/harness.js";
 import { postForm, Recorder, tempDir, topicIs } from "./helpers.js";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { startBridge, type BridgeHandle } from "../../host-tools/bridge/index.js";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
 import { twilioSignature } from "../../host-tools/platform/signature.js";
-import { SimulatedDevice } from "../../host-tools/device/device.js";
+import { SimulatedDevice } from "../../host-tools/device-host/device.js";
 import { activeSim, cloudAndClient, type Client } from "../cloud/harness.js";
 import { listening, postForm, Recorder, tempDir, uniquePrefix } from "./helpers.js";
 

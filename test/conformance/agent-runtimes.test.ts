@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startAgent, type AgentRuntime } from "../../host-tools/device/agent-runtime.js";
+import { startAgent, type AgentRuntime } from "../../host-tools/device-host/agent-runtime.js";
 import { decodePdu, encodePdu } from "../../host-tools/pdu/index.js";
 
 const info = { version: "0.1.0", runtime: "test", modem: "none" };

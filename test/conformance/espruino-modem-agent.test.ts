@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import vm from "node:vm";
 import { SerialPort } from "serialport";
-import { startModem, type ModemHandle } from "../../host-tools/modem/index.js";
+import { startModem, type ModemHandle } from "../../host-tools/virtual-modem/index.js";
 import { activeSim, cloudAndClient, Hooks, type Client } from "../cloud/harness.js";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
 import { BANNED_GLOBALS } from "./es5-check.js";

@@ -14,7 +14,7 @@ import { storageOf } from "../../firmware/ports/espruino/hal.js";
 import { preferenceStoreOf } from "../../firmware/ports/moddable/preference-store.js";
 import { hostStore } from "../../firmware/ports/xs-host/host.js";
 import { Preference } from "../../firmware/ports/xs-host/moddable-apis.js";
-import { JsonFileStore } from "../../host-tools/device/json-file-store.js";
+import { JsonFileStore } from "../../host-tools/device-host/json-file-store.js";
 import { decodeHostCommand, XsHostServices } from "../../host-tools/runtimes/xs-host-services.js";
 import { espruinoStorage } from "../helpers/espruino-storage.js";
 import { keyValueStoreContract, type StoreDriver } from "./key-value-store.contract.js";
@@ -58,7 +58,7 @@ function overXsHost<T>(file: string | undefined, store: () => T): T {
 
 keyValueStoreContract("MemoryStore (firmware/hal/storage.ts)", NOTHING, () => memoryDriver(() => new MemoryStore()));
 
-keyValueStoreContract("JsonFileStore in memory (host-tools/device/json-file-store.ts)", NOTHING, () => memoryDriver(() => new JsonFileStore(undefined)));
+keyValueStoreContract("JsonFileStore in memory (host-tools/device-host/json-file-store.ts)", NOTHING, () => memoryDriver(() => new JsonFileStore(undefined)));
 
 keyValueStoreContract("JsonFileStore in a file", { ...NOTHING, persistent: true, damageable: true }, () => fileDriver((file) => new JsonFileStore(file)));
 

@@ -3,7 +3,7 @@
  * scenario (host-tools/hil/scenario.ts, also run by `simcmd hil`). The driver talks through the AT
  * engine and the Node `serialport` package to a real tty.
  *
- *   target   the virtual modem (host-tools/modem) on a fresh /dev/pts/N, attached to a started mock
+ *   target   the virtual modem (host-tools/virtual-modem) on a fresh /dev/pts/N, attached to a started mock
  *            cloud with one active Super SIM — or real hardware (HIL, below)
  *   steps    run in order by the hil runner's runStep: a step whose prerequisite failed fails too,
  *            with "not run: after a failed step: …"

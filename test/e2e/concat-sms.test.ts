@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { once } from "node:events";
 import type { ModemFamily } from "../../firmware/modems/capabilities.js";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
-import type { Handled } from "../../host-tools/device/device.js";
-import { ModemDevice } from "../../host-tools/device/modem-device.js";
+import type { Handled } from "../../host-tools/device-host/device.js";
+import { ModemDevice } from "../../host-tools/device-host/modem-device.js";
 import { cloudAndClient, Hooks, wirelessSim, type Client, type Hit } from "../cloud/harness.js";
 
 const FAMILIES: ModemFamily[] = ["bg96", "sim7080", "sara-r4"];

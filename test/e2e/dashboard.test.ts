@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { startDev, type DevHandle } from "../../host-tools/dev/index.js";
+import { startDev, type DevHandle } from "../../host-tools/local-stack/index.js";
 import { Recorder } from "../bridge/helpers.js";
 
 const CHROMIUM = process.env["SIMCMD_CHROMIUM"] ?? "/usr/bin/chromium";

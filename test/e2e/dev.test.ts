@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
-import { startDev, type DevHandle } from "../../host-tools/dev/index.js";
+import { startDev, type DevHandle } from "../../host-tools/local-stack/index.js";
 
 let dev: DevHandle;
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { once } from "node:events";
-import { SimulatedDevice, type Handled } from "../../host-tools/device/device.js";
+import { SimulatedDevice, type Handled } from "../../host-tools/device-host/device.js";
 import { validateSignature } from "../../host-tools/platform/signature.js";
 import { activeSim, admin, cloudAndClient, Hooks, type Client, type Hit } from "../cloud/harness.js";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";

@@ -14,7 +14,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
 import { NEEDS_NETWORK, NodeSerial, scenario, type HilReport, type StepResult } from "../../host-tools/hil/index.js";
-import { startModem, type ModemHandle } from "../../host-tools/modem/index.js";
+import { startModem, type ModemHandle } from "../../host-tools/virtual-modem/index.js";
 import { activeSim, cloudAndClient, type Client } from "../cloud/harness.js";
 import { cli } from "../helpers/cli.js";
 

@@ -15,7 +15,7 @@ import type { CloudHandle } from "../../host-tools/cloud/index.js";
 import { NEEDS_NETWORK, scenario, type HilReport } from "../../host-tools/hil/index.js";
 import { junitXml } from "../../host-tools/hil/junit.js";
 import { percentile, type RepeatSummary } from "../../host-tools/hil/repeat.js";
-import { startModem, type ModemHandle } from "../../host-tools/modem/index.js";
+import { startModem, type ModemHandle } from "../../host-tools/virtual-modem/index.js";
 import { activeSim, cloudAndClient, type Client } from "../cloud/harness.js";
 import { cli } from "../helpers/cli.js";
 

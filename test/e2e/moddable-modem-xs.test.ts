@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import vm from "node:vm";
 import type { CloudHandle } from "../../host-tools/cloud/index.js";
-import { startModem, type ModemHandle } from "../../host-tools/modem/index.js";
+import { startModem, type ModemHandle } from "../../host-tools/virtual-modem/index.js";
 import { packageRoot } from "../../host-tools/runtimes/line-process.js";
 import { XsRuntime } from "../../host-tools/runtimes/xs.js";
 import { activeSim, cloudAndClient, Hooks, type Client, type Hit } from "../cloud/harness.js";

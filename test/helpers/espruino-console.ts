@@ -1,5 +1,5 @@
 /**
- * A virtual Espruino console for tests: the board end of a real pty pair (host-tools/modem/pty.ts),
+ * A virtual Espruino console for tests: the board end of a real pty pair (host-tools/virtual-modem/pty.ts),
  * so a client opens `path` as a serial port. Like Espruino's REPL it buffers a line until Enter
  * (CR or LF), clears it on Ctrl-C (`\x03`), does not echo a line that starts with DLE (`\x10`) nor
  * anything after `echo(0)`, and evaluates each line in a Node `vm` context prepared like
@@ -21,7 +21,7 @@
  */
 import vm from "node:vm";
 import zlib from "node:zlib";
-import { openPty, type PtyPair } from "../../host-tools/modem/pty.js";
+import { openPty, type PtyPair } from "../../host-tools/virtual-modem/pty.js";
 import { BANNED_GLOBALS } from "../conformance/es5-check.js";
 import { espruinoStorage, type EspruinoStorage } from "./espruino-storage.js";
 

@@ -5,7 +5,7 @@
  *   serial.reply("AT+CSQ\r", "\r\n+CSQ: 15,0\r\n\r\nOK\r\n", 20);   // 20 ms after the write
  *
  * Strings are 8-bit (one char per octet). The real-serial tests over a pty are the virtual
- * modem's (host-tools/modem).
+ * modem's (host-tools/virtual-modem).
  */
 import type { SerialPort } from "../../firmware/hal/serial.js";
 import type { FakeClock } from "./fake-clock.js";

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import vm from "node:vm";
-import { openPty } from "../../host-tools/modem/pty.js";
+import { openPty } from "../../host-tools/virtual-modem/pty.js";
 import { cli } from "../helpers/cli.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "simcmd-provision-"));

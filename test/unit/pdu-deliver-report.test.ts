@@ -3,7 +3,7 @@ import { bytesToHex } from "../../firmware/core/hex.js";
 import { deliverReport, FCS_MEMORY_EXCEEDED } from "../../firmware/core/pdu/deliver-report.js";
 import { PduError } from "../../firmware/core/errors.js";
 import { decodePdu } from "../../host-tools/pdu/index.js";
-import { isSmscNumber, smscField } from "../../host-tools/modem/sms.js";
+import { isSmscNumber, smscField } from "../../host-tools/virtual-modem/sms.js";
 
 describe("deliverReport", () => {
   test.each([

@@ -25,7 +25,7 @@
  */
 import { jsonDepthProblem } from "../../../http/json-depth.js";
 import type { CloudContext } from "../../context.js";
-import type { MoIp, NetSim, NetTimer, SimKind } from "../../network/index.js";
+import type { MoIp, NetSim, NetTimer, SimKind } from "../../mock-network/index.js";
 import { commandRow, countIssue, nextPending, updateCommand, type CommandUpdate, type HuaweiCommandRow } from "./store.js";
 
 /** The network's SIM kind for Huawei devices. */

@@ -23,7 +23,7 @@ import { MAX_IP_PAYLOAD } from "../../../../firmware/core/limits.js";
 import type { CloudContext } from "../../context.js";
 import { badParam, notFound, TwilioError } from "../../errors.js";
 import { readParams } from "../../form.js";
-import { smsFits } from "../../network/index.js";
+import { smsFits } from "../../mock-network/index.js";
 import { readPaging, v1Envelope, PAGING_PARAMS } from "../../paging.js";
 import { isSid } from "../../sids.js";
 import { fleetJson, ipJson, ipJsonText, simJson, smsJson, v1 } from "./json.js";

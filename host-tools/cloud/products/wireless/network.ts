@@ -24,7 +24,7 @@
  * answered RP-ERROR. A callback that does not answer 2xx is recorded (GET /_mock/callbacks) with 11200.
  */
 import type { CloudContext } from "../../context.js";
-import type { MoSms, NetSim } from "../../network/index.js";
+import type { MoSms, NetSim } from "../../mock-network/index.js";
 import { commandProgress, createCommandRow, setCommandStatus, simBySid, type CommandRow, type CommandStatus, type SimRow, type SimStatus } from "./store.js";
 
 export const WIRELESS_ORIGINATOR = "2936";

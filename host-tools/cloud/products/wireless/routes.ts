@@ -37,7 +37,7 @@ import type { FastifyInstance } from "fastify";
 import type { CloudContext } from "../../context.js";
 import { TwilioError, badParam, notFound } from "../../errors.js";
 import { jsonObject, readParams } from "../../form.js";
-import { MAX_BINARY_SMS_BYTES, smsFits, smsTextLength } from "../../network/index.js";
+import { MAX_BINARY_SMS_BYTES, smsFits, smsTextLength } from "../../mock-network/index.js";
 import { readPaging, v1Envelope } from "../../paging.js";
 import { isSid } from "../../sids.js";
 import { commandJson, simJson } from "./json.js";

@@ -20,7 +20,7 @@
  * account, or the SMS is 8-bit data (Messaging takes text). Bodies over 1600 characters are cut.
  */
 import type { CloudContext } from "../../../context.js";
-import type { MoSms, NetSim } from "../../../network/index.js";
+import type { MoSms, NetSim } from "../../../mock-network/index.js";
 import { sendInOrder } from "../../ordered-callbacks.js";
 import { API_VERSION } from "../common.js";
 import { firstIncomingNumber, incomingNumber, insertInbound, rowOf, updateMessage, type MessageRow, type MessageUpdate } from "./store.js";

@@ -27,7 +27,7 @@ import type { CloudContext } from "../../../context.js";
 import { rfc2822Date } from "../../../dates.js";
 import { TwilioError, badParam, notFound } from "../../../errors.js";
 import { jsonObject, readParams } from "../../../form.js";
-import { E164 } from "../../../network/index.js";
+import { E164 } from "../../../mock-network/index.js";
 import { legacyEnvelope, readPaging } from "../../../paging.js";
 import { isSid } from "../../../sids.js";
 import { API_PREFIX, API_VERSION, accountUri, checkAccount, notFoundHere, stripJson, withJson } from "../common.js";

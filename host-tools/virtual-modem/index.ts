@@ -2,14 +2,14 @@
  * The virtual modem (`simcmd modem`): a modem emulator on a real pseudo-terminal, attached to the mock
  * network. `startModem` opens the pty, attaches, and resolves once a serial client can open `port`.
  */
-import { CloudLink, type CloudLinkOptions, type NetworkLink } from "../device/network-link.js";
+import { CloudLink, type CloudLinkOptions, type NetworkLink } from "../device-host/network-link.js";
 import { openPty, type PtyPair } from "./pty.js";
 import type { DialectName } from "./types.js";
 import { VirtualModem, type VirtualModemOptions } from "./virtual-modem.js";
 
 export { VirtualModem, type VirtualModemOptions } from "./virtual-modem.js";
 export { openPty, PtyUnavailableError, type PtyPair, type PtyOptions } from "./pty.js";
-export { CloudLink, StaticLink, CloudError, type AttachInfo, type AttachRequest, type NetworkLink } from "../device/network-link.js";
+export { CloudLink, StaticLink, CloudError, type AttachInfo, type AttachRequest, type NetworkLink } from "../device-host/network-link.js";
 export { Faults, type FaultCommand } from "./faults.js";
 export { DIALECTS, type DialectName } from "./types.js";
 

@@ -8,7 +8,7 @@ import { bytesToHex } from "../../firmware/core/hex.js";
 import { writeSmsc } from "../../firmware/core/pdu/address.js";
 import { deliverReport, FCS_MEMORY_EXCEEDED } from "../../firmware/core/pdu/deliver-report.js";
 import { decodePdu } from "../pdu/index.js";
-import { addressOf, bindLoopback, closeSocket, parseAddress } from "../device/udp.js";
+import { addressOf, bindLoopback, closeSocket, parseAddress } from "../device-host/udp.js";
 import { CMS } from "./types.js";
 import type { VirtualModem } from "./virtual-modem.js";
 

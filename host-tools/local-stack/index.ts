@@ -13,7 +13,7 @@ import { startBridge, type BridgeHandle } from "../bridge/index.js";
 import { startCloud, type CloudHandle } from "../cloud/index.js";
 import { startDashboard, type DashboardHandle } from "../dashboard/index.js";
 import { twilioClient } from "../platform/twilio-client.js";
-import { SimulatedDevice } from "../device/device.js";
+import { SimulatedDevice } from "../device-host/device.js";
 
 export interface DevOptions {
   /** External broker URL; absent: an embedded Aedes broker. */

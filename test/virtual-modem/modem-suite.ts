@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { decodePdu, encodePdu, encodeSubmit, tpduLength } from "../../host-tools/pdu/index.js";
-import { startModem, type DialectName, type ModemHandle } from "../../host-tools/modem/index.js";
+import { startModem, type DialectName, type ModemHandle } from "../../host-tools/virtual-modem/index.js";
 import { AtClient } from "./at-client.js";
 import { SOCKET_OPS } from "./socket-ops.js";
 import { TestNetwork } from "./test-network.js";

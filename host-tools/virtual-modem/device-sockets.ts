@@ -5,8 +5,8 @@
  */
 import type { Socket } from "node:dgram";
 import { DEFAULT_MO_HOST } from "../../firmware/core/limits.js";
-import { addressOf, bindLoopback, closeSocket, parseAddress } from "../device/udp.js";
-import type { AttachInfo, NetworkLink } from "../device/network-link.js";
+import { addressOf, bindLoopback, closeSocket, parseAddress } from "../device-host/udp.js";
+import type { AttachInfo, NetworkLink } from "../device-host/network-link.js";
 import type { VirtualModem } from "./virtual-modem.js";
 
 export interface Datagram {

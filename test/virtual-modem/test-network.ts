@@ -1,6 +1,6 @@
 /** Plays the mock network with plain UDP sockets: the SIM's `mo` address and its SMSC (docs/mock-network.md). */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
-import { StaticLink } from "../../host-tools/modem/index.js";
+import { StaticLink } from "../../host-tools/virtual-modem/index.js";
 
 export interface Received {
   data: Buffer;

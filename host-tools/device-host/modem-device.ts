@@ -1,6 +1,6 @@
 /**
  * A simulated device with a cellular modem (docs/agent.md, "The modem path"): the virtual modem of
- * `family` on a real pty, attached to the mock cloud as the SIM (host-tools/modem), and the firmware
+ * `family` on a real pty, attached to the mock cloud as the SIM (host-tools/virtual-modem), and the firmware
  * agent with the AT engine and the family's driver talking to it through that pty — inside the real
  * XS engine (dist/firmware/xs/modem-agent.js, HAL served by host-tools/runtimes/xs-child.ts) or, for
  * debugging, in this Node process. IP Commands arrive as the modem's socket URCs, SMS Commands as
@@ -16,7 +16,7 @@ import { ModemAgent, type ModemAgentStatus, type ModemTuning } from "../../firmw
 import { utf16Text } from "../../firmware/core/text.js";
 import type { ModemFamily } from "../../firmware/modems/capabilities.js";
 import { modemDriver } from "../../firmware/modems/index.js";
-import { startModem, type AttachInfo, type ModemHandle } from "../modem/index.js";
+import { startModem, type AttachInfo, type ModemHandle } from "../virtual-modem/index.js";
 import { packageRoot } from "../runtimes/line-process.js";
 import { XsRuntime } from "../runtimes/xs.js";
 import type { DeviceInfo } from "./agent-runtime.js";

@@ -1,5 +1,5 @@
 /** How a client does UDP on each family, in the manuals' command sequences (the drivers in firmware/modems do the same). */
-import type { DialectName } from "../../host-tools/modem/index.js";
+import type { DialectName } from "../../host-tools/virtual-modem/index.js";
 import type { AtClient } from "./at-client.js";
 
 export interface Datagram {

@@ -13,7 +13,7 @@ import { DeviceSockets } from "./device-sockets.js";
 import { createDialect } from "./dialects/index.js";
 import { Faults } from "./faults.js";
 import { ModemState, type Identity } from "./modem-state.js";
-import type { NetworkLink } from "../device/network-link.js";
+import type { NetworkLink } from "../device-host/network-link.js";
 import { SmsService } from "./sms.js";
 import { CME_TEXT, type CommandTable, type Dialect, type DialectName, type Final, type Line, type Prompt, type Reply, type Urc } from "./types.js";
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { startCloud, type CloudHandle } from "../../host-tools/cloud/index.js";
 import { twilioClient } from "../../host-tools/platform/twilio-client.js";
-import { DIALECTS, startModem, type ModemHandle } from "../../host-tools/modem/index.js";
+import { DIALECTS, startModem, type ModemHandle } from "../../host-tools/virtual-modem/index.js";
 import { decodePdu, encodeSubmit, tpduLength } from "../../host-tools/pdu/index.js";
 import { AtClient } from "./at-client.js";
 import { SOCKET_OPS } from "./socket-ops.js";
