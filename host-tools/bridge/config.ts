@@ -22,6 +22,13 @@ export interface HuaweiOptions {
   serviceId?: string;
 }
 
+/** Several instances behind one load balancer (docs/bridge.md, "Running several instances"). */
+export interface ClusterOptions {
+  /** The same as `redis`. */
+  redis?: string;
+  stateRepair?: number;
+}
+
 /** `startBridge(options)`: every field optional; see options.ts for meaning, default and unit. */
 export interface BridgeOptions {
   port?: number;
@@ -52,6 +59,7 @@ export interface BridgeOptions {
   messagingDeviceFrom?: Record<string, string>;
   huawei?: HuaweiOptions;
   redis?: string;
+  cluster?: ClusterOptions;
   dedupeTtl?: number;
   noCommunication?: number;
   maxRequestBytes?: number;
@@ -100,7 +108,9 @@ export interface BridgeConfig {
   /** Device (phone number without +) → From; see messagingFromFor. */
   messagingDeviceFrom: Record<string, string>;
   huawei: { baseUrl?: string; appId: string; secret: string; serviceId: string };
+  /** With Redis: several instances share dedupe and device state (RedisDeviceStates). */
   redis?: string;
+  cluster: { redis?: string; stateRepair: number };
   dedupeTtl: number;
   noCommunication: number;
   maxRequestBytes: number;
@@ -208,7 +218,7 @@ export function checkOption(path: string, v: unknown, where = `option ${path}`):
   return coerce(s, v, where);
 }
 
-const KNOWN_OBJECTS = new Set(["twilio", "huawei"]);
+const KNOWN_OBJECTS = new Set(["twilio", "huawei", "cluster"]);
 
 /** Rejects unknown keys in a config file / options object (typos must not pass silently). */
 function checkKeys(o: Record<string, unknown>, where: string, extra: string[] = []): void {
@@ -239,6 +249,10 @@ export function normalize(o: BridgeOptions): BridgeConfig {
   if (/[#+/]/.test(c.shareGroup)) throw new ConfigError("option shareGroup: no wildcards or slashes");
   c.mqtt ??= null;
   c.publicUrl ??= null;
+  // cluster.stateRepair has a default, so the section is always there
+  if (c.redis !== undefined && c.cluster.redis !== undefined && c.redis !== c.cluster.redis)
+    throw new ConfigError("options redis and cluster.redis name different servers: give one");
+  c.redis ??= c.cluster.redis;
   const tw = (c.twilio ?? {}) as Partial<BridgeConfig["twilio"]>;
   if (tw.accountSid !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(tw.accountSid)) throw new ConfigError("option twilio.accountSid: AC followed by 32 hex digits");
   c.twilio = { ...tw, accountSid: tw.accountSid ?? "", authToken: tw.authToken ?? "", koreSecret: tw.koreSecret ?? tw.authToken ?? "" };

@@ -5,7 +5,11 @@
  * - operator actions on `{prefix}/devices/{device}/state/set` (`mask`, `acknowledge`, `reset`, as text or
  *   `{"action": …}`): masked hides every condition until reset; acknowledged marks the current condition as
  *   seen (it returns to normal when the condition clears); reset clears mask, acknowledgement and fault.
- * Payload `{device, state, condition, reason, since, at}`; published (through the outbox) only on change.
+ * Payload `{device, state, condition, reason, since, at}`; published only on change.
+ *
+ * Two implementations of the same transitions: `SqliteDeviceStates` (here: one bridge, the rows in its SQLite
+ * file, the state published through its outbox in the caller's transaction) and `RedisDeviceStates`
+ * (redis-device-states.ts: several bridges, each transition decided by one Lua script in Redis).
  */
 import type { Clock } from "../../firmware/hal/clock.js";
 import { iso } from "../clock/node-clock.js";
@@ -13,7 +17,49 @@ import type { Emit } from "./emit.js";
 import type { DeviceRow, Store } from "./store.js";
 import { deviceTopic } from "./topics.js";
 
-export class DeviceStates {
+/** What the engine and the downlink worker ask of device state; the transitions are the same in every implementation. */
+export interface DeviceStates {
+  /** Starts the periodic work (the silence check). */
+  start(): void;
+  stop(): void;
+  /** Moves devices silent for the no-communication period to `no_communication`. */
+  checkSilence(): void;
+  seen(device: string): void;
+  uplink(device: string, platform: string, simSid: string | null): void;
+  failed(device: string, reason: string, detached: boolean): void;
+  succeeded(device: string): void;
+  /** An operator action (`mask`, `acknowledge`, `reset`, as text or `{"action": …}`); false for an unknown one. */
+  operator(device: string, raw: string): boolean;
+  /** Resolves once every transition asked for so far is decided and its state handed on for publishing. */
+  settled(): Promise<void>;
+}
+
+/** The three parts of a device's state, by the alarm-panel rule above. */
+export interface Derived {
+  state: string;
+  condition: string;
+  reason: string | null;
+}
+
+/** The retained `…/state` payload. */
+export function statePayload(device: string, d: Derived, sinceMs: number, atMs: number): object {
+  return { device, state: d.state, condition: d.condition, reason: d.reason, since: iso(sinceMs), at: iso(atMs) };
+}
+
+/** The operator action named by a `state/set` payload, or null when it names none. */
+export function operatorAction(raw: string): "mask" | "acknowledge" | "reset" | null {
+  let action = raw.trim();
+  if (action.startsWith("{")) {
+    try {
+      action = String((JSON.parse(action) as { action?: unknown }).action ?? "");
+    } catch {
+      return null;
+    }
+  }
+  return action === "mask" || action === "acknowledge" || action === "reset" ? action : null;
+}
+
+export class SqliteDeviceStates implements DeviceStates {
   private timer: number | null = null;
   private stopped = false;
 
@@ -41,6 +87,10 @@ export class DeviceStates {
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
   }
 
+  settled(): Promise<void> {
+    return Promise.resolve(); // every transition is decided in the caller's transaction
+  }
+
   checkSilence(): void {
     const now = this.clock.now();
     for (const d of this.store.devices()) {
@@ -49,7 +99,6 @@ export class DeviceStates {
     }
   }
 
-  /** A device the bridge sent to: silence is counted from now if it never spoke. */
   seen(device: string): void {
     const d = this.store.device(device);
     if (!d || d.last_up_ms === null) this.update(device, { last_up_ms: this.clock.now() });
@@ -77,23 +126,15 @@ export class DeviceStates {
     if (d?.fault) this.update(device, { fault: null });
   }
 
-  /** Returns false for an unknown action. */
   operator(device: string, raw: string): boolean {
-    let action = raw.trim();
-    if (action.startsWith("{")) {
-      try {
-        action = String((JSON.parse(action) as { action?: unknown }).action ?? "");
-      } catch {
-        return false;
-      }
-    }
+    const action = operatorAction(raw);
+    if (action === null) return false;
     if (action === "mask") this.update(device, { operator: "masked" });
     else if (action === "acknowledge") {
       const d = this.store.device(device);
       if (d && (d.fault !== null || d.no_comm !== null) && d.operator !== "masked") this.update(device, { operator: "acknowledged" });
       else this.update(device, {});
-    } else if (action === "reset") this.update(device, { operator: null, fault: null });
-    else return false;
+    } else this.update(device, { operator: null, fault: null });
     return true;
   }
 
@@ -113,6 +154,6 @@ export class DeviceStates {
     const prevState = d.state === null ? null : (JSON.parse(d.state) as string[])[0];
     const since = prevState === state && d.since_ms !== null ? d.since_ms : now;
     this.store.updateDevice(device, { state: key, since_ms: since });
-    this.emit(deviceTopic(this.prefix, device, "state"), { device, state, condition, reason, since: iso(since), at: iso(now) }, true, "state");
+    this.emit(deviceTopic(this.prefix, device, "state"), statePayload(device, { state, condition, reason }, since, now), true, "state");
   }
 }

@@ -12,7 +12,7 @@ import { iso, NodeClock } from "../clock/node-clock.js";
 import { normalize, type BridgeOptions } from "./config.js";
 import { startBroker, type EmbeddedBroker } from "./broker.js";
 import { callbackKey, huaweiCallbackUrl, huaweiToken } from "./callback-token.js";
-import { DeviceStates } from "./device-state.js";
+import { SqliteDeviceStates, type DeviceStates } from "./device-state.js";
 import { DownWorker } from "./down-worker.js";
 import { outboxEmitter } from "./emit.js";
 import { Engine } from "./engine.js";
@@ -22,6 +22,7 @@ import { Outbox } from "./outbox.js";
 import { SessionStore } from "./session-store.js";
 import { PlatformHealth } from "./platform-health.js";
 import { Platforms } from "./platforms.js";
+import { RedisDeviceStates } from "./redis-device-states.js";
 import { Store } from "./store.js";
 import { buildHttp } from "./webhooks.js";
 
@@ -79,12 +80,28 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
   let broker: EmbeddedBroker | null = null;
   let link: MqttLink | null = null;
   let publicUrl = cfg.publicUrl;
+  /** A retained QoS 1 publish outside the outbox; resolves on its PUBACK. */
+  const publishRetained = (topic: string, payload: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (!link?.connected) reject(new Error("the broker is not connected"));
+      else link.publish(topic, payload, true, (err) => (err ? reject(err) : resolve()));
+    });
 
   // The parts of the bridge, each given what it uses; this is the one place that connects them.
   const store = new Store(cfg.data, cfg.durability, { onOutboxCommitted: () => outbox.kick() });
   const metrics = new Metrics();
   const emit = outboxEmitter({ store, metrics, clock, log });
-  const states = new DeviceStates(store, emit, cfg.prefix, clock, cfg.noCommunication * 1000);
+  // One instance: state in its SQLite file, published through its outbox. Several (Redis): decided in Redis,
+  // published retained straight to the broker (what Redis holds, checked after each PUBACK).
+  const states: DeviceStates = redis
+    ? new RedisDeviceStates({
+        redis, prefix: cfg.prefix, clock, noCommMs: cfg.noCommunication * 1000, publish: publishRetained, repairAfterMs: cfg.cluster.stateRepair,
+        onError: (what, e) => {
+          metrics.inc("simcmd_bridge_platform_errors_total", { platform: "redis", class: "state" });
+          log(`${what}: ${e.message}`);
+        },
+      })
+    : new SqliteDeviceStates(store, emit, cfg.prefix, clock, cfg.noCommunication * 1000);
   const platformHealth = new PlatformHealth(emit, (f) => (store.open ? store.tx(f) : undefined), cfg.prefix, cfg.instance, clock);
   const engine = new Engine({ cfg, store, metrics, clock, emit, states, redis, log, downlinkStored: () => worker.kick() });
   const outbox = new Outbox(store, () => link, metrics, cfg.inflight, { clock, log, remove: (seqs) => engine.removeAcked(seqs) });
@@ -174,6 +191,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
         } else app.server.closeAllConnections();
         worker.stop();
         states.stop();
+        if (drain) await states.settled();
         outbox.stop();
         await l.close(!drain);
         for (const f of cleanup.reverse()) await f();
