@@ -26,6 +26,10 @@ export interface HuaweiOptions {
 export interface ClusterOptions {
   /** The same as `redis`. */
   redis?: string;
+  /** The same as `postgres`. */
+  postgres?: string;
+  schema?: string;
+  lease?: number;
   stateRepair?: number;
 }
 
@@ -59,6 +63,7 @@ export interface BridgeOptions {
   messagingDeviceFrom?: Record<string, string>;
   huawei?: HuaweiOptions;
   redis?: string;
+  postgres?: string;
   cluster?: ClusterOptions;
   dedupeTtl?: number;
   noCommunication?: number;
@@ -110,7 +115,9 @@ export interface BridgeConfig {
   huawei: { baseUrl?: string; appId: string; secret: string; serviceId: string };
   /** With Redis: several instances share dedupe and device state (RedisDeviceStates). */
   redis?: string;
-  cluster: { redis?: string; stateRepair: number };
+  /** With PostgreSQL: outbox rows are copied there, and a survivor takes over an instance that died (PgMirror). */
+  postgres?: string;
+  cluster: { redis?: string; postgres?: string; schema: string; lease: number; stateRepair: number };
   dedupeTtl: number;
   noCommunication: number;
   maxRequestBytes: number;
@@ -253,6 +260,10 @@ export function normalize(o: BridgeOptions): BridgeConfig {
   if (c.redis !== undefined && c.cluster.redis !== undefined && c.redis !== c.cluster.redis)
     throw new ConfigError("options redis and cluster.redis name different servers: give one");
   c.redis ??= c.cluster.redis;
+  if (c.postgres !== undefined && c.cluster.postgres !== undefined && c.postgres !== c.cluster.postgres)
+    throw new ConfigError("options postgres and cluster.postgres name different servers: give one");
+  c.postgres ??= c.cluster.postgres;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(c.cluster.schema)) throw new ConfigError("option cluster.schema: lower-case letters, digits and _ only (1..63)");
   const tw = (c.twilio ?? {}) as Partial<BridgeConfig["twilio"]>;
   if (tw.accountSid !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(tw.accountSid)) throw new ConfigError("option twilio.accountSid: AC followed by 32 hex digits");
   c.twilio = { ...tw, accountSid: tw.accountSid ?? "", authToken: tw.authToken ?? "", koreSecret: tw.koreSecret ?? tw.authToken ?? "" };

@@ -42,6 +42,16 @@ export interface EngineDeps {
   log: (line: string) => void;
   /** Called after a downlink request is stored (the bridge wakes its downlink worker). */
   downlinkStored: () => void;
+  /**
+   * With PostgreSQL: resolves once the outbox rows committed so far are copied there (PgMirror.shipped), so
+   * a webhook is answered only when a survivor could publish its event. Null: one instance's file only.
+   */
+  shipped?: (() => Promise<void>) | null;
+}
+
+/** Another instance is storing this webhook event right now: answered 503, so the platform retries later. */
+export class StoringElsewhere extends Error {
+  override name = "StoringElsewhere";
 }
 
 export class Engine {
@@ -54,6 +64,7 @@ export class Engine {
   private readonly redis: Redis | null;
   private readonly log: (line: string) => void;
   private readonly downlinkStored: () => void;
+  private readonly shipped: (() => Promise<void>) | null;
   /** Webhook events of one event-loop turn share one transaction (group commit), with the outbox's deletes. */
   private readonly events: GroupCommit<Ingest | Acked, boolean>;
 
@@ -67,6 +78,7 @@ export class Engine {
     this.redis = d.redis;
     this.log = d.log;
     this.downlinkStored = d.downlinkStored;
+    this.shipped = d.shipped ?? null;
     // the outbox pump learns of committed rows from the store (Store.onOutboxCommitted): nothing to tell here
     this.events = new GroupCommit(d.store, (it) => ("acked" in it ? this.deleteAcked(it.acked) : this.apply(it)));
   }
@@ -138,18 +150,31 @@ export class Engine {
   async ingest(ev: BridgeEvent, route: string): Promise<"stored" | "duplicate"> {
     let claimed = false;
     let elsewhere = false;
+    const key = `simcmd:bridge:dedupe:${ev.key}`;
     if (this.redis) {
       try {
-        const r = await this.redis.set(`simcmd:bridge:dedupe:${ev.key}`, this.cfg.instance, "EX", this.cfg.dedupeTtl, "NX");
-        if (r === null) elsewhere = true;
-        else claimed = true;
+        // A claim first holds for cluster.lease only: if this instance dies before its commit, the platform's
+        // retry is refused (503) until then and taken by another instance after, never dropped as a duplicate.
+        const r = await this.redis.set(key, `storing:${this.cfg.instance}`, "PX", this.cfg.cluster.lease, "NX");
+        if (r === null) {
+          const holder = await this.redis.get(key);
+          if (holder?.startsWith("storing:") && holder !== `storing:${this.cfg.instance}`) {
+            this.metrics.inc("simcmd_bridge_rejects_total", { reason: "storing_elsewhere", route });
+            throw new StoringElsewhere(`another instance (${holder.slice(8)}) is storing this event; retry later`);
+          }
+          // this instance's own claim: its local dedupe record decides (in the same batch, if any)
+          elsewhere = holder !== null && !holder.endsWith(`:${this.cfg.instance}`);
+        } else claimed = true;
       } catch (e) {
+        if (e instanceof StoringElsewhere) throw e;
         this.metrics.inc("simcmd_bridge_platform_errors_total", { platform: "redis", class: "unavailable" });
         this.log(`redis dedupe unavailable, local dedupe only: ${(e as Error).message}`);
       }
     }
     try {
       const fresh = await this.events.submit({ ev, claimedElsewhere: elsewhere });
+      await this.copied();
+      if (claimed) await this.redis?.set(key, `stored:${this.cfg.instance}`, "EX", this.cfg.dedupeTtl).catch(() => undefined);
       if (!fresh) {
         this.metrics.inc("simcmd_bridge_duplicates_total", { route, scope: elsewhere ? "redis" : "local" });
         return "duplicate";
@@ -157,8 +182,22 @@ export class Engine {
       this.metrics.inc("simcmd_bridge_events_in_total", { route });
       return "stored";
     } catch (e) {
-      if (claimed) await this.redis?.del(`simcmd:bridge:dedupe:${ev.key}`).catch(() => undefined);
+      if (claimed) await this.redis?.del(key).catch(() => undefined);
       throw e;
+    }
+  }
+
+  /**
+   * Waits for the copy to PostgreSQL. If it is down the event stays answered from this instance's file alone
+   * (counted, logged): published by this instance, and copied when PostgreSQL is back.
+   */
+  private async copied(): Promise<void> {
+    if (!this.shipped) return;
+    try {
+      await this.shipped();
+    } catch (e) {
+      this.metrics.inc("simcmd_bridge_platform_errors_total", { platform: "postgres", class: "unavailable" });
+      this.log(`postgres: outbox copy failed, this instance's file only until it is back: ${(e as Error).message}`);
     }
   }
 

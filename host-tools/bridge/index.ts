@@ -8,6 +8,7 @@
  * A broker that is away does not stop the start: webhooks go to the outbox, and the link keeps reconnecting.
  */
 import { Redis } from "ioredis";
+import pg from "pg";
 import { iso, NodeClock } from "../clock/node-clock.js";
 import { normalize, type BridgeOptions } from "./config.js";
 import { startBroker, type EmbeddedBroker } from "./broker.js";
@@ -19,6 +20,7 @@ import { Engine } from "./engine.js";
 import { Metrics } from "./metrics.js";
 import { MqttLink, type LinkState } from "./mqtt-link.js";
 import { Outbox } from "./outbox.js";
+import { PgMirror } from "./pg-mirror.js";
 import { SessionStore } from "./session-store.js";
 import { PlatformHealth } from "./platform-health.js";
 import { Platforms } from "./platforms.js";
@@ -77,15 +79,18 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
   const clock = options.clock ?? new NodeClock({ unref: true });
   const log = options.log ?? (() => undefined);
   const redis = cfg.redis ? new Redis(cfg.redis, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
+  // bounded waits: a webhook's answer waits for the copy, which gives up after this (the event is then in this instance's file only)
+  const pool = cfg.postgres ? new pg.Pool({ connectionString: cfg.postgres, max: 4, connectionTimeoutMillis: 5000, query_timeout: 5000 }) : null;
   let broker: EmbeddedBroker | null = null;
   let link: MqttLink | null = null;
   let publicUrl = cfg.publicUrl;
-  /** A retained QoS 1 publish outside the outbox; resolves on its PUBACK. */
-  const publishRetained = (topic: string, payload: string): Promise<void> =>
+  /** A QoS 1 publish outside the outbox (device state with Redis, rows taken over); resolves on its PUBACK. */
+  const publishQos1 = (topic: string, payload: string, retain: boolean): Promise<void> =>
     new Promise((resolve, reject) => {
       if (!link?.connected) reject(new Error("the broker is not connected"));
-      else link.publish(topic, payload, true, (err) => (err ? reject(err) : resolve()));
+      else link.publish(topic, payload, retain, (err) => (err ? reject(err) : resolve()));
     });
+  const publishRetained = (topic: string, payload: string): Promise<void> => publishQos1(topic, payload, true);
 
   // The parts of the bridge, each given what it uses; this is the one place that connects them.
   const store = new Store(cfg.data, cfg.durability, { onOutboxCommitted: () => outbox.kick() });
@@ -103,8 +108,21 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       })
     : new SqliteDeviceStates(store, emit, cfg.prefix, clock, cfg.noCommunication * 1000);
   const platformHealth = new PlatformHealth(emit, (f) => (store.open ? store.tx(f) : undefined), cfg.prefix, cfg.instance, clock);
-  const engine = new Engine({ cfg, store, metrics, clock, emit, states, redis, log, downlinkStored: () => worker.kick() });
-  const outbox = new Outbox(store, () => link, metrics, cfg.inflight, { clock, log, remove: (seqs) => engine.removeAcked(seqs) });
+  const mirror = pool
+    ? new PgMirror({
+        pool, schema: cfg.cluster.schema, instance: cfg.instance, store, clock, leaseMs: cfg.cluster.lease, log,
+        publish: (topic, payload, retain) => publishQos1(topic, payload, retain),
+        tookOver: (_dead, rows) => metrics.inc("simcmd_bridge_takeover_rows_total", {}, rows),
+      })
+    : null;
+  const engine = new Engine({ cfg, store, metrics, clock, emit, states, redis, log, downlinkStored: () => worker.kick(), shipped: mirror ? () => mirror.shipped() : null });
+  const outbox = new Outbox(store, () => link, metrics, cfg.inflight, {
+    clock, log,
+    remove: async (seqs) => {
+      await engine.removeAcked(seqs);
+      mirror?.removed(seqs);
+    },
+  });
   const platforms = new Platforms(cfg, clock, (platform, err) => platformHealth.observe(platform, err));
   const worker = new DownWorker({
     store, advance: (...a) => engine.advance(...a), seen: (device) => states.seen(device), metrics, platforms, clock,
@@ -123,6 +141,12 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       await redis.connect();
       cleanup.push(() => void redis.disconnect());
     }
+    if (pool && mirror) {
+      pool.on("error", (e: Error) => log(`postgres: ${e.message}`));
+      cleanup.push(() => pool.end());
+      await mirror.start();
+      cleanup.push(() => mirror.stop());
+    }
     const app = buildHttp({
       cfg,
       engine,
@@ -131,7 +155,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
       health: () => {
         // rows waiting with no PUBACK for outboxStuckAfter: the bridge is not delivering (reported apart from the connection)
         const stuck = outbox.stuck(cfg.outboxStuckAfter * 1000);
-        return { ...health(store.open && stuck === null, mqttState(), outbox.depth(), cfg.instance), outbox_stuck: stuck };
+        // fenced: another instance took this one's rows over; the load balancer must stop sending here
+        return { ...health(store.open && stuck === null && !mirror?.fenced, mqttState(), outbox.depth(), cfg.instance), outbox_stuck: stuck };
       },
     });
     await app.listen({ port: cfg.port, host: cfg.host });

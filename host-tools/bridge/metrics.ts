@@ -27,6 +27,7 @@ export class Metrics {
     this.counter("simcmd_bridge_downlinks_total", "Downlink requests taken from MQTT");
     this.counter("simcmd_bridge_dead_letters_total", "Outbox rows the broker refused for good (MQTT 5 PUBACK reason code), moved to dead_letters");
     this.counter("simcmd_bridge_platform_errors_total", "Platform API calls that failed, by platform and class");
+    this.counter("simcmd_bridge_takeover_rows_total", "Outbox rows of instances that died published by this one (PostgreSQL copy)");
   }
 
   counter(name: string, help: string): void {

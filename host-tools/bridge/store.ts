@@ -278,6 +278,19 @@ export class Store {
       this.st.delOut.run(seq, seq);
     })();
   }
+  /** The seqs of every outbox row (the shared copy in PostgreSQL is reconciled against them at a start). */
+  outboxSeqs(): number[] {
+    return (this.db.prepare("SELECT seq FROM outbox ORDER BY seq").pluck().all() as number[]);
+  }
+  /** The last seq ever given to an outbox row (0 when none was). */
+  lastOutboxSeq(): number {
+    const r = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").pluck().get() as number | undefined;
+    return r ?? 0;
+  }
+  /** Deletes the outbox rows up to `seq` (a survivor published them while this instance was away). */
+  dropOutboxUpTo(seq: number): number {
+    return this.db.prepare("DELETE FROM outbox WHERE seq <= ?").run(seq).changes;
+  }
   /** The oldest outbox row (seq and when it was written), or null when the outbox is empty. */
   oldestOutbox(): { seq: number; created_ms: number } | null {
     return (this.st.oldest.get() as { seq: number; created_ms: number } | undefined) ?? null;
