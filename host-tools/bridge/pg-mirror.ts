@@ -187,7 +187,9 @@ export class PgMirror {
         [dead, instance, upto]);
       this.o.log(`postgres: took over ${dead}: ${total} rows published`);
     } catch (e) {
-      this.o.log(`postgres: takeover of ${dead} interrupted (another survivor takes it when the lease runs out): ${(e as Error).message}`);
+      this.o.log(`postgres: takeover of ${dead} interrupted (taken again at a next heartbeat, here or by another survivor): ${(e as Error).message}`);
+      // give the claim back at once: the heartbeat would otherwise keep renewing a takeover that stopped
+      await pool.query(`UPDATE ${this.t}.members SET until = now() WHERE instance = $1 AND taken_by = $2 AND state = 'taking'`, [dead, instance]).catch(() => undefined);
     }
   }
 

@@ -135,7 +135,9 @@ describe("three bridges behind HAProxy, one killed for good and one restarted", 
     const opts = [0, 1, 2].map(options);
     const bridges: BridgeChild[] = [];
     for (const o of opts) bridges.push(await spawnBridgeChild(o));
-    haproxy = await HaproxyProcess.start(dirs[0]?.dir as string, lbPort, names.map((name, i) => ({ name, port: ports[i] as number })));
+    const hd = tempDir("cluster-haproxy");
+    dirs.push(hd);
+    haproxy = await HaproxyProcess.start(hd.dir, lbPort, names.map((name, i) => ({ name, port: ports[i] as number })));
 
     const rec = await Recorder.open(mosq.url, [`${prefix}/devices/+/up`, `${prefix}/devices/+/down/+`], { clientId: `cluster-sub-${process.pid}`, clean: false, protocolVersion: 5 });
     const ups = new Map<string, number>();
