@@ -263,6 +263,10 @@ export function normalize(o: BridgeOptions): BridgeConfig {
   if (c.postgres !== undefined && c.cluster.postgres !== undefined && c.postgres !== c.cluster.postgres)
     throw new ConfigError("options postgres and cluster.postgres name different servers: give one");
   c.postgres ??= c.cluster.postgres;
+  // qos 2's exactly-once state is this instance's broker session, which only this instance can finish: a
+  // survivor taking its rows over would publish again what the broker already has (docs/bridge.md)
+  if (c.qos === 2 && c.postgres !== undefined)
+    throw new ConfigError("options qos 2 and postgres (outbox takeover) cannot be combined: qos 2 needs each instance to come back on its own data directory");
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(c.cluster.schema)) throw new ConfigError("option cluster.schema: lower-case letters, digits and _ only (1..63)");
   const tw = (c.twilio ?? {}) as Partial<BridgeConfig["twilio"]>;
   if (tw.accountSid !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(tw.accountSid)) throw new ConfigError("option twilio.accountSid: AC followed by 32 hex digits");

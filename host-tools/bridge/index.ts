@@ -88,7 +88,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
   const publishQos1 = (topic: string, payload: string, retain: boolean): Promise<void> =>
     new Promise((resolve, reject) => {
       if (!link?.connected) reject(new Error("the broker is not connected"));
-      else link.publish(topic, payload, retain, (err) => (err ? reject(err) : resolve()));
+      else link.publishDirect(topic, payload, retain, (err) => (err ? reject(err) : resolve()));
     });
   const publishRetained = (topic: string, payload: string): Promise<void> => publishQos1(topic, payload, true);
 

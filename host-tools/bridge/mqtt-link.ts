@@ -252,6 +252,14 @@ export class MqttLink {
     this.client.publish(topic, payload, { qos: 1, retain }, done);
   }
 
+  /**
+   * A QoS 1 publish that is not an outbox row (device state decided in Redis, rows taken over from a dead
+   * instance): `cb` on its PUBACK, or with why not. Its caller keeps the truth and publishes again if needed.
+   */
+  publishDirect(topic: string, payload: string, retain: boolean, cb: (err?: Error) => void): void {
+    this.client.publish(topic, payload, { qos: 1, retain }, (err) => cb(err ?? undefined));
+  }
+
   /** QoS 2: these outbox rows are deleted (acknowledged and deleted): their packet ids may be given again. */
   released(seqs: Iterable<number>): void {
     this.session?.release(seqs);

@@ -140,6 +140,8 @@ describe("configuration", () => {
     expect(() => normalize({ twilio: { authToken: "x", accountSid: "nope" } })).toThrow(/accountSid/);
     expect(() => normalize({} as never)).toThrow(ConfigError);
     expect(() => normalize({ signature: "off", bogus: 1 } as never)).toThrow(/unknown option bogus/);
+    expect(() => normalize({ signature: "off", qos: 2, cluster: { postgres: "postgres://127.0.0.1/test" } } as never)).toThrow(/qos 2 and postgres .* cannot be combined/);
+    expect(normalize({ signature: "off", qos: 2 } as never).qos).toBe(2);
     expect(() => mergeSources({}, { SIMCMD_BRIDGE_RETRY_BASE: "soon" }, {})).toThrow(/SIMCMD_BRIDGE_RETRY_BASE: must be an integer \(ms\)/);
     const o = mergeSources({ port: 1, twilio: { authToken: "file" } }, { SIMCMD_BRIDGE_PORT: "2", SIMCMD_BRIDGE_TWILIO_AUTH_TOKEN: "env" }, { port: "3" });
     expect(o).toMatchObject({ port: 3, twilio: { authToken: "env" } });
