@@ -17,8 +17,7 @@ import { clearInterval, setInterval, setTimeout, clearTimeout } from "node:timer
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
-import { bridgeProcess, pct, platformRef, privateMosquitto, signedWebhook, subscriber } from "./bridge-parts.js";
+import { bridgeProcess, pct, platformRef, privateMosquitto, rawCeiling, signedWebhook, subscriber } from "./bridge-parts.js";
 
 const arg = process.argv.indexOf("--backlog");
 const N = Number(arg >= 0 ? process.argv[arg + 1] : process.argv[2] ?? 100_000);
@@ -44,27 +43,6 @@ function until(pred, ms, what) {
 }
 const waiters = new Set();
 const poke = () => { for (const w of [...waiters]) w(); };
-
-/** (1) The raw ceiling on this broker: receipts per second at a subscriber, CONCURRENCY QoS 1 publishes in flight. */
-async function ceiling() {
-  const topic = `simcmdbench/${run}/raw`;
-  const sub = await subscriber(broker.url, topic, (_t, p) => p.toString());
-  const pub = await mqtt.connectAsync(broker.url, { clientId: `bench-raw-${run}`, clean: true });
-  const deadline = performance.now() + CEILING_SECONDS * 1000;
-  const start = performance.now();
-  let i = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < deadline) {
-      const key = `raw-${i++}`;
-      sub.sent.set(key, performance.now());
-      await pub.publishAsync(topic, key, { qos: 1 });
-    }
-  }));
-  const rate = sub.rateIn(start, CEILING_SECONDS);
-  await pub.endAsync();
-  await sub.close();
-  return rate;
-}
 
 const prefix = `simcmdbench/${run}`;
 const data = mkdtempSync(join(tmpdir(), "simcmd-bench-backlog-bridge-"));
@@ -124,7 +102,7 @@ async function send(from, count) {
 }
 
 try {
-  const raw = await ceiling();
+  const raw = (await rawCeiling(broker.url, CEILING_SECONDS, CONCURRENCY)).rate;
   const up = await send(0, UP);
   await until(() => unique >= UP, 60_000, "broker-up events at the subscriber");
   await broker.stop();

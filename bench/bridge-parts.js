@@ -4,6 +4,7 @@
 // bench/bridge-backlog.js.
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { setTimeout } from "node:timers";
 import net from "node:net";
 import os from "node:os";
 import { join } from "node:path";
@@ -58,6 +59,34 @@ export async function subscriber(broker, filter, keyOf, o = {}) {
     reset() { sent.clear(); lat.length = 0; at.length = 0; received = 0; },
     close: () => c.endAsync(),
   };
+}
+
+/**
+ * The raw ceiling on `broker`: mqtt.js QoS 1 publishes to one topic with `concurrency` in flight for
+ * `seconds`, then a bounded wait for the receipts; {sent, received, rate (receipts/s in the window), p50, p99}.
+ */
+export async function rawCeiling(broker, seconds, concurrency) {
+  const tag = `${process.pid}-${Math.random().toString(16).slice(2)}`;
+  const topic = `simcmdbench/${tag}/raw`;
+  const sub = await subscriber(broker, topic, (_t, p) => p.toString());
+  const pub = await mqtt.connectAsync(broker, { clientId: `bench-raw-${tag}`, clean: true });
+  let i = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < deadline) {
+      const key = `raw-${i++}`;
+      sub.sent.set(key, performance.now());
+      await pub.publishAsync(topic, key, { qos: 1 });
+    }
+  }));
+  const sent = i;
+  const until = performance.now() + 10_000;
+  while (sub.received < sent && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+  const r = { sent, received: sub.received, rate: sub.rateIn(start, seconds), p50: pct(sub.lat, 50), p99: pct(sub.lat, 99) };
+  await pub.endAsync();
+  await sub.close();
+  return r;
 }
 
 /** The n-th Fleet IP Command webhook from `device`, signed as Twilio signs it: {sid, headers, body}. */

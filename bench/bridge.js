@@ -25,8 +25,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import autocannon from "autocannon";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
-import { bridgeProcess, median, pct, platformRef, signedWebhook, subscriber } from "./bridge-parts.js";
+import { bridgeProcess, median, pct, platformRef, rawCeiling, signedWebhook, subscriber } from "./bridge-parts.js";
 
 if (process.argv.includes("--backlog")) {
   await import("./bridge-backlog.js");
@@ -41,35 +40,6 @@ const PREPARED_PER_SECOND = 15_000;
 const MIN_RATIO = process.env.BENCH_MIN_RATIO === undefined ? null : Number(process.env.BENCH_MIN_RATIO);
 const QOS = (process.env.BENCH_QOS ?? "1,2").split(",").map(Number);
 const run = `${process.pid}-${Date.now().toString(36)}`;
-
-/** Runs `one(i)` with CONCURRENCY in flight for SECONDS; then waits (bounded) for receipts. */
-async function drive(sub, one) {
-  let i = 0;
-  const deadline = performance.now() + SECONDS * 1000;
-  const start = performance.now();
-  const worker = async () => {
-    while (performance.now() < deadline) await one(i++);
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const sentCount = i;
-  const until = performance.now() + 10_000;
-  while (sub.received < sentCount && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
-  return { sent: sentCount, received: sub.received, rate: sub.rateIn(start, SECONDS), p50: pct(sub.lat, 50), p99: pct(sub.lat, 99) };
-}
-
-async function ceiling() {
-  const topic = `simcmdbench/${run}/raw`;
-  const sub = await subscriber(BROKER, topic, (_t, p) => p.toString());
-  const pub = await mqtt.connectAsync(BROKER, { clientId: `bench-raw-${run}`, clean: true });
-  const r = await drive(sub, async (i) => {
-    const key = `raw-${i}`;
-    sub.sent.set(key, performance.now());
-    await pub.publishAsync(topic, key, { qos: 1 });
-  });
-  await pub.endAsync();
-  await sub.close();
-  return r;
-}
 
 async function bridged(qos) {
   const data = mkdtempSync(join(tmpdir(), "simcmd-bench-bridge-"));
@@ -123,7 +93,7 @@ const ratios = [];
 const q2ratios = [];
 const q2vsq1 = [];
 for (let r = 0; r < ROUNDS; r++) {
-  const raw = await ceiling();
+  const raw = await rawCeiling(BROKER, SECONDS, CONCURRENCY);
   console.log(`round ${r + 1}: raw mqtt.js QoS 1 publish         ${fmt(raw)}`);
   const br = await bridged(1);
   console.log(`round ${r + 1}: webhook → bridge → MQTT, QoS 1    ${fmt(br)}`);
