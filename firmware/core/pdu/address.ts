@@ -16,11 +16,6 @@ export const TON_INTERNATIONAL = 1;
 /** TS 23.040 §9.1.2.5: the address value is at most 10 octets, i.e. 20 digits. */
 const MAX_DIGITS = 20;
 
-export interface Address {
-  value: string;
-  toa: number;
-}
-
 /** Character codes of BCD.charAt(i). */
 const BCD_CODES = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 42, 35, 97, 98, 99];
 
@@ -36,22 +31,28 @@ function digitsFrom(octets: number[], start: number, count: number, toa: number,
   return text.fromCodePoints(codes);
 }
 
-/** Reads a TP-OA / TP-DA / TP-RA: length in semi-octets, TOA, value (TS 23.040 §9.1.2.5). */
-export function readAddress(r: Reader, field: string, text: TextCodec): Address {
+/**
+ * Reads a TP-OA / TP-DA / TP-RA: length in semi-octets, TOA, value (TS 23.040 §9.1.2.5). Returns the
+ * value; the TOA is the octet after the length (the caller reads it there: no object per address).
+ */
+export function readAddress(r: Reader, field: string, text: TextCodec): string {
   const at = r.pos;
-  const len = r.u8(field + " length");
+  const len = r.u8of(field, " length");
   if (len > MAX_DIGITS) throw malformed("address-too-long", field + " length " + len + " exceeds 20 semi-octets", at);
-  const toa = r.u8(field + " type");
+  const toa = r.u8of(field, " type");
   const start = r.need((len + 1) >>> 1, field);
   if (((toa >>> 4) & 7) === TON_ALPHANUMERIC) {
     // Alphanumeric: GSM 7-bit septets packed in the semi-octets (TS 23.040 §9.1.2.5).
-    return { value: text.fromCodePoints(unpackToCodePoints(r.bytes, start, Math.floor((len * 4) / 7), 0, 0, 0)), toa: toa };
+    return text.fromCodePoints(unpackToCodePoints(r.bytes, start, Math.floor((len * 4) / 7), 0, 0, 0));
   }
-  return { value: digitsFrom(r.bytes, start, len, toa, text), toa: toa };
+  return digitsFrom(r.bytes, start, len, toa, text);
 }
 
-/** Reads the SMSC field that AT+CMGR / +CMT put before the TPDU (27.005 §3.1 <pdu>). */
-export function readSmsc(r: Reader, text: TextCodec): Address | null {
+/**
+ * Reads the SMSC field that AT+CMGR / +CMT put before the TPDU (27.005 §3.1 <pdu>): its number, or
+ * null when the length octet is 0. The TOA is the octet after the length, as for readAddress.
+ */
+export function readSmsc(r: Reader, text: TextCodec): string | null {
   const at = r.pos;
   const len = r.u8("SMSC length");
   if (len === 0) return null;
@@ -59,7 +60,7 @@ export function readSmsc(r: Reader, text: TextCodec): Address | null {
   if (len > 11) throw malformed("invalid-smsc", "SMSC length " + len + " exceeds 11 octets", at);
   const toa = r.u8("SMSC type");
   const start = r.need(len - 1, "SMSC address");
-  return { value: digitsFrom(r.bytes, start, (len - 1) * 2, toa, text), toa: toa };
+  return digitsFrom(r.bytes, start, (len - 1) * 2, toa, text);
 }
 
 function digitValue(c: string): number {

@@ -47,6 +47,7 @@ function readDcs(r: Reader, pdu: Pdu): { alphabet: "gsm7" | "8bit" | "ucs2" | "r
 
 /** SMS-DELIVER, §9.2.2.1. Built as one literal so every DELIVER has the same shape (fast on V8); readUserData fills in udl. */
 function deliver(r: Reader, smsc: string | null, fo: number, text: TextCodec): Pdu {
+  const oaAt = r.pos;
   const oa = readAddress(r, "originating address", text);
   const pid = r.u8("protocol identifier");
   const dcs = r.u8("data coding scheme");
@@ -55,8 +56,8 @@ function deliver(r: Reader, smsc: string | null, fo: number, text: TextCodec): P
   const pdu: Pdu = {
     type: "deliver",
     smsc: smsc,
-    originator: oa.value,
-    originator_toa: oa.toa,
+    originator: oa,
+    originator_toa: r.bytes[oaAt + 1] as number,
     first_octet: fo,
     more_messages: (fo & 0x04) === 0, // TP-MMS: 0 = more messages are waiting (§9.2.3.2)
     reply_path: (fo & 0x80) !== 0,
@@ -74,6 +75,7 @@ function deliver(r: Reader, smsc: string | null, fo: number, text: TextCodec): P
 /** SMS-SUBMIT, §9.2.2.2. One literal, as for DELIVER. */
 function submit(r: Reader, smsc: string | null, fo: number, text: TextCodec): Pdu {
   const mr = r.u8("message reference");
+  const daAt = r.pos;
   const da = readAddress(r, "destination address", text);
   const pid = r.u8("protocol identifier");
   const dcs = r.u8("data coding scheme");
@@ -82,8 +84,8 @@ function submit(r: Reader, smsc: string | null, fo: number, text: TextCodec): Pd
   const pdu: Pdu = {
     type: "submit",
     smsc: smsc,
-    destination: da.value,
-    destination_toa: da.toa,
+    destination: da,
+    destination_toa: r.bytes[daAt + 1] as number,
     first_octet: fo,
     reject_duplicates: (fo & 0x04) !== 0,
     reply_path: (fo & 0x80) !== 0,
@@ -128,9 +130,9 @@ function statusReport(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
   pdu.more_messages = (fo & 0x04) === 0;
   pdu.status_report_qualifier = (fo & 0x20) !== 0 ? "command" : "submit"; // TP-SRQ §9.2.3.26
   pdu.message_ref = r.u8("message reference");
-  const ra = readAddress(r, "recipient address", text);
-  pdu.recipient = ra.value;
-  pdu.recipient_toa = ra.toa;
+  const raAt = r.pos;
+  pdu.recipient = readAddress(r, "recipient address", text);
+  pdu.recipient_toa = r.bytes[raAt + 1] as number;
   pdu.timestamp = readTimestamp(r, "service centre time stamp");
   pdu.discharge_time = readTimestamp(r, "discharge time");
   const st = r.u8("status");
@@ -158,9 +160,9 @@ function command(r: Reader, pdu: Pdu, fo: number, text: TextCodec): void {
   pdu.pid = r.u8("protocol identifier");
   pdu.command_type = r.u8("command type");
   pdu.message_number = r.u8("message number");
-  const da = readAddress(r, "destination address", text);
-  pdu.destination = da.value;
-  pdu.destination_toa = da.toa;
+  const daAt = r.pos;
+  pdu.destination = readAddress(r, "destination address", text);
+  pdu.destination_toa = r.bytes[daAt + 1] as number;
   const at = r.pos;
   const cdl = r.u8("command data length");
   const w: PduWarning[] = [];
@@ -181,11 +183,8 @@ function decodeBytes(bytes: number[], end: number, options: DecodeOptions): Pdu 
   let smsc: string | null = null;
   let smscToa: number | undefined = undefined;
   if (options.smsc) {
-    const a = readSmsc(r, options.text);
-    if (a !== null) {
-      smsc = a.value;
-      smscToa = a.toa;
-    }
+    smsc = readSmsc(r, options.text);
+    if (smsc !== null) smscToa = r.bytes[1] as number; // the octet after the SMSC length
   }
   const foAt = r.pos;
   const fo = r.u8("first octet");

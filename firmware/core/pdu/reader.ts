@@ -22,6 +22,13 @@ export class Reader {
     this.pos++;
     return b;
   }
+  /** Reads one octet; the error names it `field + part` (built only when the input has ended). */
+  u8of(field: string, part: string): number {
+    if (this.pos >= this.end) throw incomplete(field + part, this.pos);
+    const b = this.bytes[this.pos] as number;
+    this.pos++;
+    return b;
+  }
   /** Claims the next `n` octets without copying them; returns the offset of the first. */
   need(n: number, field: string): number {
     if (this.pos + n > this.end) throw incomplete(field, this.end);
