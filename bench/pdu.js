@@ -1,10 +1,13 @@
 // npm run bench:pdu — decodes per second of the fixture set: simcmd vs node-pdu (npm) on Node in the
 // same run, timed by this process's CPU time (robust to other load), plus the same firmware decoder
-// inside XS (xsnap) and Lua 5.3, timed inside each runtime.
+// inside XS (xsnap) and Lua 5.3, timed inside each runtime. With ESPRUINO_BIN naming an Espruino
+// interpreter built for Linux (e.g. one with an ESP32's 16,383 variables), the Espruino bundle's variables
+// in use before and after 1,000 decodes of the same PDUs, and its decodes/s (bench/pdu-espruino.js).
 // Not a test: it prints numbers. Bounded: each measurement stops after its time or 3,000,000 decodes.
 //
 //   --before DIR   also measure an earlier build of the codec (DIR = that checkout's dist/, built with
-//                  `npm run build`), interleaved in the same rounds: prints before / after on Node.
+//                  `npm run build`), interleaved in the same rounds: prints before / after on Node, XS
+//                  and Lua, and that build's Espruino figures.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -12,6 +15,7 @@ import { parse } from "node-pdu";
 import { decodePdu } from "../dist/host-tools/pdu/index.js";
 import { XsRuntime } from "../dist/host-tools/runtimes/xs.js";
 import { LuaRuntime } from "../dist/host-tools/runtimes/lua.js";
+import { espruinoMemory } from "./pdu-espruino.js";
 
 const beforeAt = process.argv.indexOf("--before");
 const beforeDir = beforeAt > 0 ? process.argv[beforeAt + 1] : undefined;
@@ -128,3 +132,28 @@ async function inRuntime(label, start, beforeBundle) {
 const beforeFile = (rel) => (beforeDir === undefined ? undefined : path.resolve(beforeDir, rel));
 await inRuntime("simcmd in XS (xsnap)", (bundle) => XsRuntime.start({ bundle }), beforeFile("firmware/xs/pdu.js"));
 await inRuntime("simcmd in Lua 5.3", (script) => LuaRuntime.start({ script }), beforeFile("firmware/lua/pdu.lua"));
+
+/** The Espruino bundle's variables in use around 1,000 decodes (target: no growth), and its decodes/s. */
+const ESPRUINO_DECODES = 1000;
+const espruinoBin = process.env.ESPRUINO_BIN;
+if (espruinoBin === undefined || espruinoBin === "") {
+  console.log(`${"simcmd in Espruino".padEnd(30)} skipped: set ESPRUINO_BIN to an Espruino interpreter built for Linux to measure its variables`);
+} else {
+  const builds = [["", path.resolve(path.dirname(new URL(import.meta.url).pathname), "../dist/firmware/espruino/pdu.js")]];
+  if (beforeDir !== undefined) builds.push([" before", path.resolve(beforeDir, "firmware/espruino/pdu.js")]);
+  for (const [tag, file] of builds) {
+    const label = `simcmd in Espruino${tag}`;
+    try {
+      const m = await espruinoMemory(espruinoBin, file, hexes, ESPRUINO_DECODES);
+      const n = (x) => x.toLocaleString("en");
+      const growth = m.after - m.warm;
+      console.log(`${label.padEnd(30)} ${fmt(m.perSecond)} decodes/s  (${path.basename(espruinoBin)}, ${n(m.total)} variables, bundle ${n(readFileSync(file).length)} bytes)`);
+      console.log(
+        `${"".padEnd(30)} variables in use: ${n(m.warm)} before, ${n(m.after)} after ${n(ESPRUINO_DECODES)} decodes: ${growth >= 0 ? "+" : ""}${growth} (target: no growth)` +
+          `; loaded ${n(m.loaded)}, +${n(m.warm - m.loaded)} kept by the first pass over the ${hexes.length} PDUs`,
+      );
+    } catch (e) {
+      console.log(`${label.padEnd(30)} unavailable: ${e.message}`);
+    }
+  }
+}
