@@ -213,7 +213,8 @@ export function bridgeProcess({ broker, prefix, data, instance, options = {}, pr
       instance: ${JSON.stringify(instance)}, twilio: { accountSid: ${JSON.stringify(ACCOUNT)}, authToken: ${JSON.stringify(TOKEN)} },
       ...${JSON.stringify(options)} });
     process.stdout.write(JSON.stringify({ url: b.url }) + "\\n");
-    process.stdin.on("data", () => { const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ stats: { cpu: u.user + u.system, rss: process.memoryUsage.rss(), depth: b.outboxDepth() } }) + "\\n"); });
+    // one answer per request line: two requests written close together may arrive as one chunk
+    process.stdin.on("data", (d) => { for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) { const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ stats: { cpu: u.user + u.system, rss: process.memoryUsage.rss(), depth: b.outboxDepth() } }) + "\\n"); } });
     process.stdin.on("end", async () => { await b.close(); process.exit(0); });
     process.stdin.resume();`;
   const child = spawn(process.execPath, [...(prof ? ["--cpu-prof", "--cpu-prof-interval=200", "--cpu-prof-dir=" + prof] : []), "--input-type=module", "-e", code], { stdio: ["pipe", "pipe", "inherit"] });
