@@ -1,9 +1,9 @@
 // The parts the bridge benches share: the bridge in its own process (as in production), signed webhooks
-// prepared as the platform sends them, an MQTT subscriber that times receipts, a private Mosquitto the
-// backlog bench can stop and start, and percentiles. Not a test; used by bench/bridge.js and
-// bench/bridge-backlog.js.
+// prepared as the platform sends them, an HTTP load of prepared requests, an MQTT subscriber that times
+// receipts, a private Mosquitto the backlog bench can stop and start, CPU time by process, and percentiles.
+// Not a test; used by bench/bridge.js and bench/bridge-backlog.js.
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { setTimeout } from "node:timers";
 import net from "node:net";
 import os from "node:os";
@@ -99,6 +99,103 @@ export function signedWebhook(url, n, device = "bench-dev") {
   return { sid, headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilioSignature(TOKEN, url, p) }, body: new URLSearchParams(p).toString() };
 }
 
+/** The bytes of one HTTP/1.1 keep-alive POST of prepared webhook `w` ({headers, body}) to `url`. */
+export function requestBytes(url, w) {
+  const u = new URL(url);
+  const body = Buffer.from(w.body);
+  let head = `POST ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n`;
+  for (const [k, v] of Object.entries(w.headers)) head += `${k}: ${v}\r\n`;
+  return Buffer.concat([Buffer.from(`${head}Content-Length: ${body.length}\r\n\r\n`, "latin1"), body]);
+}
+
+/**
+ * The platform's side of the load, at the least CPU this machine can spend on it (in production it runs on the
+ * platform's machines): `connections` keep-alive connections, one request in flight on each (as the platforms
+ * send, no pipelining), each request's bytes made before the clock starts (`next()` hands them out), each
+ * answer read only as far as its status line and Content-Length. Sends until `seconds` are over, then waits
+ * for the answers in flight; `onAnswer(status)` sees each. Rejects on a connection error or an answer it
+ * cannot frame (chunked: the bridge never sends one).
+ */
+export function httpLoad(url, connections, seconds, next, onAnswer) {
+  const u = new URL(url);
+  const deadline = performance.now() + seconds * 1000;
+  return new Promise((resolve, reject) => {
+    let open = connections;
+    for (let c = 0; c < connections; c++) {
+      const s = net.connect(Number(u.port), u.hostname);
+      s.setNoDelay(true);
+      let buf = null;
+      const send = () => {
+        if (performance.now() >= deadline) s.end();
+        else s.write(next());
+      };
+      s.on("connect", send);
+      s.on("data", (d) => {
+        buf = buf === null ? d : Buffer.concat([buf, d]);
+        while (buf !== null) {
+          const end = buf.indexOf("\r\n\r\n");
+          if (end < 0) return;
+          const head = buf.toString("latin1", 0, end).toLowerCase();
+          if (head.includes("transfer-encoding:")) return s.destroy(new Error(`bench: a framing the load does not read: ${head}`));
+          const cl = head.indexOf("content-length:");
+          const size = end + 4 + (cl < 0 ? 0 : parseInt(head.slice(cl + 15), 10));
+          if (buf.length < size) return;
+          buf = buf.length === size ? null : buf.subarray(size);
+          onAnswer(Number(head.slice(9, 12)));
+          send();
+        }
+      });
+      s.on("error", reject);
+      s.on("close", () => { if (--open === 0) resolve(); });
+    }
+  });
+}
+
+const TICK_US = 1e6 / 100; // USER_HZ: the unit of /proc/<pid>/stat's times
+
+/** CPU time (user + system, µs) of process `pid` so far, from /proc; null where it cannot be read. */
+export function procCpu(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * TICK_US;
+  } catch {
+    return null;
+  }
+}
+
+/** This process's CPU time so far (user + system, µs). */
+export function selfCpu() {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/**
+ * The id of the process listening on `broker`'s port on 127.0.0.1 (the bench's Mosquitto), found through
+ * /proc/net/tcp and the processes' sockets; null when the broker is elsewhere or not found.
+ */
+export function brokerPid(broker) {
+  const u = new URL(broker);
+  if (u.hostname !== "127.0.0.1" && u.hostname !== "localhost") return null;
+  try {
+    const port = Number(u.port || 1883).toString(16).toUpperCase().padStart(4, "0");
+    const line = readFileSync("/proc/net/tcp", "utf8").split("\n").find((l) => l.includes(`:${port} 00000000:0000 0A`));
+    const inode = line?.trim().split(/\s+/)[9];
+    if (inode === undefined) return null;
+    for (const p of readdirSync("/proc")) {
+      if (!/^\d+$/.test(p)) continue;
+      try {
+        for (const fd of readdirSync(`/proc/${p}/fd`)) if (readlinkSync(`/proc/${p}/fd/${fd}`) === `socket:[${inode}]`) return Number(p);
+      } catch {
+        /* another user's process, or gone */
+      }
+    }
+  } catch {
+    /* no /proc */
+  }
+  return null;
+}
+
 /** The `platform_ref` of an uplink event, found without parsing the whole JSON (the subscriber shares the CPU). */
 export function platformRef(payload) {
   const s = payload.toString();
@@ -116,7 +213,8 @@ export function bridgeProcess({ broker, prefix, data, instance, options = {}, pr
       instance: ${JSON.stringify(instance)}, twilio: { accountSid: ${JSON.stringify(ACCOUNT)}, authToken: ${JSON.stringify(TOKEN)} },
       ...${JSON.stringify(options)} });
     process.stdout.write(JSON.stringify({ url: b.url }) + "\\n");
-    process.stdin.on("data", () => { const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ stats: { cpu: u.user + u.system, rss: process.memoryUsage.rss(), depth: b.outboxDepth() } }) + "\\n"); });
+    // one answer per request line: two requests written close together may arrive as one chunk
+    process.stdin.on("data", (d) => { for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) { const u = process.cpuUsage(); process.stdout.write(JSON.stringify({ stats: { cpu: u.user + u.system, rss: process.memoryUsage.rss(), depth: b.outboxDepth() } }) + "\\n"); } });
     process.stdin.on("end", async () => { await b.close(); process.exit(0); });
     process.stdin.resume();`;
   const child = spawn(process.execPath, [...(prof ? ["--cpu-prof", "--cpu-prof-interval=200", "--cpu-prof-dir=" + prof] : []), "--input-type=module", "-e", code], { stdio: ["pipe", "pipe", "inherit"] });

@@ -15,8 +15,13 @@ function key(labels: Labels): string {
   return parts.length === 0 ? "" : `{${parts.join(",")}}`;
 }
 
+/** Label sets rendered so far, by their raw text (a few per metric: route, kind, reason), at most this many. */
+const KEYS_MAX = 10_000;
+
 export class Metrics {
   private readonly families = new Map<string, Family>();
+  /** The rendered `{…}` of each label set seen, by its keys and values as given (counted per event: rendered once). */
+  private readonly keys = new Map<string, string>();
 
   constructor() {
     this.counter("simcmd_bridge_events_in_total", "Webhook events accepted into the outbox, by route");
@@ -42,7 +47,13 @@ export class Metrics {
   inc(name: string, labels: Labels = {}, by = 1): void {
     const f = this.families.get(name);
     if (!f) throw new Error(`unknown metric ${name}`);
-    const k = key(labels);
+    let raw = "";
+    for (const l in labels) raw += `${l}\u0000${labels[l]}\u0001`;
+    let k = this.keys.get(raw);
+    if (k === undefined) {
+      k = key(labels);
+      if (this.keys.size < KEYS_MAX) this.keys.set(raw, k);
+    }
     f.values.set(k, (f.values.get(k) ?? 0) + by);
   }
 

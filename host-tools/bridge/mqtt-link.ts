@@ -110,8 +110,14 @@ export class MqttLink {
       connectTimeout: CONNECT_TIMEOUT_MS,
       resubscribe: false,
       queueQoSZero: false,
+      // The keepalive PINGREQ goes every keepalive period even while packets flow: mqtt.js would otherwise
+      // clear and set its keepalive timer again for every packet sent (a timer per outbox publish).
+      reschedulePings: false,
       will: { topic: this.presenceTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
     };
+    // mqtt.js's own debug log (the `debug` package, on with DEBUG=mqttjs*) is asked whether it is on at each
+    // packet; with DEBUG unset nothing can turn it on, so it is not asked.
+    if ((process.env.DEBUG ?? "") === "") opts.log = () => undefined;
     if (o.protocolVersion === 5) opts.properties = { sessionExpiryInterval: c.sessionExpiry };
     if (c.mqttUsername !== undefined) opts.username = c.mqttUsername;
     if (c.mqttPassword !== undefined) opts.password = c.mqttPassword;
