@@ -15,6 +15,10 @@ export function child(role, opts = {}) {
   const execArgv = opts.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProf}`, `--cpu-prof-name=${role}.cpuprofile`] : [];
   const args = [role, ...(opts.dist ? [opts.dist] : [])];
   const proc = fork(path.join(here, "cloud-child.js"), args, { execArgv, env: { ...process.env, ...opts.env }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // A child never outlives the bench (e.g. when a sibling failed to start and the bench gave up).
+  const reap = () => proc.kill();
+  process.once("exit", reap);
+  proc.once("exit", () => process.off("exit", reap));
   const waiting = new Map();
   let next = 1;
   let announce;

@@ -21,7 +21,7 @@ import { randomUUID } from "node:crypto";
 import type { Database } from "better-sqlite3";
 import type { FastifyInstance } from "fastify";
 import type { EventBus } from "./events.js";
-import { WebhookAgents } from "./webhook-request.js";
+import { WebhookAbort, WebhookAgents } from "./webhook-request.js";
 import { koreSignature, twilioSignature } from "../platform/signature.js";
 
 export interface CallbackRequest {
@@ -81,7 +81,6 @@ function policyOf(url: string, d: Required<CallbackDefaults>): Policy {
 }
 
 export class Callbacks {
-  private readonly inflight = new Set<AbortController>();
   /** Keep-alive connections to the receivers (node:http: a fetch() per callback cost several times as much CPU). */
   private readonly agents = new WebhookAgents();
   private readonly d: Required<CallbackDefaults>;
@@ -128,24 +127,20 @@ export class Callbacks {
     for (let attempt = 0; attempt <= pol.rc && !this.closed; attempt++) {
       const left = pol.tt - (Date.now() - start);
       if (attempt > 0 && left <= 0) break;
-      const ac = new AbortController();
-      this.inflight.add(ac);
-      // bounds on waiting for the receiver (real I/O) run in real time, whatever the cloud's clock does
-      const timer = setTimeout(() => ac.abort(new Error("timeout")), Math.max(1, Math.min(pol.rt, left)));
       let kind: string;
       try {
-        const status = await this.agents.request(url, req.method, headers, req.method === "POST" ? body : undefined, CALLBACK_RESPONSE_MAX, ac.signal);
+        // bounds on waiting for the receiver (real I/O) run in real time, whatever the cloud's clock does
+        const timeoutMs = Math.max(1, Math.min(pol.rt, left));
+        const status = await this.agents.request(url, req.method, headers, req.method === "POST" ? body : undefined, CALLBACK_RESPONSE_MAX, timeoutMs);
         result = { ok: status >= 200 && status < 300, attempts: attempt + 1, statusCode: status, error: null };
         if (result.ok) break;
         result.error = `HTTP ${status}`;
         kind = status >= 500 ? "5xx" : "4xx";
       } catch (e) {
-        const timeout = ac.signal.aborted;
+        // cut short: its time ran out, or the cloud closed (not recorded then)
+        const timeout = e instanceof WebhookAbort;
         result = { ok: false, attempts: attempt + 1, statusCode: null, error: timeout ? "timeout" : `connection failed: ${(e as Error).message}` };
         kind = timeout ? "rt" : "ct";
-      } finally {
-        clearTimeout(timer);
-        this.inflight.delete(ac);
       }
       this.events.emit("callback.attempt", { sim_sid: req.simSid ?? null, kind: req.kind, url: target, resource_sid: req.resourceSid ?? null, attempt: attempt + 1, error: result.error });
       if (!pol.rp.has(kind)) break;
@@ -176,7 +171,6 @@ export class Callbacks {
   /** Aborts everything in flight; later sends are ignored. */
   close(): void {
     this.closed = true;
-    for (const ac of this.inflight) ac.abort(new Error("cloud closed"));
     this.agents.close();
   }
 }
