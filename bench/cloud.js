@@ -19,6 +19,7 @@
 //   BENCH_SECONDS      total measuring time per target (default 6), split over the rounds
 //   BENCH_ROUNDS       interleaved rounds (default 7, odd so the median is one round)
 //   BENCH_CONNECTIONS  concurrent connections (default 10)
+//   BENCH_WARMUP_SECONDS  warm-up per target before the rounds (default 2)
 //   BENCH_MIN_RATIO    when set (e.g. 0.5), exit 1 if the median ratio is below it
 //   BENCH_CALLBACKS=0  creates without CallbackUrl and the SIM left detached (each Command fails 83401 at
 //                      once): the stored create alone, for comparison — not the headline figure
@@ -39,6 +40,7 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 7));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const MIN_RATIO = process.env.BENCH_MIN_RATIO === undefined ? null : Number(process.env.BENCH_MIN_RATIO);
 const ROUND_SECONDS = Math.max(0.5, SECONDS / ROUNDS);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const opt = (name) => {
   const i = process.argv.indexOf(name);
   if (i < 0) return undefined;
@@ -86,8 +88,8 @@ async function measure(name, duration) {
 }
 
 // Warm up both (JIT, SQLite pages, the callback connections), then measure.
-let created = (await measure("mock", 2)).requests.total;
-await measure("ceiling", 2);
+let created = (await measure("mock", WARMUP)).requests.total;
+await measure("ceiling", WARMUP);
 const rounds = [];
 for (let i = 0; i < ROUNDS; i++) {
   const order = i % 2 === 0 ? ["ceiling", "mock"] : ["mock", "ceiling"];
