@@ -11,6 +11,8 @@
 //   counts     (sink) {callbacks, datagrams}
 //   seed       (cloud) fills the store with history (cloud-growth.js), answers what it made
 //   expired    (cloud) rows past the retention left in the two command tables
+//   stalls     the longest event-loop delay, GCs over 10 ms, the purge's longest step since the last call
+//   gc         a full garbage collection (the process runs with --expose-gc)
 //   close      closes the server and exits (so a --cpu-prof profile is written)
 import path from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
@@ -20,7 +22,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(process.argv[3] ?? path.join(here, "../dist"));
 const load = (rel) => import(pathToFileURL(path.join(dist, rel)).href);
 
-const handlers = { cpu: () => process.cpuUsage() };
+const handlers = {
+  cpu: () => process.cpuUsage(),
+  // A full collection now (the bench's own setup garbage, e.g. the seeding's, is not the cloud's to carry).
+  gc: () => {
+    globalThis.gc?.();
+    return {};
+  },
+};
 
 // What holds this process's event loop: its longest delay and the garbage collections over 10 ms since
 // the last `stalls` call (the growth bench prints them beside the longest request).
@@ -31,12 +40,39 @@ let gcs = [];
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) if (e.duration > 10) gcs.push(Math.round(e.duration));
 }).observe({ entryTypes: ["gc"] });
+// The retention purge's own share (cloud role): its DELETE batches, timed per event-loop turn (one purge
+// step runs its batches in one turn); the longest turn is what the purge alone can hold a request for.
+let purgeTurnMax = 0;
 handlers.stalls = () => {
-  const out = { loopMaxMs: Math.round(loop.max / 1e6), gcMs: gcs };
+  const out = { loopMaxMs: Math.round(loop.max / 1e6), gcMs: gcs, purgeTurnMaxMs: Math.round(purgeTurnMax * 10) / 10 };
   loop.reset();
   gcs = [];
+  purgeTurnMax = 0;
   return out;
 };
+/** Wraps the cloud's DELETE … rowid IN (…) statements (the purge batches) to time them. */
+function timePurge(db) {
+  const prepare = db.prepare.bind(db);
+  const timed = new WeakSet();
+  let turnStart = null;
+  db.prepare = (sql) => {
+    const st = prepare(sql);
+    if (!/^DELETE FROM \w+ WHERE rowid IN/.test(sql) || timed.has(st)) return st;
+    timed.add(st);
+    const run = st.run.bind(st);
+    st.run = (...args) => {
+      if (turnStart === null) {
+        turnStart = performance.now();
+        process.nextTick(() => {
+          purgeTurnMax = Math.max(purgeTurnMax, performance.now() - turnStart);
+          turnStart = null;
+        });
+      }
+      return run(...args);
+    };
+    return st;
+  };
+}
 let close = async () => undefined;
 let ready;
 
@@ -76,6 +112,7 @@ if (role === "fixed") {
   const { startCloud } = await load("host-tools/cloud/index.js");
   const maxRecords = Number(process.env.BENCH_MAX_RECORDS ?? 100_000);
   const cloud = await startCloud({ port: 0, logger: false, maxRecords });
+  timePurge(cloud.ctx.db);
   ready = { url: cloud.url, accountSid: cloud.accountSid, authToken: cloud.authToken };
   handlers.seed = async (m) => (await import("./cloud-seed.js")).seed(cloud.ctx, m, await load("host-tools/cloud/products/supersim/store.js"), await load("host-tools/cloud/products/wireless/store.js"));
   handlers.expired = () => {

@@ -71,6 +71,8 @@ for (const c of [empty, big]) {
 }
 console.log(`bench:cloud --records ${n(RECORDS)}: ${n(RECORDS)} IpCommands over ${n(SIMS)} Super SIMs + ${n(WIRELESS)} Wireless Commands, a tenth of each past the 30-day retention; each cloud in its own process`);
 const seeded = await big.proc.call("seed", { records: RECORDS, sims: SIMS, wirelessRecords: WIRELESS, fleetSid: big.fleet.sid });
+// The seeding's garbage is the bench's, not the cloud's: collected in both processes before the measures.
+await Promise.all([big.proc.call("gc"), empty.proc.call("gc")]);
 console.log(`seeded through the stores in ${(seeded.ipMs / 1000).toFixed(1)} s (IpCommands) + ${(seeded.wlMs / 1000).toFixed(1)} s (Wireless Commands), RSS of the seeded cloud ${n(seeded.rssMb)} MB`);
 
 // 1. The retention purge under a steady load of cheap requests (the first request starts it), in 2 s runs
@@ -106,6 +108,8 @@ console.log(`   empty cloud, runs in between: longest request ${worst.empty.max}
 console.log(`   longest request per run, purging / empty: ${worst.big.maxes.map((m, i) => `${m}/${worst.empty.maxes[i]}`).join(", ")} ms`);
 const stallText = (s) => `${s.loopMaxMs}${s.gcMs.length > 0 ? ` (GC ${s.gcMs.join("+")})` : ""}`;
 console.log(`   the servers' longest event-loop delay per run, purging / empty: ${worst.big.stalls.map((s, i) => `${stallText(s)}/${stallText(worst.empty.stalls[i])}`).join(", ")} ms`);
+const purgeTurns = worst.big.stalls.map((s) => s.purgeTurnMaxMs);
+console.log(`   the purge's own longest step (its DELETE batches in one event-loop turn) per run: ${purgeTurns.join(", ")} ms; longest ${Math.max(...purgeTurns)} ms`);
 
 // 2. Create rate, seeded vs empty, interleaved.
 await run({ ...empty.create, duration: 1 });

@@ -12,7 +12,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** `opts.dist`: dist/ to load the cloud from; `opts.cpuProf`: a directory for a --cpu-prof profile; `opts.env`. */
 export function child(role, opts = {}) {
-  const execArgv = opts.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProf}`, `--cpu-prof-name=${role}.cpuprofile`] : [];
+  // --expose-gc: the growth bench collects the seeding's garbage before it measures (cloud-child.js "gc").
+  const execArgv = ["--expose-gc", ...(opts.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProf}`, `--cpu-prof-name=${role}.cpuprofile`] : [])];
   const args = [role, ...(opts.dist ? [opts.dist] : [])];
   const proc = fork(path.join(here, "cloud-child.js"), args, { execArgv, env: { ...process.env, ...opts.env }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   // A child never outlives the bench (e.g. when a sibling failed to start and the bench gave up).
