@@ -81,7 +81,7 @@ function policyOf(url: string, d: Required<CallbackDefaults>): Policy {
 }
 
 export class Callbacks {
-  /** Keep-alive connections to the receivers (node:http: a fetch() per callback cost several times as much CPU). */
+  /** Keep-alive connections to the receivers (undici's dispatch API: a fetch() per callback cost several times as much CPU). */
   private readonly agents = new WebhookAgents();
   private readonly d: Required<CallbackDefaults>;
   private closed = false;
