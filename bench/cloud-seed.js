@@ -1,7 +1,8 @@
 // History for bench/cloud-growth.js, written through the stores (products/*/store.ts) inside the cloud's own
 // process (bench/cloud-child.js), in transactions of 50,000 rows: `records` IpCommands over `sims` Super
 // SIMs and a tenth as many Wireless Commands; rows i < 10% are older than the 30-day retention, the rest
-// within it.
+// within it. SIDs come from ctx.sid (time-ordered, host-tools/cloud/sids.ts) in the order of the rows' age,
+// so the seeded history has lower SIDs than what the bench creates afterwards, as real history would.
 const BATCH = 50_000;
 const DAY = 24 * 3600 * 1000;
 const IP_STATUSES = ["sent", "sent", "sent", "received", "received", "failed", "queued", "sent", "received", "sent"];
