@@ -85,21 +85,57 @@ if (role === "fixed") {
   await plain.listen({ port: 0, host: "127.0.0.1" });
   ready = { url: `http://127.0.0.1:${plain.server.address().port}/fixed` };
   close = () => plain.close();
+} else if (role === "io") {
+  // The fixed route plus the outside I/O a create causes, nothing stored: per request one datagram to the
+  // device socket and, after the reply (as the cloud sends it), one signed status callback POST through the
+  // cloud's own webhook client. BENCH_IO_DEVICE = host:port, BENCH_IO_CALLBACK = the receiver's URL.
+  const { default: Fastify } = await import("fastify");
+  const dgram = await import("node:dgram");
+  const { setImmediate } = await import("node:timers");
+  const { URLSearchParams } = await import("node:url");
+  const { WebhookAgents } = await load("host-tools/cloud/webhook-request.js");
+  const { twilioSignature } = await load("host-tools/platform/signature.js");
+  const [host, port] = process.env.BENCH_IO_DEVICE.split(":");
+  // its own path and datagram, so the receiver counts the cloud's apart from these
+  const callbackUrl = new URL("/io-status", process.env.BENCH_IO_CALLBACK).href;
+  const udp = dgram.createSocket("udp4");
+  const agents = new WebhookAgents();
+  const plain = Fastify({ logger: false });
+  plain.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, b, done) => done(null, b));
+  const FIXED = JSON.stringify({ sid: "HG" + "0".repeat(32), status: "queued" });
+  const DATAGRAM = Buffer.from("io peer: firmware update");
+  plain.post("/io", async (_req, reply) => {
+    udp.send(DATAGRAM, Number(port), host);
+    setImmediate(() => {
+      const params = { CommandSid: "HG" + "0".repeat(32), Status: "sent" };
+      const headers = { "x-twilio-signature": twilioSignature("0".repeat(32), callbackUrl, params), "content-type": "application/x-www-form-urlencoded; charset=utf-8" };
+      agents.request(callbackUrl, "POST", headers, new URLSearchParams(params).toString(), 64 * 1024, 15000).catch(() => undefined);
+    });
+    return reply.code(201).header("content-type", "application/json").send(FIXED);
+  });
+  await plain.listen({ port: 0, host: "127.0.0.1" });
+  ready = { url: `http://127.0.0.1:${plain.server.address().port}/io` };
+  close = async () => {
+    agents.close();
+    udp.close();
+    await plain.close();
+  };
 } else if (role === "sink") {
   const http = await import("node:http");
   const dgram = await import("node:dgram");
-  const counts = { callbacks: 0, datagrams: 0 };
+  const counts = { callbacks: 0, datagrams: 0, ioCallbacks: 0, ioDatagrams: 0 };
   const server = http.createServer((req, res) => {
     req.resume();
     req.on("end", () => {
-      counts.callbacks += 1;
+      if (req.url === "/io-status") counts.ioCallbacks += 1;
+      else counts.callbacks += 1;
       res.writeHead(204).end();
     });
   });
   server.keepAliveTimeout = 60_000;
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const udp = dgram.createSocket("udp4");
-  udp.on("message", () => void (counts.datagrams += 1));
+  udp.on("message", (m) => (m.subarray(0, 3).toString() === "io " ? counts.ioDatagrams++ : counts.datagrams++));
   await new Promise((resolve) => udp.bind(0, "127.0.0.1", resolve));
   handlers.counts = () => ({ ...counts });
   ready = { callbackUrl: `http://127.0.0.1:${server.address().port}/status`, device: `127.0.0.1:${udp.address().port}` };
