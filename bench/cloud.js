@@ -64,9 +64,10 @@ function run(opts) {
 }
 
 const [fixed, mockCloud, sink] = await Promise.all([child("fixed", { cpuProf }), child("cloud", { dist, cpuProf }), child("sink")]);
-// The second peer (callbacks on only): the fixed route plus the datagram and the signed callback of a create.
+// The second peer (callbacks on only): the fixed route plus the datagram and the signed callback of a create,
+// always from this checkout's dist/ (its webhook client), whatever --dist the cloud runs from.
 const io = process.env.BENCH_CALLBACKS === "0" ? null
-  : await child("io", { dist, cpuProf, env: { BENCH_IO_DEVICE: sink.ready.device, BENCH_IO_CALLBACK: sink.ready.callbackUrl } });
+  : await child("io", { cpuProf, env: { BENCH_IO_DEVICE: sink.ready.device, BENCH_IO_CALLBACK: sink.ready.callbackUrl } });
 const { url } = mockCloud.ready;
 const api = cloudApi(mockCloud.ready);
 const fleet = await api("POST", "/supersim/v1/Fleets", { NetworkAccessProfile: "bench" });
