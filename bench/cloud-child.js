@@ -31,6 +31,23 @@ const handlers = {
   },
 };
 
+// A CPU profile of one phase (the growth bench's create rounds): profStart, then profStop {file}.
+let profSession = null;
+handlers.profStart = async () => {
+  const { Session } = await import("node:inspector/promises");
+  profSession = new Session();
+  profSession.connect();
+  await profSession.post("Profiler.enable");
+  await profSession.post("Profiler.start");
+  return {};
+};
+handlers.profStop = async ({ file }) => {
+  const { profile } = await profSession.post("Profiler.stop");
+  profSession.disconnect();
+  (await import("node:fs")).writeFileSync(file, JSON.stringify(profile));
+  return {};
+};
+
 // What holds this process's event loop: its longest delay and the garbage collections over 10 ms since
 // the last `stalls` call (the growth bench prints them beside the longest request).
 const { monitorEventLoopDelay, PerformanceObserver } = await import("node:perf_hooks");

@@ -12,13 +12,14 @@
 //      to the longest request); printed: the longest request during the purge (target ≤ 50 ms) beside the
 //      empty cloud's;
 //   2. IpCommand creates/s on the seeded cloud vs the empty one, BENCH_ROUNDS interleaved rounds (default 5),
-//      medians (target: within 20%);
+//      medians (target: within 20%), with each cloud's CPU µs per create;
 //   3. filtered lists of the seeded cloud — IpCommands by Sim, by Status, Wireless Commands by Status — p50/p99
 //      over one connection (target p99 < 20 ms).
 //
 //   --records N   IpCommands to seed (e.g. 100000 for a quick run)
 //   --sims N      Super SIMs they spread over
 //   --dist DIR    run the clouds from another build's dist/
+//   BENCH_CREATE_PROF=DIR  a CPU profile of each cloud over the create rounds (DIR/creates-empty|history.cpuprofile)
 import autocannon from "autocannon";
 import { child, cloudApi } from "./cloud-procs.js";
 
@@ -35,6 +36,7 @@ const WIRELESS = Math.max(1, Math.floor(RECORDS / 10));
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 1);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const CREATE_PROF = process.env.BENCH_CREATE_PROF;
 const distAt = process.argv.indexOf("--dist");
 const dist = distAt > 0 ? process.argv[distAt + 1] : undefined;
 
@@ -114,19 +116,25 @@ console.log(`   the purge's own longest step (its DELETE batches in one event-lo
 // 2. Create rate, seeded vs empty, interleaved.
 await run({ ...empty.create, duration: 1 });
 await run({ ...big.create, duration: 1 });
-const rates = { empty: [], big: [], bigP99: [], emptyP99: [] };
+const rates = { empty: [], big: [], bigP99: [], emptyP99: [], emptyCpu: [], bigCpu: [] };
+if (CREATE_PROF) await Promise.all([empty.proc.call("profStart"), big.proc.call("profStart")]);
 for (let r = 0; r < ROUNDS; r++) {
   for (const name of r % 2 === 0 ? ["empty", "big"] : ["big", "empty"]) {
-    const res = await run({ ...(name === "empty" ? empty : big).create, duration: ROUND_SECONDS });
+    const c = name === "empty" ? empty : big;
+    const cpu0 = await c.proc.cpuMs();
+    const res = await run({ ...c.create, duration: ROUND_SECONDS });
+    const cpu1 = await c.proc.cpuMs();
     rates[name].push(res.requests.average);
     rates[`${name}P99`].push(res.latency.p99);
+    rates[`${name}Cpu`].push(((cpu1.user + cpu1.system - cpu0.user - cpu0.system) * 1000) / Math.max(1, res.requests.total));
   }
 }
+if (CREATE_PROF) for (const [name, c] of [["empty", empty], ["history", big]]) await c.proc.call("profStop", { file: `${CREATE_PROF}/creates-${name}.cpuprofile` });
 const ratios = rates.big.map((b, i) => b / rates.empty[i]);
 const ratio = median(ratios);
 console.log(`\n2. IpCommand creates, ${ROUNDS} interleaved rounds × ${ROUND_SECONDS} s, ${CONNECTIONS} connections (medians):`);
-console.log(`   empty store  ${n(median(rates.empty)).padStart(6)} req/s  p99 ${median(rates.emptyP99)} ms`);
-console.log(`   with history ${n(median(rates.big)).padStart(6)} req/s  p99 ${median(rates.bigP99)} ms`);
+console.log(`   empty store  ${n(median(rates.empty)).padStart(6)} req/s  p99 ${median(rates.emptyP99)} ms  cloud CPU ${Math.round(median(rates.emptyCpu))} µs per create`);
+console.log(`   with history ${n(median(rates.big)).padStart(6)} req/s  p99 ${median(rates.bigP99)} ms  cloud CPU ${Math.round(median(rates.bigCpu))} µs per create`);
 console.log(`   with history / empty: ${(ratio * 100).toFixed(1)}% (range ${(Math.min(...ratios) * 100).toFixed(1)}–${(Math.max(...ratios) * 100).toFixed(1)}%; target >= 80%)`);
 
 // 3. Filtered lists on the seeded cloud.
