@@ -21,6 +21,7 @@ import { randomUUID } from "node:crypto";
 import type { Database } from "better-sqlite3";
 import type { FastifyInstance } from "fastify";
 import type { EventBus } from "./events.js";
+import { WebhookAbort, WebhookAgents } from "./webhook-request.js";
 import { koreSignature, twilioSignature } from "../platform/signature.js";
 
 export interface CallbackRequest {
@@ -62,26 +63,6 @@ interface Policy {
 /** Bytes of a callback's response read at most; the rest is dropped with the connection. */
 export const CALLBACK_RESPONSE_MAX = 64 * 1024;
 
-/** Reads at most `max` bytes of a response body (only its status counts), then cancels it: the connection closes. */
-async function readBounded(res: Response, max: number): Promise<void> {
-  if (res.body === null) return;
-  const reader = res.body.getReader();
-  let n = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      n += value.byteLength;
-      if (n > max) {
-        await reader.cancel();
-        return;
-      }
-    }
-  } catch {
-    /* a body that fails half way: the status has arrived, and is what counts */
-  }
-}
-
 function policyOf(url: string, d: Required<CallbackDefaults>): Policy {
   const p: Policy = { rc: d.retries, rt: d.timeoutMs, tt: d.totalMs, rp: new Set(["ct", "rt", "5xx"]) };
   const hash = url.indexOf("#");
@@ -100,7 +81,8 @@ function policyOf(url: string, d: Required<CallbackDefaults>): Policy {
 }
 
 export class Callbacks {
-  private readonly inflight = new Set<AbortController>();
+  /** Keep-alive connections to the receivers (undici's dispatch API: a fetch() per callback cost several times as much CPU). */
+  private readonly agents = new WebhookAgents();
   private readonly d: Required<CallbackDefaults>;
   private closed = false;
 
@@ -145,25 +127,20 @@ export class Callbacks {
     for (let attempt = 0; attempt <= pol.rc && !this.closed; attempt++) {
       const left = pol.tt - (Date.now() - start);
       if (attempt > 0 && left <= 0) break;
-      const ac = new AbortController();
-      this.inflight.add(ac);
-      // bounds on waiting for the receiver (real I/O) run in real time, whatever the cloud's clock does
-      const timer = setTimeout(() => ac.abort(new Error("timeout")), Math.max(1, Math.min(pol.rt, left)));
       let kind: string;
       try {
-        const res = await fetch(url, { method: req.method, headers, body: req.method === "POST" ? body : undefined, signal: ac.signal });
-        await readBounded(res, CALLBACK_RESPONSE_MAX);
-        result = { ok: res.status >= 200 && res.status < 300, attempts: attempt + 1, statusCode: res.status, error: null };
+        // bounds on waiting for the receiver (real I/O) run in real time, whatever the cloud's clock does
+        const timeoutMs = Math.max(1, Math.min(pol.rt, left));
+        const status = await this.agents.request(url, req.method, headers, req.method === "POST" ? body : undefined, CALLBACK_RESPONSE_MAX, timeoutMs);
+        result = { ok: status >= 200 && status < 300, attempts: attempt + 1, statusCode: status, error: null };
         if (result.ok) break;
-        result.error = `HTTP ${res.status}`;
-        kind = res.status >= 500 ? "5xx" : "4xx";
+        result.error = `HTTP ${status}`;
+        kind = status >= 500 ? "5xx" : "4xx";
       } catch (e) {
-        const timeout = ac.signal.aborted;
+        // cut short: its time ran out, or the cloud closed (not recorded then)
+        const timeout = e instanceof WebhookAbort;
         result = { ok: false, attempts: attempt + 1, statusCode: null, error: timeout ? "timeout" : `connection failed: ${(e as Error).message}` };
         kind = timeout ? "rt" : "ct";
-      } finally {
-        clearTimeout(timer);
-        this.inflight.delete(ac);
       }
       this.events.emit("callback.attempt", { sim_sid: req.simSid ?? null, kind: req.kind, url: target, resource_sid: req.resourceSid ?? null, attempt: attempt + 1, error: result.error });
       if (!pol.rp.has(kind)) break;
@@ -194,6 +171,6 @@ export class Callbacks {
   /** Aborts everything in flight; later sends are ignored. */
   close(): void {
     this.closed = true;
-    for (const ac of this.inflight) ac.abort(new Error("cloud closed"));
+    this.agents.close();
   }
 }

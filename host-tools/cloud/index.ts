@@ -171,6 +171,10 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
   const maxRecords = o.maxRecords ?? MAX_RECORDS;
   if (!Number.isInteger(maxRecords) || maxRecords < 1) throw new Error("maxRecords must be a positive integer");
   const db = new Database(o.data ?? ":memory:");
+  // Before any table (it only takes on a new database): pages the purge frees are handed back (the purge's
+  // incremental_vacuum) instead of kept on the freelist. With a freelist of a few thousand pages, each
+  // create's commit cost several times as much (23 → 58–105 µs of SQLite CPU at 1M rows, after a purge).
+  db.pragma("auto_vacuum = INCREMENTAL");
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   cacheStatements(db, maxRecords);
@@ -196,6 +200,8 @@ export function buildCloud(o: CloudOptions = {}): { app: FastifyInstance; ctx: C
       const sql = `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${col} < ? LIMIT ${PURGE_BATCH})`;
       if (db.prepare(sql).run(cutoff).changes >= PURGE_BATCH) more = true;
     }
+    // the pages those deletes freed (a few): returned at once, so the freelist stays empty
+    db.prepare("PRAGMA incremental_vacuum").run();
     return more;
   };
   /** Batches for about PURGE_SLICE_MS of the clock (all of them when it does not move); true when some may be left. */

@@ -26,6 +26,7 @@
 import { jsonDepthProblem } from "../../../http/json-depth.js";
 import type { CloudContext } from "../../context.js";
 import type { MoIp, NetSim, NetTimer, SimKind } from "../../mock-network/index.js";
+import { WebhookAbort, WebhookAgents } from "../../webhook-request.js";
 import { commandRow, countIssue, nextPending, updateCommand, type CommandUpdate, type HuaweiCommandRow } from "./store.js";
 
 /** The network's SIM kind for Huawei devices. */
@@ -43,6 +44,8 @@ export interface HuaweiTiming {
 }
 
 /** Command status → the resultCode the status change notification spells it with. */
+/** Bytes of a notification's response read at most; the rest is dropped with the connection. */
+const NOTIFY_RESPONSE_MAX = 64 * 1024;
 const DOCUMENT_RESULT_CODES: Record<string, string> = { SUCCESSFUL: "SUCCESS", FAILED: "FAIL" };
 
 export class HuaweiEngine {
@@ -50,7 +53,8 @@ export class HuaweiEngine {
   /** deviceId → the command in flight (sent, waiting for its ack). */
   private readonly inflight = new Map<string, { commandId: string; mid: number; timer: NetTimer | null }>();
   private readonly chains = new Map<string, Promise<void>>();
-  private readonly aborts = new Set<AbortController>();
+  /** Keep-alive connections to the notification receivers. */
+  private readonly agents = new WebhookAgents();
   private mid = 0;
   private closed = false;
 
@@ -62,7 +66,7 @@ export class HuaweiEngine {
 
   close(): void {
     this.closed = true;
-    for (const a of this.aborts) a.abort(new Error("cloud closed"));
+    this.agents.close();
   }
 
   private set(commandId: string, status: string, extra: CommandUpdate = {}): HuaweiCommandRow | undefined {
@@ -188,23 +192,16 @@ export class HuaweiEngine {
   private async post(url: string, body: string, row: HuaweiCommandRow, resultCode: string): Promise<void> {
     let error = "";
     for (let attempt = 1; attempt <= 2 && !this.closed; attempt++) {
-      const ac = new AbortController();
-      this.aborts.add(ac);
-      // a bound on waiting for the receiver's answer (real I/O): real time, whatever the cloud's clock does
-      const timer = setTimeout(() => ac.abort(new Error("timeout")), this.timing.notifyTimeoutMs);
       try {
-        const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: ac.signal });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.status >= 200 && res.status < 300) {
+        // a bound on waiting for the receiver's answer (real I/O): real time, whatever the cloud's clock does
+        const status = await this.agents.request(url, "POST", { "content-type": "application/json" }, body, NOTIFY_RESPONSE_MAX, this.timing.notifyTimeoutMs);
+        if (status >= 200 && status < 300) {
           this.ctx.events.emit("huawei.notify.succeeded", { sim_sid: row.device_id, command_id: row.command_id, result_code: resultCode, attempts: attempt });
           return;
         }
-        error = `HTTP ${res.status}`;
+        error = `HTTP ${status}`;
       } catch (e) {
-        error = ac.signal.aborted ? "timeout" : `connection failed: ${(e as Error).message}`;
-      } finally {
-        clearTimeout(timer);
-        this.aborts.delete(ac);
+        error = e instanceof WebhookAbort ? "timeout" : `connection failed: ${(e as Error).message}`;
       }
     }
     if (!this.closed) this.ctx.events.emit("huawei.notify.failed", { sim_sid: row.device_id, command_id: row.command_id, result_code: resultCode, error });
