@@ -6,8 +6,8 @@
 import os from "node:os";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { freePort } from "../helpers/free-port.js";
 
 export class MosquittoProcess {
   private proc: ChildProcess | null = null;
@@ -26,12 +26,7 @@ export class MosquittoProcess {
    * for a TLS listener; `passwordFile`: a mosquitto_passwd file (then anonymous clients are refused).
    */
   static async start(dir: string, o: { acl?: string[]; tls?: { ca: string; cert: string; key: string }; passwordFile?: string } = {}): Promise<MosquittoProcess> {
-    const port = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, "127.0.0.1", () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     fs.writeFileSync(
       path.join(dir, "mosquitto.conf"),
       [

@@ -24,7 +24,8 @@ import { twilioSignature } from "../../host-tools/platform/signature.js";
 import { killChildren, spawnBridgeChild, type BridgeChild } from "../bridge/child-bridge.js";
 import { listening, Recorder, tempDir } from "../bridge/helpers.js";
 import { MosquittoProcess } from "../bridge/mosquitto-process.js";
-import { freePort, HaproxyProcess } from "./haproxy-process.js";
+import { freePort } from "../helpers/free-port.js";
+import { HaproxyProcess } from "./haproxy-process.js";
 
 const EVENTS = 3000;
 const DOWNLINKS = 300;

@@ -10,17 +10,6 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
-/** A free loopback port (bound and released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on("error", reject);
-  });
-}
-
 export class HaproxyProcess {
   private constructor(
     private readonly proc: ChildProcess,
