@@ -17,7 +17,8 @@ import { clearInterval, setInterval, setTimeout, clearTimeout } from "node:timer
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bridgeProcess, pct, platformRef, privateMosquitto, rawCeiling, signedWebhook, subscriber } from "./bridge-parts.js";
+import { bridgeProcess, platformRef, privateMosquitto, rawCeiling, signedWebhook, subscriber } from "./bridge-parts.js";
+import { pct } from "./stats.js";
 
 const arg = process.argv.indexOf("--backlog");
 const N = Number(arg >= 0 ? process.argv[arg + 1] : process.argv[2] ?? 100_000);

@@ -11,17 +11,10 @@ import { join } from "node:path";
 import { URLSearchParams } from "node:url";
 import mqtt from "mqtt";
 import { twilioSignature } from "../dist/host-tools/platform/signature.js";
+import { pct } from "./stats.js";
 
 export const ACCOUNT = "AC" + "7".repeat(32);
 export const TOKEN = "b".repeat(32);
-
-export function pct(xs, p) {
-  if (xs.length === 0) return NaN;
-  const s = Float64Array.from(xs).sort();
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
-export const median = (xs) => pct(xs, 50);
 
 /**
  * A subscriber that resolves `sent` timestamps to latencies by key. `session`: a client id for a persistent

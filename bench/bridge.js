@@ -32,7 +32,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bridgeProcess, brokerPid, httpLoad, median, pct, platformRef, procCpu, rawCeiling, requestBytes, selfCpu, signedWebhook, subscriber } from "./bridge-parts.js";
+import { bridgeProcess, brokerPid, httpLoad, platformRef, procCpu, rawCeiling, requestBytes, selfCpu, signedWebhook, subscriber } from "./bridge-parts.js";
+import { median, pct } from "./stats.js";
 
 if (process.argv.includes("--backlog")) {
   await import("./bridge-backlog.js");

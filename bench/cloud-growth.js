@@ -22,6 +22,7 @@
 //   BENCH_CREATE_PROF=DIR  a CPU profile of each cloud over the create rounds (DIR/creates-empty|history.cpuprofile)
 import autocannon from "autocannon";
 import { child, cloudApi } from "./cloud-procs.js";
+import { median } from "./stats.js";
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(name);
@@ -42,7 +43,6 @@ const dist = distAt > 0 ? process.argv[distAt + 1] : undefined;
 
 const run = (opts) =>
   new Promise((resolve, reject) => autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, res) => (err ? reject(err) : resolve(res))));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const n = (x) => Math.round(x).toLocaleString("en");
 
 /** A cloud in its own process with one active Super SIM in a Fleet (for the creates), and what a create request needs. */

@@ -40,6 +40,7 @@ if (process.argv.includes("--records")) {
 }
 import autocannon from "autocannon";
 import { child, cloudApi } from "./cloud-procs.js";
+import { median } from "./stats.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 7));
@@ -111,11 +112,6 @@ for (let i = 0; i < ROUNDS; i++) {
   rounds.push(r);
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const sum = (name, f) => rounds.reduce((n, r) => n + f(r[name]), 0);
 const stats = (name) => ({
   rps: median(rounds.map((r) => r[name].requests.average)),

@@ -16,6 +16,7 @@ import { decodePdu } from "../dist/host-tools/pdu/index.js";
 import { XsRuntime } from "../dist/host-tools/runtimes/xs.js";
 import { LuaRuntime } from "../dist/host-tools/runtimes/lua.js";
 import { espruinoMemory } from "./pdu-espruino.js";
+import { median } from "./stats.js";
 
 const beforeAt = process.argv.indexOf("--before");
 const beforeDir = beforeAt > 0 ? process.argv[beforeAt + 1] : undefined;
@@ -57,7 +58,6 @@ function rate(fn, ms) {
   return n / ((now - start) / 1000);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x) => Math.round(x).toLocaleString("en").padStart(12);
 
 const simcmd = (h) => decodePdu(h, { smsc: true });

@@ -22,7 +22,7 @@ let msHex = "";
 /** A new SID, e.g. `sid("HG")` → "HG0193…" (34 chars); later calls in this process give greater SIDs. */
 export function newSid(prefix: string): string {
   if (!/^[A-Z]{2}$/.test(prefix)) throw new Error(`SID prefix must be two capital letters, got '${prefix}'`);
-  const ms = Date.now();
+  const ms = Math.max(Date.now(), lastMs); // a wall clock set back keeps the last ms: the order never goes back
   if (ms !== lastMs) {
     lastMs = ms;
     msHex = ms.toString(16).padStart(12, "0").slice(-12);
