@@ -10,6 +10,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { URLSearchParams } from "node:url";
 import mqtt from "mqtt";
+import { tcpNoDelay } from "../dist/host-tools/mqtt/no-delay.js";
 import { twilioSignature } from "../dist/host-tools/platform/signature.js";
 import { pct } from "./stats.js";
 
@@ -23,10 +24,12 @@ export const TOKEN = "b".repeat(32);
  */
 export async function subscriber(broker, filter, keyOf, o = {}) {
   const persistent = o.session !== undefined;
-  const c = await mqtt.connectAsync(broker, {
+  // TCP_NODELAY as the bridge has it: with Nagle on, the subscriber's PUBACKs wait for the broker's delayed
+  // ACKs (40 ms) and stall the broker's in-flight window (host-tools/mqtt/no-delay.ts)
+  const c = tcpNoDelay(await mqtt.connectAsync(broker, {
     clientId: o.session ?? `bench-sub-${process.pid}-${Math.random().toString(16).slice(2)}`,
     clean: !persistent, reconnectPeriod: 100,
-  });
+  }));
   const sent = new Map();
   const lat = [];
   const at = [];
@@ -62,7 +65,7 @@ export async function rawCeiling(broker, seconds, concurrency) {
   const tag = `${process.pid}-${Math.random().toString(16).slice(2)}`;
   const topic = `simcmdbench/${tag}/raw`;
   const sub = await subscriber(broker, topic, (_t, p) => p.toString());
-  const pub = await mqtt.connectAsync(broker, { clientId: `bench-raw-${tag}`, clean: true });
+  const pub = tcpNoDelay(await mqtt.connectAsync(broker, { clientId: `bench-raw-${tag}`, clean: true }));
   let i = 0;
   const deadline = performance.now() + seconds * 1000;
   const start = performance.now();

@@ -18,6 +18,7 @@
  */
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient, type IConnackPacket, type IPublishPacket, type Packet } from "mqtt";
+import { tcpNoDelay } from "../mqtt/no-delay.js";
 import type { Clock } from "../../firmware/hal/clock.js";
 import type { BridgeConfig } from "./config.js";
 import type { SessionStore } from "./session-store.js";
@@ -131,7 +132,7 @@ export class MqttLink {
       // not stored, so not sent: the outbox gets the publish back (its callback fails) and tries it again later
       this.session.onLost = (mid) => this.client.removeOutgoingMessage(mid);
     }
-    this.client = mqtt.connect(o.url, opts);
+    this.client = tcpNoDelay(mqtt.connect(o.url, opts));
     // before the CONNACK (it comes in a later turn): the rows the session held get their callbacks, which
     // mqtt.js keeps when it sends them again from the store
     for (const r of this.session?.resumed ?? []) {

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { tcpNoDelay } from "../mqtt/no-delay.js";
 import type { Clock } from "../../firmware/hal/clock.js";
 import { iso, NodeClock } from "../clock/node-clock.js";
 import { CloudLink, type CloudOptions } from "./cloud-link.js";
@@ -174,14 +175,14 @@ export async function startDashboard(o: DashboardOptions): Promise<DashboardHand
     throw e;
   }
 
-  const c = mqtt.connect(o.mqtt, {
+  const c = tcpNoDelay(mqtt.connect(o.mqtt, {
     clientId: `simcmd-dashboard-${randomBytes(4).toString("hex")}`,
     clean: true,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
     resubscribe: false,
     ...o.mqttOptions,
-  });
+  }));
   client = c;
   c.on("error", () => undefined); // it reconnects by itself; /healthz and the 503s say when it is down
   c.on("message", (topic, payload, packet) => {
