@@ -2,13 +2,15 @@
 // dedupe, QoS 1 with PUBACK) against the real Mosquitto on 127.0.0.1:1883: events per second and p50/p99
 // latency from the HTTP request to the subscriber's receipt; beside, in the same run, a raw mqtt.js QoS 1
 // publish loop to the same broker with the same number in flight (the ceiling); prints the ratio (target ≥ 50%,
-// median of the rounds, with p99 < 20 ms).
+// median of the rounds, with p99 < 20 ms). Every MQTT client here has TCP_NODELAY, as the bridge has
+// (host-tools/mqtt/no-delay.ts): with Nagle on, the ceiling lost half its rate to 40 ms delayed-ACK stalls.
 // The bridge runs twice per round: with its default QoS 1 and with `qos: 2` (exactly once across a crash: one
 // more round trip per message, and the packet id and PUBREC written to the outbox row before each packet
 // leaves); the QoS 2 rate is printed beside, with its ratio to the QoS 1 bridge of the same rounds.
 // Where each part runs, on a machine whose cores all of them share: the bridge in its own process (as in
 // production); the subscriber here, in both runs; the ceiling's publisher here too (beside the subscriber:
-// measured, that is its fastest place — in a process of its own it made 8.6–13.4k events/s against 11.2–15.5k);
+// measured with TCP_NODELAY on both clients, a publisher in a process of its own did no better — 42–53k
+// events/s against 39–55k here, three rounds each);
 // the webhooks' load here (bridge-parts.js httpLoad: the platform's requests, signed and turned into bytes
 // before the clock starts, one in flight per connection, only the status line read — in production that CPU
 // is the platform's; autocannon spent about twice as much per request). Both runs are CPU-bound on the whole
