@@ -21,6 +21,7 @@ import { Metrics } from "./metrics.js";
 import { MqttLink, type LinkState } from "./mqtt-link.js";
 import { Outbox } from "./outbox.js";
 import { PgMirror } from "./pg-mirror.js";
+import { drainSession } from "./session-drain.js";
 import { SessionStore } from "./session-store.js";
 import { PlatformHealth } from "./platform-health.js";
 import { Platforms } from "./platforms.js";
@@ -113,6 +114,11 @@ export async function startBridge(options: BridgeOptions = {}): Promise<BridgeHa
         pool, schema: cfg.cluster.schema, instance: cfg.instance, store, clock, leaseMs: cfg.cluster.lease, log,
         publish: (topic, payload, retain) => publishQos1(topic, payload, retain),
         tookOver: (_dead, rows) => metrics.inc("simcmd_bridge_takeover_rows_total", {}, rows),
+        // the link is made after the mirror's start; a claim before it is given back and taken again later
+        endSession: (dead) =>
+          link === null
+            ? Promise.reject(new Error("not connected to the broker yet"))
+            : drainSession({ ...link.broker, cfg, instance: dead, clock, onMessage: (t, p, dup) => engine.onMqttMessage(t, p, dup) }),
       })
     : null;
   const engine = new Engine({ cfg, store, metrics, clock, emit, states, redis, log, downlinkStored: () => worker.kick(), shipped: mirror ? () => mirror.shipped() : null });

@@ -103,7 +103,7 @@ export class MqttLink {
     const c = o.cfg;
     this.presenceTopic = `${c.prefix}/bridge/${c.instance}/state`;
     const opts: IClientOptions = {
-      clientId: `simcmd-bridge-${c.instance}`,
+      clientId: clientIdOf(c.instance),
       clean: false,
       protocolVersion: o.protocolVersion,
       keepalive: c.keepalive,
@@ -120,12 +120,7 @@ export class MqttLink {
     // packet; with DEBUG unset nothing can turn it on, so it is not asked.
     if ((process.env.DEBUG ?? "") === "") opts.log = () => undefined;
     if (o.protocolVersion === 5) opts.properties = { sessionExpiryInterval: c.sessionExpiry };
-    if (c.mqttUsername !== undefined) opts.username = c.mqttUsername;
-    if (c.mqttPassword !== undefined) opts.password = c.mqttPassword;
-    if (c.mqttCa !== undefined) opts.ca = readFileSync(c.mqttCa);
-    if (c.mqttCert !== undefined) opts.cert = readFileSync(c.mqttCert);
-    if (c.mqttKey !== undefined) opts.key = readFileSync(c.mqttKey);
-    if (c.mqttInsecure) opts.rejectUnauthorized = false;
+    Object.assign(opts, credentials(c));
     if (this.session !== null) {
       opts.outgoingStore = this.session;
       opts.messageIdProvider = this.session.ids;
@@ -176,6 +171,11 @@ export class MqttLink {
     this.client.on("close", () => this.onClose());
   }
 
+  /** The broker's URL and the MQTT version the link speaks (a takeover connects the same way). */
+  get broker(): { url: string; protocolVersion: 4 | 5 } {
+    return { url: this.o.url, protocolVersion: this.o.protocolVersion };
+  }
+
   /** Connected, and what the session held has been sent again (mqtt.js emits `connect` after that). */
   get connected(): boolean {
     return this.client.connected && this.current.state === "up" && !this.closed;
@@ -200,9 +200,8 @@ export class MqttLink {
     const c = this.o.cfg;
     const offered = this.o.protocolVersion === 5 && connack.properties?.sharedSubscriptionAvailable !== false;
     this.sharedInUse = c.shared === "on" || (c.shared === "auto" && offered);
-    const down = `${c.prefix}/devices/+/down`;
-    const filter = this.sharedInUse ? `$share/${c.shareGroup}/${down}` : down;
-    this.client.subscribe({ [filter]: { qos: 1 }, [`${c.prefix}/devices/+/state/set`]: { qos: 1 } }, (err, granted) => {
+    const filter = downFilter(c, this.sharedInUse);
+    this.client.subscribe({ [filter]: { qos: 1 }, [stateSetFilter(c)]: { qos: 1 } }, (err, granted) => {
       if (err) this.o.log(`mqtt: subscribe failed: ${err.message}`);
       else if (granted?.some((g) => g.qos > 2)) this.o.log(`mqtt: subscription refused: ${JSON.stringify(granted)}`);
     });
@@ -319,6 +318,34 @@ export class MqttLink {
  */
 function completed(err: Error | null | undefined, packet?: Packet): Error | undefined {
   return err && packet?.cmd !== "pubcomp" ? err : undefined;
+}
+
+/** The MQTT client id of an instance: its persistent session at the broker. */
+export function clientIdOf(instance: string): string {
+  return `simcmd-bridge-${instance}`;
+}
+
+/** The downlink subscription: `$share/<shareGroup>/…` when shared, so that each request goes to one instance. */
+export function downFilter(c: BridgeConfig, shared: boolean): string {
+  const down = `${c.prefix}/devices/+/down`;
+  return shared ? `$share/${c.shareGroup}/${down}` : down;
+}
+
+/** The operators' device state requests (every instance subscribes: Redis decides once). */
+export function stateSetFilter(c: BridgeConfig): string {
+  return `${c.prefix}/devices/+/state/set`;
+}
+
+/** The broker connection's credentials and TLS settings, as configured (every connection the bridge makes). */
+export function credentials(c: BridgeConfig): IClientOptions {
+  const opts: IClientOptions = {};
+  if (c.mqttUsername !== undefined) opts.username = c.mqttUsername;
+  if (c.mqttPassword !== undefined) opts.password = c.mqttPassword;
+  if (c.mqttCa !== undefined) opts.ca = readFileSync(c.mqttCa);
+  if (c.mqttCert !== undefined) opts.cert = readFileSync(c.mqttCert);
+  if (c.mqttKey !== undefined) opts.key = readFileSync(c.mqttKey);
+  if (c.mqttInsecure) opts.rejectUnauthorized = false;
+  return opts;
 }
 
 /** The message a start fails with when retrying cannot mend `e`; null when it can. */

@@ -2,7 +2,8 @@
  * Outbox takeover (docs/bridge.md, "Running several instances"): each instance keeps publishing its own SQLite
  * outbox, and with `postgres` it also copies every outbox row to one PostgreSQL table before a webhook is
  * answered, under a lease. An instance that stops renewing its lease (it died and did not come back) is
- * taken over by one survivor: it publishes the dead instance's rows in their order and deletes them.
+ * taken over by one survivor: it publishes the dead instance's rows in their order and deletes them, then
+ * ends the dead instance's broker session with the downlinks queued in it (session-drain.ts).
  *
  *   <schema>.members  instance, state (live | taking | done), until (lease, PostgreSQL's clock), taken_by,
  *                     taken_upto (the last seq a survivor published for it)
@@ -32,6 +33,11 @@ export interface PgMirrorOptions {
   log: (line: string) => void;
   /** Rows of an instance that died were published here (called per batch, on their PUBACKs). */
   tookOver?: (instance: string, rows: number) => void;
+  /**
+   * Ends the dead instance's broker session, taking the downlinks queued in it (session-drain.ts); resolves with
+   * their number. Called after its rows, before the takeover is marked done; rejecting interrupts the takeover.
+   */
+  endSession?: (instance: string) => Promise<number>;
 }
 
 export class PgMirror {
@@ -163,7 +169,10 @@ export class PgMirror {
     }
   }
 
-  /** Publishes a dead instance's rows in seq order, deleting each batch after its PUBACKs; then marks it done. */
+  /**
+   * Publishes a dead instance's rows in seq order, deleting each batch after its PUBACKs; ends its broker session
+   * (taking the downlinks queued there); then marks it done.
+   */
   private async takeOver(dead: string): Promise<void> {
     const { pool, instance } = this.o;
     let upto = 0;
@@ -182,10 +191,11 @@ export class PgMirror {
         upto = Math.max(upto, ...seqs.map(Number));
         total += seqs.length;
       }
+      const downlinks = this.o.endSession === undefined ? 0 : await this.o.endSession(dead);
       await pool.query(
         `UPDATE ${this.t}.members SET state = 'done', taken_upto = GREATEST(COALESCE(taken_upto, 0), $3), until = now() WHERE instance = $1 AND taken_by = $2`,
         [dead, instance, upto]);
-      this.o.log(`postgres: took over ${dead}: ${total} rows published`);
+      this.o.log(`postgres: took over ${dead}: ${total} rows published, ${downlinks} downlinks taken from its broker session`);
     } catch (e) {
       this.o.log(`postgres: takeover of ${dead} interrupted (taken again at a next heartbeat, here or by another survivor): ${(e as Error).message}`);
       // give the claim back at once: the heartbeat would otherwise keep renewing a takeover that stopped
