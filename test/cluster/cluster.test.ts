@@ -168,15 +168,20 @@ describe("three bridges behind HAProxy, one killed for good and one restarted", 
     let refusals = 0;
     let downs = 0;
     let restarted: Promise<void> = Promise.resolve();
+    let restarts = 0;
     const worker = async (): Promise<void> => {
       while (next < EVENTS) {
         const n = next++;
         refusals += await deliver(haproxy.url, n);
-        done++;
-        if (done % (EVENTS / DOWNLINKS) === 0 && downs < DOWNLINKS) await down(downs++);
-        if (done === 1000) bridges[0]?.proc.kill("SIGKILL");
-        if (done === 2000) {
+        // This worker's own count, not `done` read again after the await below: other workers go on meanwhile,
+        // so `done` could pass 1000 or 2000 unseen (no kill, no restart) or stay at 2000 for two workers
+        // (two restarts of c2 on one port, the second child failing with EADDRINUSE).
+        const d = ++done;
+        if (d % (EVENTS / DOWNLINKS) === 0 && downs < DOWNLINKS) await down(downs++);
+        if (d === 1000) bridges[0]?.proc.kill("SIGKILL");
+        if (d === 2000) {
           const c2 = bridges[1] as BridgeChild;
+          restarts++;
           restarted = (async () => {
             c2.proc.kill("SIGTERM");
             await c2.exited;
@@ -187,6 +192,9 @@ describe("three bridges behind HAProxy, one killed for good and one restarted", 
     };
     await Promise.all(Array.from({ length: 32 }, worker));
     await restarted;
+    // c1 killed once, c2 restarted once, at the points the title names
+    expect((await (bridges[0] as BridgeChild).exited)[1]).toBe("SIGKILL");
+    expect(restarts).toBe(1);
     while (downs < DOWNLINKS) await down(downs++);
     const loadDone = Date.now();
 
